@@ -1,0 +1,200 @@
+// strata - the command line: run, check, sweep, plugins, info.
+//
+// Exit status: 0 success; 1 the simulation itself failed (model error) or some sweep
+// points failed; 2 bad input (flags, TOML, plugins), reported before anything runs.
+#include "../src/builder.hpp"
+#include "../src/docs.hpp"
+#include "../src/plugin_registry.hpp"
+#include "../src/results.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+
+using namespace strata;
+using namespace strata::detail;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Common {
+  std::vector<std::string> plugin_dirs;
+};
+
+void setup_registry(PluginRegistry& reg, const Common& common, const std::vector<std::string>& extra = {}) {
+  reg.add_search_dir(PluginRegistry::default_dir());
+  reg.add_env_dirs();
+  for (const auto& d : common.plugin_dirs) reg.add_search_dir(d);
+  for (const auto& d : extra) reg.add_search_dir(d);
+  reg.scan();
+}
+
+void print_load_errors(const PluginRegistry& reg) {
+  for (const auto& e : reg.errors()) fmt::print(stderr, "{}: warning: plugin not loaded: {}\n", e.path, e.reason);
+}
+
+// Load + validate + build. Returns nullptr after printing diagnostics.
+std::unique_ptr<Engine> load_and_build(PluginRegistry& reg, const Common& common, const std::string& file,
+                                       const std::vector<std::string>& sets, ExperimentSpec& spec_out) {
+  setup_registry(reg, common);
+  // Plugin folders named in TOML are known only after parsing: when there are any, add
+  // them and parse again, so their types validate like the shipped ones.
+  auto diag = std::make_unique<Diagnostics>();
+  auto builder = std::make_unique<Builder>(reg, *diag);
+  auto spec = builder->load(file, sets);
+  if (spec && !spec->plugin_dirs.empty()) {
+    for (const auto& d : spec->plugin_dirs) reg.add_search_dir(d);
+    reg.scan();
+    diag = std::make_unique<Diagnostics>();
+    builder = std::make_unique<Builder>(reg, *diag);
+    spec = builder->load(file, sets);
+  }
+  if (!spec) {
+    diag->print(std::cerr);
+    return nullptr;
+  }
+  auto engine = builder->build(*spec);
+  if (!engine) {
+    diag->print(std::cerr);
+    return nullptr;
+  }
+  spec_out = std::move(*spec);
+  return engine;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Strata: transaction-level simulator for 3D heterogeneous transformer accelerators"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "strata 0.1.0 (SDK ABI " + std::to_string(kSdkAbiVersion) + ")");
+  Common common;
+  app.add_option("--plugin-path", common.plugin_dirs, "Extra folder to search for plugins (repeatable)");
+
+  // run
+  auto* run = app.add_subcommand("run", "Run an experiment (or a bare topology) file");
+  std::string run_file, out_dir;
+  std::vector<std::string> sets;
+  bool trace = false, quiet = false;
+  std::optional<std::uint64_t> seed;
+  run->add_option("file", run_file, "Experiment or topology TOML")->required();
+  run->add_option("--set", sets, "Override: component.param=value, seed=N, stop.end_time=T, output.dir=D");
+  run->add_option("--out", out_dir, "Output folder (default out/<experiment name>)");
+  run->add_flag("--trace", trace, "Write a Chrome/Perfetto trace.json");
+  run->add_option("--seed", seed, "Experiment seed (overrides the file)");
+  run->add_flag("-q,--quiet", quiet, "Print nothing but errors");
+
+  // check
+  auto* check = app.add_subcommand("check", "Validate experiment/topology files without running");
+  std::vector<std::string> check_files;
+  check->add_option("files", check_files, "TOML files")->required();
+
+  // plugins
+  auto* plugins = app.add_subcommand("plugins", "List plugins found, where, and the types they declare");
+
+  // info
+  auto* info = app.add_subcommand("info", "Document a component type from its manifest");
+  std::string info_type, md_dir;
+  info->add_option("type", info_type, "Component type, e.g. systolic.array (omit to list all)");
+  info->add_option("--markdown", md_dir, "Write one Markdown page per type into this folder");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+
+  try {
+    if (*run) {
+      if (seed) sets.push_back(fmt::format("seed={}", *seed));
+      if (!out_dir.empty()) sets.push_back("output.dir=" + out_dir);
+      if (trace) sets.push_back("output.trace=true");
+      PluginRegistry reg;
+      ExperimentSpec spec;
+      auto engine = load_and_build(reg, common, run_file, sets, spec);
+      if (!engine) return 2;
+      RunOptions opts;
+      opts.quiet = quiet;
+      opts.progress = true;
+      auto outcome = run_experiment(*engine, spec, opts);
+      if (!outcome.error.empty()) {
+        fmt::print(stderr, "{}: error: {}\n", run_file, outcome.error);
+        fmt::print(stderr, "partial results written to {} (run.json status = error)\n", spec.output.dir);
+        return 1;
+      }
+      if (!quiet) {
+        fmt::print("{}", outcome.summary);
+        fmt::print("results      {}/\n", spec.output.dir);
+      }
+      return 0;
+    }
+    if (*check) {
+      int rc = 0;
+      for (const auto& f : check_files) {
+        PluginRegistry reg;
+        ExperimentSpec spec;
+        auto engine = load_and_build(reg, common, f, {}, spec);
+        if (!engine) {
+          rc = 2;
+          continue;
+        }
+        fmt::print("{}: ok ({} components, {} links)\n", f, engine->components().size(), engine->system().links.size());
+      }
+      return rc;
+    }
+    if (*plugins) {
+      PluginRegistry reg;
+      setup_registry(reg, common);
+      fmt::print("search path:\n");
+      for (const auto& d : reg.search_dirs()) fmt::print("  {}\n", d.string());
+      for (const auto& p : reg.plugins()) {
+        fmt::print("{} {} ({})\n", p.manifest->name, p.manifest->version, p.path);
+        for (const auto& c : p.manifest->components) fmt::print("  {:<28} {}\n", c.type, c.summary);
+      }
+      for (const auto& e : reg.errors()) fmt::print(stderr, "{}: error: {}\n", e.path, e.reason);
+      return reg.errors().empty() ? 0 : 2;
+    }
+    if (*info) {
+      PluginRegistry reg;
+      setup_registry(reg, common);
+      print_load_errors(reg);
+      if (!md_dir.empty()) {
+        fs::create_directories(md_dir);
+        for (const auto& t : reg.types()) {
+          const ComponentDecl* d = reg.find(t);
+          auto* p = reg.plugin_of(t);
+          write_file_atomic((fs::path(md_dir) / (t + ".md")).string(), describe(*d, p ? p->path : "", true));
+        }
+        fmt::print("wrote {} pages to {}\n", reg.types().size(), md_dir);
+        return 0;
+      }
+      if (info_type.empty()) {
+        for (const auto& t : reg.types()) fmt::print("{:<28} {}\n", t, reg.find(t)->summary);
+        return 0;
+      }
+      const ComponentDecl* d = reg.find(info_type);
+      if (!d) {
+        std::string guess = closest(info_type, reg.types());
+        fmt::print(stderr, "strata info: unknown component type '{}'{}\n", info_type,
+                   guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess));
+        return 2;
+      }
+      auto* p = reg.plugin_of(info_type);
+      fmt::print("{}", describe(*d, p ? p->path : "", false));
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "strata: error: {}\n", e.what());
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,383 @@
+// strata/component.hpp - components, ports, links, events and clocks.
+//
+// Execution model (what a plugin author relies on):
+//   * A Component is constructed by its factory from a ComponentContext (name, validated
+//     parameters, grid index) before time zero. Ports, statistics, energy actions, event
+//     ports and clocks are created in the constructor. Links are wired after every
+//     component exists; then init() runs (schedule the first events here), then the event
+//     loop, then finish() (final statistics). Time only advances between handler calls.
+//   * Events are delivered in (time, priority, source id, per-source sequence) order. Source
+//     ids are given to ports at build time in (component name, port creation) order, so the
+//     order never depends on insertion order or on how components are partitioned.
+//   * A Port sends a transaction across its link: it arrives at the peer port after the
+//     link latency (> 0) plus any extra delay given to send(). A link with a bandwidth also
+//     serialises: a transaction occupies it for wire_bytes() / bandwidth, in send order.
+//   * An event port is a port wired to its own component with no latency: send() on it
+//     schedules a local event after the given delay (0 is allowed: it runs at the same time,
+//     after the current handler). Clocks tick only while started.
+//   * Handlers are not re-entered: the kernel calls one handler at a time per component.
+//     Within one simulation everything runs on one thread unless the parallel engine splits
+//     components into partitions; a handler must touch only its own component's state.
+//   * Errors: throw ConfigError from a constructor for invalid parameter combinations (the
+//     run stops before time zero with exit status 2); throw ModelError for a broken model
+//     invariant at run time (the kernel adds simulated time and component name).
+#pragma once
+
+#include <strata/params.hpp>
+#include <strata/rng.hpp>
+#include <strata/stats.hpp>
+#include <strata/transaction.hpp>
+#include <strata/units.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace strata {
+
+class Component;
+class Port;
+struct ComponentDecl;
+
+/// Invalid configuration found while building (before time zero).
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+/// A model invariant broken during simulation.
+class ModelError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+class Engine;
+/// The part of the engine that plugins read inline (the current time).
+struct EngineCore {
+  Time now = 0;
+};
+/// Enqueue t for delivery at t->time_ (header already filled). Defined in libstrata.
+void post(Engine* engine, Transaction* t);
+[[noreturn]] void throw_unconnected(const Port& p);
+struct EventAccess {
+  static void stamp(Transaction& t, Port* target, Time when, std::uint32_t source, std::uint64_t seq,
+                    std::uint8_t priority) {
+    t.target_ = target;
+    t.time_ = when;
+    t.source_ = source;
+    t.seq_ = seq;
+    t.priority_ = priority;
+  }
+  static Port* target(const Transaction& t) { return t.target_; }
+  static Time time(const Transaction& t) { return t.time_; }
+  /// Tie order among equal delivery times.
+  static bool before(const Transaction& a, const Transaction& b) {
+    if (a.priority_ != b.priority_) return a.priority_ < b.priority_;
+    if (a.source_ != b.source_) return a.source_ < b.source_;
+    return a.seq_ < b.seq_;
+  }
+};
+struct PortWiring;  // kernel-side access to Port internals
+}  // namespace detail
+
+/// A type-erased pointer to a member function `void C::f(Port&, TxnPtr<>)`
+/// or `void C::f(TxnPtr<>)`.
+struct Handler {
+  void* object = nullptr;
+  void (*call)(void*, Port&, TxnPtr<>&&) = nullptr;
+
+  template <auto Method, class C>
+  static Handler bind(C* obj) {
+    Handler h;
+    h.object = obj;
+    h.call = [](void* o, Port& p, TxnPtr<>&& t) {
+      auto* self = static_cast<C*>(o);
+      if constexpr (std::is_invocable_v<decltype(Method), C*, Port&, TxnPtr<>>)
+        (self->*Method)(p, std::move(t));
+      else
+        (self->*Method)(std::move(t));
+    };
+    return h;
+  }
+};
+
+/// One end of a link (or an event port). Owned by its component.
+class Port {
+ public:
+  Port(Component& owner, std::string name, int index) : owner_(&owner), name_(std::move(name)), index_(index) {}
+  Port(const Port&) = delete;
+  Port& operator=(const Port&) = delete;
+
+  /// "out" or "out[3]" for an element of a multi-port.
+  const std::string& name() const { return name_; }
+  /// Position within a multi-port, -1 for a single port.
+  int index() const { return index_; }
+  Component& owner() const { return *owner_; }
+  bool connected() const { return peer_ != nullptr; }
+  /// Link latency in ps (0 for event ports).
+  Time latency() const { return latency_; }
+  /// Link bandwidth in bytes/s (0: not modelled).
+  double bandwidth() const { return bytes_per_s_; }
+  /// The port at the other end (nullptr if unconnected); read-only use, e.g. for routing.
+  const Port* peer() const { return peer_; }
+
+  /// Install the receive handler (call in the constructor).
+  template <auto Method, class C>
+  void on_receive(C* obj) {
+    handler_ = Handler::bind<Method>(obj);
+  }
+
+  /// Send t to the peer; it is delivered at now + latency + extra_delay (+ serialisation
+  /// when the link has a bandwidth). Throws ModelError when the port is not connected.
+  void send(TxnPtr<> t, Time extra_delay = 0);
+  /// Time at which this port's link is free again (bandwidth-limited links only).
+  Time busy_until() const { return busy_until_; }
+
+ private:
+  friend struct detail::PortWiring;
+  friend class detail::Engine;
+  friend class Component;
+  Component* owner_;
+  std::string name_;
+  int index_;
+  Port* peer_ = nullptr;
+  Time latency_ = 0;
+  double bytes_per_s_ = 0;
+  Time busy_until_ = 0;
+  std::uint32_t source_ = 0;
+  std::uint64_t seq_ = 0;
+  std::uint8_t priority_ = 0;
+  Handler handler_;
+  detail::Engine* engine_ = nullptr;
+  detail::EngineCore* core_ = nullptr;
+};
+
+/// A payload-less event (timers, clock ticks); tag is free for the component to use.
+struct Signal final : Transaction {
+  explicit Signal(std::uint64_t t = 0) : tag(t) {}
+  const char* type_name() const override { return "signal"; }
+  void serialize(ByteBuffer& out) const override;  // out of line: one typeinfo, in libstrata
+  void deserialize(ByteBuffer& in) override;
+  std::uint64_t tag;
+};
+
+/// A periodic tick source owned by a component; ticks only while started.
+class Clock {
+ public:
+  Time period() const { return period_; }
+  bool running() const { return running_; }
+  /// Tick at every period boundary strictly after now. Idempotent.
+  void start();
+  /// No more ticks after the current one.
+  void stop() { running_ = false; }
+  /// Cycle number of the current time (now / period).
+  std::uint64_t cycle() const;
+
+ private:
+  friend class Component;
+  Clock(Component& owner, Time period) : owner_(&owner), period_(period) {}
+  void on_tick(TxnPtr<> t);
+  Component* owner_;
+  Time period_;
+  bool running_ = false;
+  bool pending_ = false;
+  Port* port_ = nullptr;
+  Handler tick_;  // bool-returning handler packed by Component::clock
+  bool (*tick_call_)(void*, std::uint64_t) = nullptr;
+  void* tick_object_ = nullptr;
+};
+
+/// Read-only description of the built system, for components that need the whole graph
+/// at init (routers computing tables, workloads mapping onto cores).
+struct SystemView {
+  struct PortEnd {
+    std::string component;
+    std::string port;
+  };
+  struct LinkInfo {
+    PortEnd a, b;
+    Time latency = 0;
+    double bytes_per_s = 0;
+  };
+  struct ComponentInfo {
+    std::string name;
+    std::string type;
+    std::vector<int> index;  // grid coordinates when generated from a grid, else empty
+  };
+  std::vector<ComponentInfo> components;  // sorted by name
+  std::vector<LinkInfo> links;            // in build order
+  const ComponentInfo* find(std::string_view name) const;
+};
+
+/// What a factory receives: identity, validated parameters, wiring access.
+class ComponentContext {
+ public:
+  const std::string& name() const { return name_; }
+  const std::string& type() const { return type_; }
+  const std::vector<int>& index() const { return index_; }
+  std::uint64_t seed() const { return seed_; }
+  /// The parameters: default P, then the preset, then the overrides from TOML.
+  template <class P>
+  P params() const {
+    P p{};
+    apply_params(&p);
+    return p;
+  }
+
+ private:
+  friend class detail::Engine;
+  friend class Component;
+  friend struct detail::PortWiring;
+  void apply_params(void* obj) const;
+  std::string name_, type_;
+  std::vector<int> index_;
+  std::uint64_t seed_ = 0;
+  const ComponentDecl* decl_ = nullptr;
+  const ParamSet* params_ = nullptr;
+  detail::Engine* engine_ = nullptr;
+};
+
+class Component {
+ public:
+  explicit Component(const ComponentContext& ctx);
+  virtual ~Component();
+  Component(const Component&) = delete;
+  Component& operator=(const Component&) = delete;
+
+  /// After wiring, before time zero: schedule the first events.
+  virtual void init() {}
+  /// After the last event: final statistics.
+  virtual void finish() {}
+
+  const std::string& name() const { return name_; }
+  const std::string& type() const { return type_; }
+  const std::vector<int>& index() const { return index_; }
+  Time now() const { return core_->now; }
+
+  /// The declared single port `name`.
+  Port& port(std::string_view name);
+  /// Elements of a declared multi-port, in index order (as wired by the builder).
+  const std::vector<Port*>& ports(std::string_view name);
+  /// Install `Method` as the receive handler of every element of multi-port `name`,
+  /// including elements the builder creates later (call in the constructor).
+  template <auto Method, class C>
+  void on_receive(std::string_view multi_port, C* self) {
+    set_multi_handler(multi_port, Handler::bind<Method>(self));
+  }
+  /// True when the declared (single) port is linked.
+  bool has_link(std::string_view name);
+
+  /// A port wired to this component itself, delivering to Method after the delay given
+  /// to send(). Create in the constructor (source ids are assigned in creation order).
+  template <auto Method, class C>
+  Port& event_port(C* self, std::string_view name) {
+    Port& p = make_event_port(name);
+    p.on_receive<Method>(self);
+    return p;
+  }
+  /// Schedule a Signal with `tag` on an event port after `delay`.
+  void schedule(Port& event_port, Time delay, std::uint64_t tag = 0) {
+    event_port.send(make<Signal>(tag), delay);
+  }
+
+  /// A clock calling `bool C::Method(std::uint64_t cycle)` each period while started;
+  /// returning false stops it. Create in the constructor.
+  template <auto Method, class C>
+  Clock& clock(C* self, Frequency f, std::string_view name) {
+    Clock& c = make_clock(f, name);
+    c.tick_object_ = self;
+    c.tick_call_ = [](void* o, std::uint64_t cycle) { return (static_cast<C*>(o)->*Method)(cycle); };
+    return c;
+  }
+
+  // Statistics: names must be declared in the manifest (checked when created).
+  Counter& counter(std::string_view name);
+  Accumulator& accumulator(std::string_view name);
+  Histogram& histogram(std::string_view name, double lo, double hi, std::size_t bins);
+
+  // Energy ledger.
+  EnergyAction& energy_action(std::string_view action, Energy per_action);
+  void set_static_power(Power p) { static_power_w_ = p.watts; }
+  double static_power() const { return static_power_w_; }
+
+  /// This component's random stream (seed, name).
+  Rng& rng() { return rng_; }
+
+  /// Read-only view of the whole system (valid from init() on).
+  const SystemView& system() const;
+
+  /// Ask the kernel to end the run after the current time step (e.g. workload finished).
+  void end_simulation();
+
+  /// Record a trace span [start, end) on this component's track when tracing is on.
+  bool tracing() const { return tracing_; }
+  void trace(std::string_view name, Time start, Time end, std::string_view category = "op",
+             std::string_view args_json = {});
+
+  // ---- introspection used by the kernel's stats writer ----
+  struct StatEntry {
+    std::string name;
+    enum class Kind { counter, accumulator, histogram } kind;
+    std::unique_ptr<Counter> counter;
+    std::unique_ptr<Accumulator> accumulator;
+    std::unique_ptr<Histogram> histogram;
+  };
+  struct EnergyEntry {
+    std::string action;
+    std::unique_ptr<EnergyAction> ledger;
+  };
+  const std::vector<StatEntry>& stat_entries() const { return stats_; }
+  const std::vector<EnergyEntry>& energy_entries() const { return energy_; }
+
+ private:
+  friend class detail::Engine;
+  friend struct detail::PortWiring;
+  Port& make_event_port(std::string_view name);
+  void set_multi_handler(std::string_view name, Handler h);
+  Clock& make_clock(Frequency f, std::string_view name);
+  const StatEntry* find_stat(std::string_view name) const;
+  void check_stat_declared(std::string_view name, const char* kind) const;
+
+  std::string name_, type_;
+  std::vector<int> index_;
+  const ComponentDecl* decl_;
+  detail::Engine* engine_;
+  detail::EngineCore* core_;
+  Rng rng_;
+  bool tracing_ = false;
+  double static_power_w_ = 0;
+  std::vector<std::unique_ptr<Port>> ports_;  // declared single ports, multi elements, event ports
+  struct MultiPort {
+    std::string name;
+    std::vector<Port*> elements;
+    Handler handler;
+  };
+  std::vector<MultiPort> multi_;
+  std::vector<std::unique_ptr<Clock>> clocks_;
+  std::vector<StatEntry> stats_;
+  std::vector<EnergyEntry> energy_;
+};
+
+// ---- hot path, inline ----
+inline void Port::send(TxnPtr<> t, Time extra_delay) {
+  Time now = core_ ? core_->now : 0;
+  if (!peer_) [[unlikely]]
+    detail::throw_unconnected(*this);
+  Time depart = now + extra_delay;
+  if (bytes_per_s_ > 0) {
+    // The link carries one transaction at a time, in send order: it leaves when the
+    // previous one has finished serialising, and arrives latency after its last byte.
+    depart = depart > busy_until_ ? depart : busy_until_;
+    busy_until_ = depart + Bandwidth{bytes_per_s_}.transfer_time(t->wire_bytes());
+    depart = busy_until_;
+  }
+  Transaction* raw = t.release();
+  detail::EventAccess::stamp(*raw, peer_, depart + latency_, source_, seq_++, priority_);
+  detail::post(engine_, raw);
+}
+
+}  // namespace strata

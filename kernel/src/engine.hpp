@@ -1,0 +1,96 @@
+// engine.hpp - the private simulation engine: owns components, wires ports, runs the loop.
+#pragma once
+
+#include "event_queue.hpp"
+
+#include <strata/component.hpp>
+#include <strata/plugin.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace strata::detail {
+
+class TraceWriter;
+
+/// Kernel-side access to Port/Component internals.
+struct PortWiring {
+  static void connect(Port& a, Port& b, Time latency, double bytes_per_s);
+  static Port& add_multi_element(Component& c, std::string_view name);
+  static Port* find_port(Component& c, std::string_view name, int index);
+  static std::vector<Port*> all_ports(Component& c);
+  static void set_source(Port& p, std::uint32_t id) { p.source_ = id; }
+  static Handler handler(const Port& p) { return p.handler_; }
+  static const ComponentDecl& decl(const Component& c) { return *c.decl_; }
+};
+
+struct StopConditions {
+  Time end_time = kTimeMax;                 // events at or after this time do not run
+  std::uint64_t max_events = ~std::uint64_t{0};
+};
+
+enum class StopReason { empty_queue, end_time, event_budget, requested, error };
+const char* to_string(StopReason r);
+
+struct RunResult {
+  StopReason reason = StopReason::empty_queue;
+  Time end_time = 0;          // simulated time when the run stopped
+  std::uint64_t events = 0;   // handler invocations
+  double wall_seconds = 0;
+};
+
+class Engine : public EngineCore {
+ public:
+  explicit Engine(std::uint64_t seed = 0);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // ---- building (before time zero) ----
+  /// Construct a component through its factory. `keepalive` pins the plugin library.
+  Component& add_component(const ComponentDecl& decl, std::string name, std::vector<int> index, ParamSet params,
+                           std::shared_ptr<void> keepalive);
+  Component* find(std::string_view name) const;
+  void connect(Port& a, Port& b, Time latency, double bytes_per_s = 0);
+  /// Assign source ids in (component name, port creation) order, check required ports,
+  /// build the SystemView. Call once after all components and links exist.
+  void finalize();
+  const SystemView& system() const { return system_; }
+  void enable_trace(std::unique_ptr<TraceWriter> writer);
+  TraceWriter* tracer() const { return tracer_.get(); }
+
+  // ---- running ----
+  void init();
+  RunResult run(const StopConditions& stop, const std::function<void(const RunResult&)>& progress = {});
+  void finish();
+  void request_stop() { stop_requested_ = true; }
+
+  // ---- results ----
+  const std::vector<std::unique_ptr<Component>>& components() const { return components_; }
+  std::uint64_t seed() const { return seed_; }
+  Time static_energy_window() const { return now; }
+
+  // used by the SDK's out-of-line functions
+  void post(Transaction* t) { queue_.push(t); }
+  EventQueue& queue() { return queue_; }
+  std::uint32_t next_source_id() { return next_source_++; }
+
+ private:
+  std::uint64_t seed_;
+  std::vector<std::shared_ptr<void>> keepalive_;  // plugin libraries: declared first, destroyed last
+  std::vector<std::unique_ptr<ParamSet>> param_sets_;
+  std::vector<std::unique_ptr<Component>> components_;
+  EventQueue queue_;
+  SystemView system_;
+  std::unique_ptr<TraceWriter> tracer_;
+  bool stop_requested_ = false;
+  bool finalized_ = false;
+  std::uint32_t next_source_ = 1;
+  std::uint64_t events_ = 0;
+};
+
+}  // namespace strata::detail

@@ -1,0 +1,216 @@
+#include "results.hpp"
+
+#include "trace_writer.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+namespace strata::detail {
+
+namespace fs = std::filesystem;
+using ojson = nlohmann::ordered_json;
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".partial";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw std::runtime_error(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+    f << content;
+    f.flush();
+    if (!f) throw std::runtime_error(fmt::format("{}: write failed: {}", path, std::strerror(errno)));
+  }
+  fs::rename(tmp, path);
+}
+
+ojson stats_json(const Engine& engine, const RunResult& r, const ExperimentSpec& spec) {
+  ojson j;
+  j["format"] = "strata-stats";
+  j["version"] = 1;
+  j["experiment"] = {{"name", spec.name}, {"seed", spec.seed}};
+  j["simulation"] = {{"end_time_ps", r.end_time},
+                     {"end_time", format_time(r.end_time)},
+                     {"events", r.events},
+                     {"stop_reason", to_string(r.reason)}};
+  double dyn_total = 0, static_total = 0;
+  const double seconds = static_cast<double>(r.end_time) * 1e-12;
+  ojson comps = ojson::object();
+  std::vector<const Component*> order;
+  for (const auto& c : engine.components()) order.push_back(c.get());
+  std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->name() < b->name(); });
+  for (const Component* c : order) {
+    ojson cj;
+    cj["type"] = c->type();
+    ojson sj = ojson::object();
+    for (const auto& s : c->stat_entries()) {
+      switch (s.kind) {
+        case Component::StatEntry::Kind::counter: sj[s.name] = s.counter->value(); break;
+        case Component::StatEntry::Kind::accumulator: {
+          const auto& a = *s.accumulator;
+          sj[s.name] = {{"count", a.count()}, {"sum", a.sum()}, {"mean", a.mean()},
+                        {"min", a.min()},     {"max", a.max()}, {"stddev", a.stddev()}};
+          break;
+        }
+        case Component::StatEntry::Kind::histogram: {
+          const auto& h = *s.histogram;
+          const auto& a = h.summary();
+          sj[s.name] = {{"count", a.count()}, {"mean", a.mean()},        {"min", a.min()},
+                        {"max", a.max()},     {"lo", h.lo()},            {"hi", h.hi()},
+                        {"bins", h.bins()},   {"underflow", h.underflow()}, {"overflow", h.overflow()}};
+          break;
+        }
+      }
+    }
+    cj["stats"] = std::move(sj);
+    double dyn = 0;
+    ojson ej = ojson::object();
+    for (const auto& e : c->energy_entries()) {
+      ej[e.action] = {{"count", e.ledger->count()}, {"joules", e.ledger->joules()}};
+      dyn += e.ledger->joules();
+    }
+    double stat = c->static_power() * seconds;
+    if (dyn > 0 || stat > 0 || !c->energy_entries().empty()) {
+      cj["energy"] = {{"dynamic", std::move(ej)},
+                      {"dynamic_j", dyn},
+                      {"static_power_w", c->static_power()},
+                      {"static_j", stat},
+                      {"total_j", dyn + stat}};
+    }
+    dyn_total += dyn;
+    static_total += stat;
+    comps[c->name()] = std::move(cj);
+  }
+  j["totals"] = {{"energy_j", dyn_total + static_total}, {"dynamic_j", dyn_total}, {"static_j", static_total},
+                 {"components", order.size()}};
+  j["components"] = std::move(comps);
+  return j;
+}
+
+namespace {
+std::string csv_escape(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string o = "\"";
+  for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return o + "\"";
+}
+std::string num(const ojson& v) {
+  if (v.is_number_float()) return fmt::format("{}", v.get<double>());
+  return v.dump();
+}
+}  // namespace
+
+std::string stats_csv(const ojson& stats) {
+  std::string out = "component,type,group,name,field,value\n";
+  for (const auto& [name, c] : stats["components"].items()) {
+    std::string prefix = csv_escape(name) + "," + csv_escape(c["type"].get<std::string>()) + ",";
+    for (const auto& [sname, v] : c["stats"].items()) {
+      if (v.is_object()) {
+        for (const auto& [field, fv] : v.items()) {
+          if (fv.is_array()) {
+            for (std::size_t i = 0; i < fv.size(); ++i)
+              out += prefix + "stat," + csv_escape(sname) + "," + fmt::format("bin{}", i) + "," + num(fv[i]) + "\n";
+          } else {
+            out += prefix + "stat," + csv_escape(sname) + "," + field + "," + num(fv) + "\n";
+          }
+        }
+      } else {
+        out += prefix + "stat," + csv_escape(sname) + ",value," + num(v) + "\n";
+      }
+    }
+    if (c.contains("energy")) {
+      const auto& e = c["energy"];
+      for (const auto& [action, v] : e["dynamic"].items()) {
+        out += prefix + "energy," + csv_escape(action) + ",count," + num(v["count"]) + "\n";
+        out += prefix + "energy," + csv_escape(action) + ",joules," + num(v["joules"]) + "\n";
+      }
+      out += prefix + "energy,static,joules," + num(e["static_j"]) + "\n";
+      out += prefix + "energy,total,joules," + num(e["total_j"]) + "\n";
+    }
+  }
+  return out;
+}
+
+std::string summary_text(const ojson& s) {
+  std::string o;
+  const auto& sim = s["simulation"];
+  o += fmt::format("experiment   {} (seed {})\n", s["experiment"]["name"].get<std::string>(),
+                   s["experiment"]["seed"].get<std::uint64_t>());
+  o += fmt::format("simulated    {}  ({} events, stopped by {})\n", sim["end_time"].get<std::string>(),
+                   sim["events"].get<std::uint64_t>(), sim["stop_reason"].get<std::string>());
+  const auto& t = s["totals"];
+  o += fmt::format("energy       {} total = {} dynamic + {} static, {} components\n",
+                   to_string(Energy{t["energy_j"].get<double>()}), to_string(Energy{t["dynamic_j"].get<double>()}),
+                   to_string(Energy{t["static_j"].get<double>()}), t["components"].get<std::size_t>());
+  // energy by component type
+  std::map<std::string, double> by_type;
+  for (const auto& [name, c] : s["components"].items())
+    if (c.contains("energy")) by_type[c["type"].get<std::string>()] += c["energy"]["total_j"].get<double>();
+  if (!by_type.empty()) {
+    std::vector<std::pair<std::string, double>> v(by_type.begin(), by_type.end());
+    std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second > b.second; });
+    o += "energy by type:\n";
+    for (auto& [ty, j] : v) o += fmt::format("  {:<28} {:>12}\n", ty, to_string(Energy{j}));
+  }
+  return o;
+}
+
+RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunOptions& opts) {
+  RunOutcome out;
+  fs::create_directories(spec.output.dir);
+  if (access(spec.output.dir.c_str(), W_OK) != 0)
+    throw std::runtime_error(fmt::format("{}: output folder is not writable", spec.output.dir));
+  fs::remove(fs::path(spec.output.dir) / "run.json");  // an older complete marker no longer applies
+  if (spec.output.trace) engine.enable_trace(std::make_unique<TraceWriter>((fs::path(spec.output.dir) / "trace.json").string()));
+  const bool tty = opts.progress && !opts.quiet && isatty(STDERR_FILENO);
+  auto progress = [&](const RunResult& r) {
+    std::fprintf(stderr, "\r  simulated %-12s  %llu events  %.2f M events/s   ", format_time(r.end_time).c_str(),
+                 static_cast<unsigned long long>(r.events),
+                 r.wall_seconds > 0 ? static_cast<double>(r.events) / r.wall_seconds / 1e6 : 0.0);
+  };
+  std::string status = "ok";
+  try {
+    engine.init();
+    std::function<void(const RunResult&)> cb;
+    auto t0 = std::chrono::steady_clock::now();
+    if (tty)
+      cb = [&](const RunResult& r) {
+        RunResult rr = r;
+        rr.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        progress(rr);
+      };
+    out.result = engine.run(spec.stop, cb);
+    if (tty) std::fprintf(stderr, "\r%80s\r", "");
+    engine.finish();
+  } catch (const std::exception& e) {
+    out.error = fmt::format("simulation error at t={}: {}", format_time(engine.now), e.what());
+    out.result.reason = StopReason::error;
+    out.result.end_time = engine.now;
+    status = "error";
+  }
+  out.stats = stats_json(engine, out.result, spec);
+  out.summary = summary_text(out.stats);
+  // results written even when the model failed: a partial run is still evidence; run.json
+  // says whether it completed
+  if (spec.output.json) write_file_atomic((fs::path(spec.output.dir) / "stats.json").string(), out.stats.dump(1) + "\n");
+  if (spec.output.csv) write_file_atomic((fs::path(spec.output.dir) / "stats.csv").string(), stats_csv(out.stats));
+  write_file_atomic((fs::path(spec.output.dir) / "summary.txt").string(), out.summary);
+  if (engine.tracer() && status == "ok") engine.tracer()->close();
+  ojson run = {{"status", status},
+               {"error", out.error},
+               {"experiment", spec.name},
+               {"source", spec.file},
+               {"seed", spec.seed},
+               {"events", out.result.events},
+               {"end_time_ps", out.result.end_time},
+               {"wall_seconds", out.result.wall_seconds}};
+  write_file_atomic((fs::path(spec.output.dir) / "run.json").string(), run.dump(1) + "\n");
+  return out;
+}
+
+}  // namespace strata::detail

@@ -1,0 +1,43 @@
+// results.hpp - running a built experiment and writing what it produced.
+//
+// Output folder layout (all names stable):
+//   stats.json   every component's statistics and energy, plus run totals
+//   stats.csv    the same, one row per (component, statistic, field)
+//   trace.json   Chrome/Perfetto trace (when tracing is on)
+//   summary.txt  the human summary that `strata run` prints
+//   run.json     written last: status, seed, times; its presence marks a complete result
+// Every file is written to a temporary name and renamed, so a killed run never leaves a
+// half-written file under a final name.
+#pragma once
+
+#include "builder.hpp"
+#include "engine.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace strata::detail {
+
+struct RunOptions {
+  bool progress = false;   // live progress line on stderr
+  bool quiet = false;      // print nothing on success
+  int threads = 1;
+};
+
+struct RunOutcome {
+  RunResult result;
+  std::string summary;
+  nlohmann::ordered_json stats;
+  std::string error;       // non-empty when the simulation failed (ModelError etc.)
+};
+
+/// Init, run, finish and write outputs. Throws only for I/O errors on the output folder.
+RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunOptions& opts);
+
+nlohmann::ordered_json stats_json(const Engine& engine, const RunResult& r, const ExperimentSpec& spec);
+std::string stats_csv(const nlohmann::ordered_json& stats);
+std::string summary_text(const nlohmann::ordered_json& stats);
+void write_file_atomic(const std::string& path, const std::string& content);
+
+}  // namespace strata::detail

@@ -1,0 +1,47 @@
+// phold_lp.hpp - the PHOLD logical process as a Strata component (kernel benchmark model).
+//
+// PHOLD (Fujimoto 1990): each LP starts with `init` events; handling an event picks one
+// of the LP's links or its self link uniformly and sends one new event there, delayed by
+// lookahead + Exp(mean). The lookahead is the link latency (the topology sets it); self
+// events carry the full delay. This is the `sst-k16` model of shared/peers/phold: LP i is
+// linked to (i + 2^b) mod N for b = 0..7, links are two-way, so each LP has 16 link ports.
+// Not modelled: anything physical. It exists to measure the kernel's component+link path.
+#pragma once
+
+#include <strata/strata.hpp>
+
+namespace strata::phold {
+
+struct PholdParams {
+  Duration mean{1000};       // mean of the exponential extra delay
+  std::int64_t init = 16;    // initial events of this LP
+  static void declare(ParamSpec<PholdParams>& s) {
+    s.param("mean", &PholdParams::mean, "mean of the exponential delay added to the link latency");
+    s.param("init", &PholdParams::init, "events this LP starts with").range(0, 1 << 20);
+  }
+};
+
+struct PholdEvent final : Transaction {
+  std::uint32_t payload = 0;
+  const char* type_name() const override { return "phold.event"; }
+};
+
+class PholdLp final : public Component {
+ public:
+  explicit PholdLp(const ComponentContext& ctx);
+  void init() override;
+
+ private:
+  void handle(TxnPtr<> ev);
+  Time draw_delay();
+  PholdParams p_;
+  Port* self_;
+  Counter& events_;
+  std::vector<Port*> outs_;  // link ports, filled at init (wired after construction)
+  Time lookahead_ = 0;
+};
+
+/// The plugin's manifest (also registered as a built-in by the `phold` benchmark binary).
+const PluginManifest& manifest();
+
+}  // namespace strata::phold

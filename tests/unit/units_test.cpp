@@ -1,0 +1,78 @@
+// Unit parsing and printing: good input, bad input, round trips.
+#include <strata/units.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace strata;
+
+TEST_CASE("units: time parses to whole picoseconds, rounding to nearest") {
+  CHECK(parse_duration("3ns").ps == 3000);
+  CHECK(parse_duration("1.5ns").ps == 1500);
+  CHECK(parse_duration("1.5 ns").ps == 1500);
+  CHECK(parse_duration("100ns").ps == 100000);
+  CHECK(parse_duration("2us").ps == 2000000);
+  CHECK(parse_duration("1ms").ps == 1000000000ull);
+  CHECK(parse_duration("1s").ps == 1000000000000ull);
+  CHECK(parse_duration("0.6ps").ps == 1);
+}
+
+TEST_CASE("units: frequency, size, bandwidth, energy, power") {
+  CHECK(parse_frequency("1.5 GHz").hz == Approx(1.5e9));
+  CHECK(parse_frequency("800MHz").period() == 1250);
+  CHECK(parse_frequency("1.2GHz").period() == 833);  // 833.33 ps rounds to 833
+  CHECK(parse_bytes("64KiB").count == 65536);
+  CHECK(parse_bytes("1Mb").count == 125000);
+  CHECK(parse_bytes("1Mib").count == 131072);
+  CHECK(parse_bytes("2kB").count == 2000);
+  CHECK(parse_bandwidth("256GB/s").bytes_per_s == Approx(256e9));
+  CHECK(parse_bandwidth("8Gb/s").bytes_per_s == Approx(1e9));
+  CHECK(parse_energy("2.2pJ").joules == Approx(2.2e-12));
+  CHECK(parse_power("0.345W").watts == Approx(0.345));
+  CHECK(parse_power("345mW").watts == Approx(0.345));
+}
+
+TEST_CASE("units: malformed or out-of-range values are errors that quote the text") {
+  auto msg = [](auto f) {
+    try {
+      f();
+    } catch (const UnitError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(msg([] { parse_duration("3"); }), Catch::Contains("no unit"));
+  CHECK_THAT(msg([] { parse_duration("3 parsecs"); }), Catch::Contains("unknown time unit \"parsecs\""));
+  CHECK_THAT(msg([] { parse_duration("-1ns"); }), Catch::Contains("negative"));
+  CHECK_THAT(msg([] { parse_duration("ns"); }), Catch::Contains("expected a number"));
+  CHECK_THAT(msg([] { parse_duration("0.4ps"); }), Catch::Contains("rounds to 0 ps"));
+  CHECK_THAT(msg([] { parse_duration("1e30s"); }), Catch::Contains("too long"));
+  CHECK_THAT(msg([] { parse_frequency("0Hz"); }), Catch::Contains("positive"));
+  CHECK_THAT(msg([] { parse_bytes("1.5B"); }), Catch::Contains("whole number of bytes"));
+  CHECK_THAT(msg([] { parse_bandwidth("256GB"); }), Catch::Contains("per second"));
+  CHECK_THAT(msg([] { parse_energy("2.2pW"); }), Catch::Contains("unknown energy unit"));
+  CHECK_THAT(msg([] { parse_power("1.2.3W"); }), Catch::Contains("malformed number"));
+  CHECK(parse_duration("0ns").ps == 0);
+}
+
+TEST_CASE("units: printing uses the largest unit and parses back") {
+  CHECK(format_time(1500) == "1.5ns");
+  CHECK(format_time(0) == "0ps");
+  CHECK(format_time(1) == "1ps");
+  CHECK(format_time(10000000) == "10us");
+  CHECK(to_string(Frequency{800e6}) == "800MHz");
+  CHECK(to_string(Bytes{65536}) == "64KiB");
+  CHECK(to_string(Bytes{1000}) == "1000B");
+  CHECK(to_string(Bandwidth{256e9}) == "256GB/s");
+  CHECK(to_string(Energy{2.2e-12}) == "2.2pJ");
+  CHECK(to_string(Power{0.345}) == "345mW");
+  for (Time t : {Time{1}, Time{999}, Time{1001}, Time{123456789}, Time{1} << 50})
+    CHECK(parse_duration(format_time(t)).ps == t);
+  for (double hz : {1.0, 1.28e9, 800e6, 33.3e3}) CHECK(parse_frequency(to_string(Frequency{hz})).hz == Approx(hz));
+}
+
+TEST_CASE("units: bandwidth transfer time rounds up to whole picoseconds") {
+  Bandwidth bw{256e9};  // 256 B per ns
+  CHECK(bw.transfer_time(0) == 0);
+  CHECK(bw.transfer_time(256) == 1000);
+  CHECK(bw.transfer_time(257) == 1004);  // 1003.9 ps -> 1004
+}
