@@ -59,13 +59,15 @@ int main(int argc, char** argv) {
   reg.add_builtin(phold::manifest(), "builtin:phold");
   const ComponentDecl& decl = *reg.find("bench.phold_lp");
   detail::Engine engine(seed);
-  ParamSet ps;
-  ps.overrides.emplace_back(decl.find_param("mean"), Duration{mean});
-  ps.overrides.emplace_back(decl.find_param("init"), static_cast<std::int64_t>(init));
+  auto ps = std::make_shared<ParamSet>();
+  ps->overrides.emplace_back(decl.find_param("mean"), Duration{mean});
+  ps->overrides.emplace_back(decl.find_param("init"), static_cast<std::int64_t>(init));
   std::vector<Component*> comps;
   comps.reserve(lps);
   for (std::uint64_t i = 0; i < lps; ++i)
     comps.push_back(&engine.add_component(decl, fmt::format("lp[{}]", i), {static_cast<int>(i)}, ps, nullptr));
+  // each LP ends up with 2 * offsets link ports; sizing them first means wiring never moves one
+  for (auto* c : comps) detail::PortWiring::reserve(*c, "port", 2 * offsets);
   for (std::uint64_t i = 0; i < lps; ++i)
     for (std::uint64_t b = 0; b < offsets; ++b) {
       std::uint64_t j = (i + (std::uint64_t{1} << b)) % lps;

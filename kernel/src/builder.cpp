@@ -691,10 +691,11 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
   for (const auto& c : spec.components) {
     if (!c.decl) continue;
     st.specs[c.name] = &c;
+    auto params = std::make_shared<const ParamSet>(c.params);  // shared by the grid's elements
     for (const auto& idx : grid_indices(c.grid)) {
       std::string name = element_name(c.name, idx);
       try {
-        Component& comp = engine->add_component(*c.decl, name, idx, c.params, registry_.library_of(c.type));
+        Component& comp = engine->add_component(*c.decl, name, idx, params, registry_.library_of(c.type));
         st.elements[name] = &comp;
       } catch (const std::exception& e) {
         const LoadedPlugin* pl = registry_.plugin_of(c.type);
@@ -740,18 +741,18 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
       }
       return p;
     }
-    const auto& elems = c.ports(r.port);
-    if (r.index >= 0 && r.index < static_cast<int>(elems.size())) {
-      Port* p = elems[r.index];
+    const auto nelems = PortWiring::element_count(c, r.port);
+    if (r.index >= 0 && r.index < static_cast<int>(nelems)) {
+      Port* p = PortWiring::find_port(c, r.port, r.index);
       if (p->connected()) {
         err = fmt::format("port '{}.{}' is already linked", r.component, p->name());
         return nullptr;
       }
       return p;
     }
-    if (r.index > static_cast<int>(elems.size())) {
+    if (r.index > static_cast<int>(nelems)) {
       err = fmt::format("port '{}.{}[{}]': multi-port elements are created in order; next free index is {}",
-                        r.component, r.port, r.index, elems.size());
+                        r.component, r.port, r.index, nelems);
       return nullptr;
     }
     (void)loc;
@@ -760,8 +761,8 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
   auto link = [&](Port& a, Port& b, Time latency, double bw, const SourceLoc& loc) {
     const auto& da = PortWiring::decl(a.owner());
     const auto& db = PortWiring::decl(b.owner());
-    std::string pa_name = a.index() >= 0 ? a.name().substr(0, a.name().find('[')) : a.name();
-    std::string pb_name = b.index() >= 0 ? b.name().substr(0, b.name().find('[')) : b.name();
+    std::string pa_name = a.name().substr(0, a.name().find('['));
+    std::string pb_name = b.name().substr(0, b.name().find('['));
     const PortDecl* pa = da.find_port(pa_name);
     const PortDecl* pb = db.find_port(pb_name);
     if (pa && pb && pa->protocol != pb->protocol && pa->protocol != "any" && pb->protocol != "any") {
@@ -1061,7 +1062,7 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
     const ComponentDecl& d = PortWiring::decl(*c);
     for (const auto& pd : d.ports) {
       if (!pd.required) continue;
-      bool linked = pd.multi ? !c->ports(pd.name).empty() : c->has_link(pd.name);
+      bool linked = pd.multi ? PortWiring::element_count(*c, pd.name) > 0 : c->has_link(pd.name);
       if (!linked) {
         auto base = c->name().substr(0, c->name().find('['));
         SourceLoc loc = st.specs.count(base) ? st.specs[base]->loc : SourceLoc{spec.file, 0, 0};

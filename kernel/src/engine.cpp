@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <new>
+#include <unordered_map>
 
 namespace strata {
 namespace detail {
@@ -36,43 +38,115 @@ void throw_bad_cast(const Transaction& t, const char* wanted) {
 }
 
 // ---- wiring ----
-void PortWiring::connect(Port& a, Port& b, Time latency, double bytes_per_s) {
+int PortWiring::decl_index(const Component& c, std::string_view name, bool multi) {
+  const auto& ports = c.decl_->ports;
+  for (std::size_t i = 0; i < ports.size(); ++i)
+    if (ports[i].name == name && ports[i].multi == multi) return static_cast<int>(i);
+  return -1;
+}
+
+Handler PortWiring::own_handler(const Port& p) {
+  if (p.kind_ == Port::Kind::event) return p.peer_handler_;
+  return p.owner_->slots_[p.decl_port_].handler;
+}
+
+void PortWiring::connect(Port& a, Port& b, Time latency) {
   a.peer_ = &b;
   b.peer_ = &a;
   a.latency_ = b.latency_ = latency;
-  a.bytes_per_s_ = b.bytes_per_s_ = bytes_per_s;
+  a.peer_handler_ = own_handler(b);
+  b.peer_handler_ = own_handler(a);
+}
+
+void PortWiring::reserve(Component& c, std::string_view name, std::size_t n) {
+  int i = decl_index(c, name, true);
+  if (i < 0) throw ConfigError(fmt::format("{}: '{}' is not a multi-port", c.name(), name));
+  auto& slot = c.slots_[i];
+  if (n <= slot.capacity) return;
+  // A grown block moves ports: peers inside the block are rebased, peers outside get
+  // their back-pointer updated (every link is symmetric).
+  auto* nb = static_cast<Port*>(::operator new(sizeof(Port) * n, std::align_val_t{alignof(Port)}));
+  Port* ob = slot.block;
+  for (std::uint32_t k = 0; k < slot.count; ++k) {
+    Port* np = new (&nb[k]) Port(c, Port::Kind::element, static_cast<std::uint16_t>(i), static_cast<int>(k));
+    const Port& op = ob[k];
+    np->peer_ = op.peer_;
+    np->latency_ = op.latency_;
+    np->peer_handler_ = op.peer_handler_;
+    np->seq_ = op.seq_;
+    np->source_ = op.source_;
+    np->bw_slot_ = op.bw_slot_;
+    np->priority_ = op.priority_;
+  }
+  for (std::uint32_t k = 0; k < slot.count; ++k) {
+    Port* np = &nb[k];
+    if (np->peer_ >= ob && np->peer_ < ob + slot.count)
+      np->peer_ = nb + (np->peer_ - ob);
+    else if (np->peer_)
+      np->peer_->peer_ = np;
+  }
+  if (ob) {
+    for (std::uint32_t k = 0; k < slot.count; ++k) ob[k].~Port();
+    ::operator delete(ob, std::align_val_t{alignof(Port)});
+  }
+  slot.block = nb;
+  slot.capacity = static_cast<std::uint32_t>(n);
 }
 
 Port& PortWiring::add_multi_element(Component& c, std::string_view name) {
-  for (auto& m : c.multi_) {
-    if (m.name != name) continue;
-    int idx = static_cast<int>(m.elements.size());
-    auto p = std::make_unique<Port>(c, fmt::format("{}[{}]", name, idx), idx);
-    p->engine_ = c.engine_;
-    p->core_ = c.core_;
-    p->handler_ = m.handler;
-    m.elements.push_back(p.get());
-    c.ports_.push_back(std::move(p));
-    return *c.ports_.back();
-  }
-  throw ConfigError(fmt::format("{}: '{}' is not a multi-port", c.name(), name));
+  int i = decl_index(c, name, true);
+  if (i < 0) throw ConfigError(fmt::format("{}: '{}' is not a multi-port", c.name(), name));
+  auto& slot = c.slots_[i];
+  if (slot.count == slot.capacity) reserve(c, name, slot.capacity < 4 ? 4 : 2 * static_cast<std::size_t>(slot.capacity));
+  auto k = slot.count++;
+  return *new (&slot.block[k]) Port(c, Port::Kind::element, static_cast<std::uint16_t>(i), static_cast<int>(k));
+}
+
+std::size_t PortWiring::element_count(Component& c, std::string_view name) {
+  int i = decl_index(c, name, true);
+  if (i < 0) throw ConfigError(fmt::format("{}: '{}' is not a multi-port", c.name(), name));
+  return c.slots_[i].count;
 }
 
 Port* PortWiring::find_port(Component& c, std::string_view name, int index) {
   if (index < 0) {
-    for (auto& p : c.ports_)
-      if (p->index() < 0 && p->name() == name) return p.get();
-    return nullptr;
+    int i = decl_index(c, name, false);
+    return i < 0 ? nullptr : c.slots_[i].single;
   }
-  for (auto& m : c.multi_)
-    if (m.name == name) return index < static_cast<int>(m.elements.size()) ? m.elements[index] : nullptr;
-  return nullptr;
+  int i = decl_index(c, name, true);
+  if (i < 0 || index >= static_cast<int>(c.slots_[i].count)) return nullptr;
+  return &c.slots_[i].block[index];
 }
 
 std::vector<Port*> PortWiring::all_ports(Component& c) {
+  // creation order: declared ports (single, or every element) by declaration, then event
+  // ports; this order defines source ids
   std::vector<Port*> v;
-  for (auto& p : c.ports_) v.push_back(p.get());
+  for (auto& slot : c.slots_) {
+    if (slot.single) v.push_back(slot.single);
+    for (std::uint32_t k = 0; k < slot.count; ++k) v.push_back(&slot.block[k]);
+  }
+  v.insert(v.end(), c.event_ports_.begin(), c.event_ports_.end());
   return v;
+}
+
+void PortWiring::free_ports(Component& c) {
+  for (auto& slot : c.slots_)
+    if (slot.block) {
+      for (std::uint32_t k = 0; k < slot.count; ++k) slot.block[k].~Port();
+      ::operator delete(slot.block, std::align_val_t{alignof(Port)});
+      slot.block = nullptr;
+      slot.count = slot.capacity = 0;
+    }
+}
+
+Time serialise(Port& p, const Transaction& t, Time ready) {
+  // One transaction at a time per direction, in send order: it starts when the previous
+  // one has left, and its last byte leaves wire_bytes / bandwidth later.
+  LinkState& ls = p.owner().engine_for_kernel()->link_state(PortWiring::bw_slot(p));
+  Time start = ready > ls.busy_until ? ready : ls.busy_until;
+  ls.busy_until = start + Bandwidth{ls.bytes_per_s}.transfer_time(t.wire_bytes());
+  return ls.busy_until;
 }
 
 // ---- engine ----
@@ -85,23 +159,44 @@ Engine::~Engine() {
   components_.clear();
 }
 
-Component& Engine::add_component(const ComponentDecl& decl, std::string name, std::vector<int> index, ParamSet params,
-                                 std::shared_ptr<void> keepalive) {
+Component& Engine::add_component(const ComponentDecl& decl, std::string name, std::vector<int> index,
+                                 std::shared_ptr<const ParamSet> params, std::shared_ptr<void> keepalive) {
   if (finalized_) throw ConfigError("components cannot be added after the system is finalized");
-  if (keepalive) keepalive_.push_back(std::move(keepalive));
-  param_sets_.push_back(std::make_unique<ParamSet>(std::move(params)));
+  if (index.size() > 4) throw ConfigError(fmt::format("{}: grids have at most 4 dimensions", name));
+  if (keepalive && (keepalive_.empty() || keepalive_.back() != keepalive)) keepalive_.push_back(std::move(keepalive));
+  if (!params) params = std::make_shared<const ParamSet>();
+  if (param_sets_.empty() || param_sets_.back() != params) param_sets_.push_back(params);
   ComponentContext ctx;
   ctx.name_ = std::move(name);
   ctx.type_ = decl.type;
   ctx.index_ = std::move(index);
   ctx.seed_ = seed_;
   ctx.decl_ = &decl;
-  ctx.params_ = param_sets_.back().get();
+  ctx.params_ = params.get();
   ctx.engine_ = this;
   auto c = decl.factory(ctx);
   if (!c) throw ConfigError(fmt::format("{}: factory of type '{}' returned no component", ctx.name_, decl.type));
   components_.push_back(std::move(c));
   return *components_.back();
+}
+
+void* Engine::allocate_port() {
+  constexpr std::size_t kChunk = 64 * 1024;
+  if (port_arena_.empty() || arena_used_ + sizeof(Port) > kChunk) {
+    port_arena_.emplace_back(new (std::align_val_t{alignof(Port)}) unsigned char[kChunk]);
+    arena_used_ = 0;
+  }
+  void* p = port_arena_.back().get() + arena_used_;
+  arena_used_ += sizeof(Port);
+  return p;
+}
+
+std::uint16_t Engine::intern_event_name(std::string_view name) {
+  for (std::size_t i = 0; i < event_names_.size(); ++i)
+    if (event_names_[i] == name) return static_cast<std::uint16_t>(i);
+  if (event_names_.size() >= 65535) throw ConfigError("too many distinct event-port names (limit 65535)");
+  event_names_.emplace_back(name);
+  return static_cast<std::uint16_t>(event_names_.size() - 1);
 }
 
 Component* Engine::find(std::string_view name) const {
@@ -111,9 +206,31 @@ Component* Engine::find(std::string_view name) const {
 }
 
 void Engine::connect(Port& a, Port& b, Time latency, double bytes_per_s) {
-  PortWiring::connect(a, b, latency, bytes_per_s);
-  system_.links.push_back(SystemView::LinkInfo{{a.owner().name(), a.name()}, {b.owner().name(), b.name()}, latency,
-                                               bytes_per_s});
+  PortWiring::connect(a, b, latency);
+  if (bytes_per_s > 0) {
+    PortWiring::set_bw_slot(a, static_cast<std::uint32_t>(link_states_.size()));
+    link_states_.push_back({bytes_per_s, 0});
+    PortWiring::set_bw_slot(b, static_cast<std::uint32_t>(link_states_.size()));
+    link_states_.push_back({bytes_per_s, 0});
+  }
+}
+
+const SystemView& Engine::system() {
+  if (system_built_) return system_;
+  system_built_ = true;
+  std::vector<Component*> order;
+  for (auto& c : components_) order.push_back(c.get());
+  std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->name() < b->name(); });
+  for (auto* c : order) {
+    system_.components.push_back({c->name(), c->type(), std::vector<int>(c->index().begin(), c->index().end())});
+    for (Port* p : PortWiring::all_ports(*c)) {
+      const Port* q = p->peer();
+      if (!q || q == p || q->owner().name() < c->name() || (q->owner().name() == c->name() && q < p)) continue;
+      auto bw = PortWiring::bw_slot(*p) ? link_states_[PortWiring::bw_slot(*p)].bytes_per_s : 0.0;
+      system_.links.push_back({{c->name(), p->name()}, {q->owner().name(), q->name()}, p->latency(), bw});
+    }
+  }
+  return system_;
 }
 
 void Engine::finalize() {
@@ -126,7 +243,6 @@ void Engine::finalize() {
   std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->name() < b->name(); });
   for (auto* c : order)
     for (auto* p : PortWiring::all_ports(*c)) PortWiring::set_source(*p, next_source_id());
-  for (auto* c : order) system_.components.push_back({c->name(), c->type(), c->index()});
 }
 
 void Engine::enable_trace(std::unique_ptr<TraceWriter> writer) {
@@ -159,15 +275,16 @@ RunResult Engine::run(const StopConditions& stop, const std::function<void(const
     }
     Transaction* x = queue_.pop();
     now = t;
-    Port* target = EventAccess::target(*x);
-    Handler h = PortWiring::handler(*target);
+    Handler h = EventAccess::handler(*x);
     ++events_;
     if (!h.call) [[unlikely]] {
+      Port* target = EventAccess::target(*x);
+      std::string what = x->type_name();
       delete x;
       throw ModelError(fmt::format("{}: port '{}' received a '{}' but has no receive handler",
-                                   target->owner().name(), target->name(), x->type_name()));
+                                   target->owner().name(), target->name(), what));
     }
-    h.call(h.object, *target, TxnPtr<>(x));
+    h.call(h.object, *EventAccess::target(*x), TxnPtr<>(x));
     if (stop_requested_) [[unlikely]] {
       r.reason = StopReason::requested;
       break;
@@ -196,59 +313,54 @@ void Engine::finish() {
 
 // ---- Component ----
 Component::Component(const ComponentContext& ctx)
-    : name_(ctx.name_),
-      type_(ctx.type_),
-      index_(ctx.index_),
-      decl_(ctx.decl_),
-      engine_(ctx.engine_),
-      core_(ctx.engine_),
-      rng_(ctx.seed_, ctx.name_) {
+    : core_(ctx.engine_), engine_(ctx.engine_), rng_(ctx.seed_, ctx.name_), name_(ctx.name_), decl_(ctx.decl_) {
   if (!decl_) throw ConfigError("a Component must be created by the kernel through its factory");
-  for (const auto& pd : decl_->ports) {
-    if (pd.multi) {
-      multi_.push_back(MultiPort{pd.name, {}, {}});
-    } else {
-      auto p = std::make_unique<Port>(*this, pd.name, -1);
-      p->engine_ = engine_;
-      p->core_ = core_;
-      ports_.push_back(std::move(p));
-    }
-  }
+  grid_dims_ = static_cast<std::uint8_t>(std::min<std::size_t>(ctx.index_.size(), 4));
+  for (std::size_t d = 0; d < grid_dims_; ++d) grid_[d] = ctx.index_[d];
+  const auto& ports = decl_->ports;
+  slots_.resize(ports.size());
+  for (std::size_t i = 0; i < ports.size(); ++i)
+    if (!ports[i].multi)
+      slots_[i].single = new (engine_->allocate_port()) Port(*this, Port::Kind::single, static_cast<std::uint16_t>(i), -1);
 }
 
-Component::~Component() = default;
+Component::~Component() { detail::PortWiring::free_ports(*this); }
+
+const std::string& Component::type() const { return decl_->type; }
+
+detail::Engine* Component::engine_for_kernel() const { return engine_; }
 
 Port& Component::port(std::string_view name) {
-  for (auto& p : ports_)
-    if (p->index() < 0 && p->name() == name) return *p;
-  throw ConfigError(fmt::format("{} (type {}): no port named '{}' is declared", name_, type_, name));
+  int i = detail::PortWiring::decl_index(*this, name, false);
+  if (i >= 0) return *slots_[i].single;
+  if (detail::PortWiring::decl_index(*this, name, true) >= 0)
+    throw ConfigError(fmt::format("{} (type {}): '{}' is a multi-port: use ports(\"{}\")", name_, type(), name, name));
+  throw ConfigError(fmt::format("{} (type {}): no port named '{}' is declared", name_, type(), name));
 }
 
-const std::vector<Port*>& Component::ports(std::string_view name) {
-  for (auto& m : multi_)
-    if (m.name == name) return m.elements;
-  throw ConfigError(fmt::format("{} (type {}): no multi-port named '{}' is declared", name_, type_, name));
+std::span<Port> Component::ports(std::string_view name) {
+  int i = detail::PortWiring::decl_index(*this, name, true);
+  if (i < 0) throw ConfigError(fmt::format("{} (type {}): no multi-port named '{}' is declared", name_, type(), name));
+  return {slots_[i].block, slots_[i].count};
 }
 
 void Component::set_multi_handler(std::string_view name, Handler h) {
-  for (auto& m : multi_)
-    if (m.name == name) {
-      m.handler = h;
-      for (Port* p : m.elements) p->handler_ = h;
-      return;
-    }
-  throw ConfigError(fmt::format("{} (type {}): no multi-port named '{}' is declared", name_, type_, name));
+  int i = detail::PortWiring::decl_index(*this, name, true);
+  if (i < 0) throw ConfigError(fmt::format("{} (type {}): no multi-port named '{}' is declared", name_, type(), name));
+  slots_[i].handler = h;
+  for (std::uint32_t k = 0; k < slots_[i].count; ++k) slots_[i].block[k].set_handler(h);
 }
 
 bool Component::has_link(std::string_view name) { return port(name).connected(); }
 
+void Component::schedule(Port& event_port, Time delay, std::uint64_t tag) { event_port.send(make<Signal>(tag), delay); }
+
 Port& Component::make_event_port(std::string_view name) {
-  auto p = std::make_unique<Port>(*this, fmt::format("@{}", name), -1);
-  p->engine_ = engine_;
-  p->core_ = core_;
-  detail::PortWiring::connect(*p, *p, 0, 0);
-  ports_.push_back(std::move(p));
-  return *ports_.back();
+  std::uint16_t id = engine_->intern_event_name(name);
+  Port& p = *new (engine_->allocate_port()) Port(*this, Port::Kind::event, id, -1);
+  event_ports_.push_back(&p);
+  p.peer_ = &p;  // an event port is a zero-latency link to itself
+  return p;
 }
 
 Clock& Component::make_clock(Frequency f, std::string_view name) {
@@ -262,49 +374,29 @@ Clock& Component::make_clock(Frequency f, std::string_view name) {
   return *c;
 }
 
-void Component::check_stat_declared(std::string_view name, const char* kind) const {
+void Component::add_stat(std::string_view name, StatEntry::Kind kind, const void* object) {
+  static const char* kinds[] = {"counter", "accumulator", "histogram"};
+  const char* k = kinds[static_cast<int>(kind)];
   const StatDecl* d = decl_->find_stat(name);
   if (!d)
-    throw ConfigError(fmt::format("{} (type {}): statistic '{}' is not declared in the plugin manifest", name_, type_,
-                                  name));
-  if (d->kind != kind)
-    throw ConfigError(fmt::format("{} (type {}): statistic '{}' is declared as a {}, created as a {}", name_, type_,
-                                  name, d->kind, kind));
-  if (find_stat(name)) throw ConfigError(fmt::format("{}: statistic '{}' created twice", name_, name));
+    throw ConfigError(fmt::format("{} (type {}): statistic '{}' is not declared in the plugin manifest", name_,
+                                  type(), name));
+  if (d->kind != k)
+    throw ConfigError(fmt::format("{} (type {}): statistic '{}' is declared as a {}, registered as a {}", name_,
+                                  type(), name, d->kind, k));
+  for (const auto& s : stats_)
+    if (*s.name == name) throw ConfigError(fmt::format("{}: statistic '{}' registered twice", name_, name));
+  stats_.push_back(StatEntry{&d->name, kind, object});
 }
 
-const Component::StatEntry* Component::find_stat(std::string_view name) const {
-  for (auto& s : stats_)
-    if (s.name == name) return &s;
-  return nullptr;
-}
+void Component::stat(std::string_view name, Counter& c) { add_stat(name, StatEntry::Kind::counter, &c); }
+void Component::stat(std::string_view name, Accumulator& a) { add_stat(name, StatEntry::Kind::accumulator, &a); }
+void Component::stat(std::string_view name, Histogram& h) { add_stat(name, StatEntry::Kind::histogram, &h); }
 
-Counter& Component::counter(std::string_view name) {
-  check_stat_declared(name, "counter");
-  stats_.push_back(StatEntry{std::string(name), StatEntry::Kind::counter, std::make_unique<Counter>(), {}, {}});
-  return *stats_.back().counter;
-}
-
-Accumulator& Component::accumulator(std::string_view name) {
-  check_stat_declared(name, "accumulator");
-  stats_.push_back(StatEntry{std::string(name), StatEntry::Kind::accumulator, {}, std::make_unique<Accumulator>(), {}});
-  return *stats_.back().accumulator;
-}
-
-Histogram& Component::histogram(std::string_view name, double lo, double hi, std::size_t bins) {
-  check_stat_declared(name, "histogram");
-  if (!(hi > lo) || bins == 0)
-    throw ConfigError(fmt::format("{}: histogram '{}' needs hi > lo and at least one bin", name_, name));
-  stats_.push_back(
-      StatEntry{std::string(name), StatEntry::Kind::histogram, {}, {}, std::make_unique<Histogram>(lo, hi, bins)});
-  return *stats_.back().histogram;
-}
-
-EnergyAction& Component::energy_action(std::string_view action, Energy per_action) {
-  for (auto& e : energy_)
-    if (e.action == action) throw ConfigError(fmt::format("{}: energy action '{}' created twice", name_, action));
-  energy_.push_back(EnergyEntry{std::string(action), std::make_unique<EnergyAction>(per_action)});
-  return *energy_.back().ledger;
+void Component::energy(std::string_view action, EnergyAction& e) {
+  for (auto& x : energy_)
+    if (x.action == action) throw ConfigError(fmt::format("{}: energy action '{}' registered twice", name_, action));
+  energy_.push_back(EnergyEntry{std::string(action), &e});
 }
 
 const SystemView& Component::system() const { return engine_->system(); }
@@ -314,6 +406,33 @@ void Component::end_simulation() { engine_->request_stop(); }
 void Component::trace(std::string_view name, Time start, Time end, std::string_view category,
                       std::string_view args_json) {
   if (auto* t = engine_->tracer()) t->span(name_, name, category, start, end, args_json);
+}
+
+// ---- Port (cold parts) ----
+std::string Port::name() const {
+  const auto& decl = detail::PortWiring::decl(*owner_);
+  switch (kind_) {
+    case Kind::single: return decl.ports[decl_port_].name;
+    case Kind::element: return fmt::format("{}[{}]", decl.ports[decl_port_].name, index_);
+    case Kind::event: return "@" + owner_->engine_->event_name(decl_port_);
+  }
+  return "?";
+}
+
+double Port::bandwidth() const {
+  return bw_slot_ ? owner_->engine_->link_state(bw_slot_).bytes_per_s : 0.0;
+}
+
+Time Port::busy_until() const { return bw_slot_ ? owner_->engine_->link_state(bw_slot_).busy_until : 0; }
+
+void Port::set_handler(Handler h) {
+  if (kind_ == Kind::event) {
+    peer_handler_ = h;  // an event port is its own peer
+    return;
+  }
+  if (kind_ == Kind::single) owner_->slots_[decl_port_].handler = h;
+  // an element keeps no handler of its own: the peer's cached copy is the only store
+  if (peer_) peer_->peer_handler_ = h;
 }
 
 void ComponentContext::apply_params(void* obj) const {

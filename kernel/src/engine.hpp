@@ -19,13 +19,28 @@ class TraceWriter;
 
 /// Kernel-side access to Port/Component internals.
 struct PortWiring {
-  static void connect(Port& a, Port& b, Time latency, double bytes_per_s);
+  static void connect(Port& a, Port& b, Time latency);
+  /// Append an element to a multi-port (grows its block; peers are re-pointed).
   static Port& add_multi_element(Component& c, std::string_view name);
+  /// Pre-size a multi-port's block so wiring never moves ports (the builder counts first).
+  static void reserve(Component& c, std::string_view name, std::size_t n);
   static Port* find_port(Component& c, std::string_view name, int index);
+  /// Number of elements of a multi-port so far.
+  static std::size_t element_count(Component& c, std::string_view name);
   static std::vector<Port*> all_ports(Component& c);
   static void set_source(Port& p, std::uint32_t id) { p.source_ = id; }
-  static Handler handler(const Port& p) { return p.handler_; }
+  static void set_bw_slot(Port& p, std::uint32_t slot) { p.bw_slot_ = slot; }
+  static std::uint32_t bw_slot(const Port& p) { return p.bw_slot_; }
+  static Handler own_handler(const Port& p);
   static const ComponentDecl& decl(const Component& c) { return *c.decl_; }
+  static void free_ports(Component& c);
+  static int decl_index(const Component& c, std::string_view name, bool multi);
+};
+
+/// Occupancy of one direction of a bandwidth-limited link.
+struct LinkState {
+  double bytes_per_s = 0;
+  Time busy_until = 0;
 };
 
 struct StopConditions {
@@ -52,14 +67,21 @@ class Engine : public EngineCore {
 
   // ---- building (before time zero) ----
   /// Construct a component through its factory. `keepalive` pins the plugin library.
-  Component& add_component(const ComponentDecl& decl, std::string name, std::vector<int> index, ParamSet params,
-                           std::shared_ptr<void> keepalive);
+  Component& add_component(const ComponentDecl& decl, std::string name, std::vector<int> index,
+                           std::shared_ptr<const ParamSet> params, std::shared_ptr<void> keepalive);
   Component* find(std::string_view name) const;
   void connect(Port& a, Port& b, Time latency, double bytes_per_s = 0);
   /// Assign source ids in (component name, port creation) order, check required ports,
   /// build the SystemView. Call once after all components and links exist.
   void finalize();
-  const SystemView& system() const { return system_; }
+  /// Built on first use (large systems that never ask pay nothing).
+  const SystemView& system();
+  LinkState& link_state(std::uint32_t slot) { return link_states_[slot]; }
+  /// 64-byte storage for a single or event port; lives as long as the engine.
+  void* allocate_port();
+  /// Interned event-port names ("self" is shared by thousands of components).
+  std::uint16_t intern_event_name(std::string_view name);
+  const std::string& event_name(std::uint16_t id) const { return event_names_[id]; }
   void enable_trace(std::unique_ptr<TraceWriter> writer);
   TraceWriter* tracer() const { return tracer_.get(); }
 
@@ -81,11 +103,16 @@ class Engine : public EngineCore {
 
  private:
   std::uint64_t seed_;
-  std::vector<std::shared_ptr<void>> keepalive_;  // plugin libraries: declared first, destroyed last
-  std::vector<std::unique_ptr<ParamSet>> param_sets_;
+  std::vector<std::shared_ptr<void>> keepalive_;
+  std::vector<std::unique_ptr<unsigned char[]>> port_arena_;  // after keepalive_: freed before libraries
+  std::size_t arena_used_ = 0;
+  std::vector<std::string> event_names_;  // plugin libraries: declared first, destroyed last
+  std::vector<std::shared_ptr<const ParamSet>> param_sets_;
   std::vector<std::unique_ptr<Component>> components_;
   EventQueue queue_;
+  std::vector<LinkState> link_states_{1};  // slot 0 = none
   SystemView system_;
+  bool system_built_ = false;
   std::unique_ptr<TraceWriter> tracer_;
   bool stop_requested_ = false;
   bool finalized_ = false;

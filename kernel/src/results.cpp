@@ -50,17 +50,17 @@ ojson stats_json(const Engine& engine, const RunResult& r, const ExperimentSpec&
     ojson sj = ojson::object();
     for (const auto& s : c->stat_entries()) {
       switch (s.kind) {
-        case Component::StatEntry::Kind::counter: sj[s.name] = s.counter->value(); break;
+        case Component::StatEntry::Kind::counter: sj[*s.name] = s.counter().value(); break;
         case Component::StatEntry::Kind::accumulator: {
-          const auto& a = *s.accumulator;
-          sj[s.name] = {{"count", a.count()}, {"sum", a.sum()}, {"mean", a.mean()},
+          const auto& a = s.accumulator();
+          sj[*s.name] = {{"count", a.count()}, {"sum", a.sum()}, {"mean", a.mean()},
                         {"min", a.min()},     {"max", a.max()}, {"stddev", a.stddev()}};
           break;
         }
         case Component::StatEntry::Kind::histogram: {
-          const auto& h = *s.histogram;
+          const auto& h = s.histogram();
           const auto& a = h.summary();
-          sj[s.name] = {{"count", a.count()}, {"mean", a.mean()},        {"min", a.min()},
+          sj[*s.name] = {{"count", a.count()}, {"mean", a.mean()},        {"min", a.min()},
                         {"max", a.max()},     {"lo", h.lo()},            {"hi", h.hi()},
                         {"bins", h.bins()},   {"underflow", h.underflow()}, {"overflow", h.overflow()}};
           break;

@@ -5,14 +5,14 @@ namespace strata::phold {
 PholdLp::PholdLp(const ComponentContext& ctx)
     : Component(ctx),
       p_(ctx.params<PholdParams>()),
-      self_(&event_port<&PholdLp::handle>(this, "self")),
-      events_(counter("events")) {
+      self_(&event_port<&PholdLp::handle>(this, "self")) {
+  stat("events", events_);
   on_receive<&PholdLp::handle>("port", this);
 }
 
 void PholdLp::init() {
   outs_ = ports("port");
-  lookahead_ = outs_.empty() ? 0 : outs_.front()->latency();
+  lookahead_ = outs_.empty() ? 0 : outs_.front().latency();
   for (std::int64_t k = 0; k < p_.init; ++k) self_->send(make<PholdEvent>(), draw_delay());
 }
 
@@ -28,7 +28,7 @@ void PholdLp::handle(TxnPtr<> ev) {
   if (r == outs_.size())
     self_->send(std::move(ev), d);
   else
-    outs_[r]->send(std::move(ev), d - outs_[r]->latency());  // the link supplies the lookahead
+    outs_[r].send(std::move(ev), d - outs_[r].latency());  // the link supplies the lookahead
 }
 
 }  // namespace strata::phold

@@ -36,8 +36,8 @@ class PholdLp final : public Component {
   Time draw_delay();
   PholdParams p_;
   Port* self_;
-  Counter& events_;
-  std::vector<Port*> outs_;  // link ports, filled at init (wired after construction)
+  Counter events_;
+  std::span<Port> outs_;  // link ports, contiguous; complete from init() on
   Time lookahead_ = 0;
 };
 

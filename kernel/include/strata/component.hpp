@@ -31,6 +31,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -60,27 +61,12 @@ class Engine;
 struct EngineCore {
   Time now = 0;
 };
-/// Enqueue t for delivery at t->time_ (header already filled). Defined in libstrata.
+/// Enqueue t for delivery at its stamped time. Defined in libstrata.
 void post(Engine* engine, Transaction* t);
 [[noreturn]] void throw_unconnected(const Port& p);
-struct EventAccess {
-  static void stamp(Transaction& t, Port* target, Time when, std::uint32_t source, std::uint64_t seq,
-                    std::uint8_t priority) {
-    t.target_ = target;
-    t.time_ = when;
-    t.source_ = source;
-    t.seq_ = seq;
-    t.priority_ = priority;
-  }
-  static Port* target(const Transaction& t) { return t.target_; }
-  static Time time(const Transaction& t) { return t.time_; }
-  /// Tie order among equal delivery times.
-  static bool before(const Transaction& a, const Transaction& b) {
-    if (a.priority_ != b.priority_) return a.priority_ < b.priority_;
-    if (a.source_ != b.source_) return a.source_ < b.source_;
-    return a.seq_ < b.seq_;
-  }
-};
+/// Bandwidth-limited link: occupy it from `ready` on; returns when the last byte leaves.
+Time serialise(Port& p, const Transaction& t, Time ready);
+struct EventAccess;
 struct PortWiring;  // kernel-side access to Port internals
 }  // namespace detail
 
@@ -105,56 +91,84 @@ struct Handler {
   }
 };
 
-/// One end of a link (or an event port). Owned by its component.
-class Port {
+namespace detail {
+struct EventAccess {
+  static void stamp(Transaction& t, Port* target, const Handler& h, Time when, std::uint32_t source,
+                    std::uint32_t seq, std::uint8_t priority) {
+    t.target_ = target;
+    t.handler_object_ = h.object;
+    t.handler_call_ = h.call;
+    t.time_ = when;
+    t.source_ = source;
+    t.seq_ = seq;
+    t.priority_ = priority;
+  }
+  static Port* target(const Transaction& t) { return t.target_; }
+  static Handler handler(const Transaction& t) { return Handler{t.handler_object_, t.handler_call_}; }
+  static Time time(const Transaction& t) { return t.time_; }
+  /// Tie order among equal delivery times.
+  static bool before(const Transaction& a, const Transaction& b) {
+    if (a.priority_ != b.priority_) return a.priority_ < b.priority_;
+    if (a.source_ != b.source_) return a.source_ < b.source_;
+    return a.seq_ < b.seq_;
+  }
+};
+}  // namespace detail
+
+/// One end of a link (or an event port). Owned by its component; created by the kernel.
+/// 64 bytes: everything a send touches sits in one cache line.
+class alignas(64) Port {
  public:
-  Port(Component& owner, std::string name, int index) : owner_(&owner), name_(std::move(name)), index_(index) {}
   Port(const Port&) = delete;
   Port& operator=(const Port&) = delete;
 
-  /// "out" or "out[3]" for an element of a multi-port.
-  const std::string& name() const { return name_; }
-  /// Position within a multi-port, -1 for a single port.
+  /// "out", "out[3]" for an element of a multi-port, "@name" for an event port.
+  std::string name() const;
+  /// Position within a multi-port, -1 otherwise.
   int index() const { return index_; }
   Component& owner() const { return *owner_; }
   bool connected() const { return peer_ != nullptr; }
   /// Link latency in ps (0 for event ports).
   Time latency() const { return latency_; }
   /// Link bandwidth in bytes/s (0: not modelled).
-  double bandwidth() const { return bytes_per_s_; }
+  double bandwidth() const;
   /// The port at the other end (nullptr if unconnected); read-only use, e.g. for routing.
   const Port* peer() const { return peer_; }
 
-  /// Install the receive handler (call in the constructor).
+  /// Install the receive handler of this port.
   template <auto Method, class C>
   void on_receive(C* obj) {
-    handler_ = Handler::bind<Method>(obj);
+    set_handler(Handler::bind<Method>(obj));
   }
 
-  /// Send t to the peer; it is delivered at now + latency + extra_delay (+ serialisation
-  /// when the link has a bandwidth). Throws ModelError when the port is not connected.
+  /// Send t to the peer; it is delivered at now + extra_delay + latency, plus serialisation
+  /// when the link has a bandwidth. Throws ModelError when the port is not connected.
   void send(TxnPtr<> t, Time extra_delay = 0);
-  /// Time at which this port's link is free again (bandwidth-limited links only).
-  Time busy_until() const { return busy_until_; }
+  /// Time at which this port's link is free again (0 unless bandwidth-limited).
+  Time busy_until() const;
 
  private:
   friend struct detail::PortWiring;
   friend class detail::Engine;
   friend class Component;
-  Component* owner_;
-  std::string name_;
-  int index_;
+  enum class Kind : std::uint8_t { single, element, event };
+  Port(Component& owner, Kind kind, std::uint16_t decl_port, int index)
+      : owner_(&owner), index_(index), decl_port_(decl_port), kind_(kind) {}
+  void set_handler(Handler h);
+
   Port* peer_ = nullptr;
   Time latency_ = 0;
-  double bytes_per_s_ = 0;
-  Time busy_until_ = 0;
+  Handler peer_handler_;        // the peer's receive handler, cached at wiring
+  Component* owner_;
+  std::uint32_t seq_ = 0;
   std::uint32_t source_ = 0;
-  std::uint64_t seq_ = 0;
+  std::int32_t index_;
+  std::uint32_t bw_slot_ = 0;   // 0: no bandwidth; else index into the engine's link states
+  std::uint16_t decl_port_;     // index into the manifest's ports (or the event-port list)
   std::uint8_t priority_ = 0;
-  Handler handler_;
-  detail::Engine* engine_ = nullptr;
-  detail::EngineCore* core_ = nullptr;
+  Kind kind_;
 };
+static_assert(sizeof(Port) == 64, "Port must stay one cache line");
 
 /// A payload-less event (timers, clock ticks); tag is free for the component to use.
 struct Signal final : Transaction {
@@ -254,14 +268,16 @@ class Component {
   virtual void finish() {}
 
   const std::string& name() const { return name_; }
-  const std::string& type() const { return type_; }
-  const std::vector<int>& index() const { return index_; }
+  const std::string& type() const;
+  /// Grid coordinates when the component was generated from a grid (x fastest), else empty.
+  std::span<const int> index() const { return {grid_, grid_dims_}; }
   Time now() const { return core_->now; }
 
   /// The declared single port `name`.
   Port& port(std::string_view name);
-  /// Elements of a declared multi-port, in index order (as wired by the builder).
-  const std::vector<Port*>& ports(std::string_view name);
+  /// Elements of a declared multi-port in index order, contiguous. The builder creates
+  /// elements while wiring, so this is complete from init() on (empty in the constructor).
+  std::span<Port> ports(std::string_view name);
   /// Install `Method` as the receive handler of every element of multi-port `name`,
   /// including elements the builder creates later (call in the constructor).
   template <auto Method, class C>
@@ -280,9 +296,7 @@ class Component {
     return p;
   }
   /// Schedule a Signal with `tag` on an event port after `delay`.
-  void schedule(Port& event_port, Time delay, std::uint64_t tag = 0) {
-    event_port.send(make<Signal>(tag), delay);
-  }
+  void schedule(Port& event_port, Time delay, std::uint64_t tag = 0);
 
   /// A clock calling `bool C::Method(std::uint64_t cycle)` each period while started;
   /// returning false stops it. Create in the constructor.
@@ -294,13 +308,15 @@ class Component {
     return c;
   }
 
-  // Statistics: names must be declared in the manifest (checked when created).
-  Counter& counter(std::string_view name);
-  Accumulator& accumulator(std::string_view name);
-  Histogram& histogram(std::string_view name, double lo, double hi, std::size_t bins);
-
-  // Energy ledger.
-  EnergyAction& energy_action(std::string_view action, Energy per_action);
+  /// Register a statistic the component owns (a member), under a name declared in the
+  /// manifest with the same kind; the kernel reads it when writing results. The object
+  /// must live as long as the component. Call in the constructor.
+  void stat(std::string_view name, Counter& c);
+  void stat(std::string_view name, Accumulator& a);
+  void stat(std::string_view name, Histogram& h);
+  /// Register a dynamic-energy action the component owns (a member).
+  void energy(std::string_view action, EnergyAction& e);
+  /// Static (leakage + clock tree) power, integrated over the simulated time at the end.
   void set_static_power(Power p) { static_power_w_ = p.watts; }
   double static_power() const { return static_power_w_; }
 
@@ -310,7 +326,7 @@ class Component {
   /// Read-only view of the whole system (valid from init() on).
   const SystemView& system() const;
 
-  /// Ask the kernel to end the run after the current time step (e.g. workload finished).
+  /// Ask the kernel to end the run after the current event (e.g. workload finished).
   void end_simulation();
 
   /// Record a trace span [start, end) on this component's track when tracing is on.
@@ -320,15 +336,16 @@ class Component {
 
   // ---- introspection used by the kernel's stats writer ----
   struct StatEntry {
-    std::string name;
+    const std::string* name;  // the manifest's declaration
     enum class Kind { counter, accumulator, histogram } kind;
-    std::unique_ptr<Counter> counter;
-    std::unique_ptr<Accumulator> accumulator;
-    std::unique_ptr<Histogram> histogram;
+    const void* object;
+    const Counter& counter() const { return *static_cast<const Counter*>(object); }
+    const Accumulator& accumulator() const { return *static_cast<const Accumulator*>(object); }
+    const Histogram& histogram() const { return *static_cast<const Histogram*>(object); }
   };
   struct EnergyEntry {
     std::string action;
-    std::unique_ptr<EnergyAction> ledger;
+    const EnergyAction* ledger;
   };
   const std::vector<StatEntry>& stat_entries() const { return stats_; }
   const std::vector<EnergyEntry>& energy_entries() const { return energy_; }
@@ -336,27 +353,32 @@ class Component {
  private:
   friend class detail::Engine;
   friend struct detail::PortWiring;
+  friend class Port;
+  friend Time detail::serialise(Port&, const Transaction&, Time);
+  detail::Engine* engine_for_kernel() const;
   Port& make_event_port(std::string_view name);
   void set_multi_handler(std::string_view name, Handler h);
   Clock& make_clock(Frequency f, std::string_view name);
-  const StatEntry* find_stat(std::string_view name) const;
-  void check_stat_declared(std::string_view name, const char* kind) const;
+  void add_stat(std::string_view name, StatEntry::Kind kind, const void* object);
 
-  std::string name_, type_;
-  std::vector<int> index_;
-  const ComponentDecl* decl_;
-  detail::Engine* engine_;
+  // hot: read by every send
   detail::EngineCore* core_;
+  detail::Engine* engine_;
   Rng rng_;
+  std::string name_;
+  const ComponentDecl* decl_;
+  int grid_[4] = {0, 0, 0, 0};
+  std::uint8_t grid_dims_ = 0;
   bool tracing_ = false;
   double static_power_w_ = 0;
-  std::vector<std::unique_ptr<Port>> ports_;  // declared single ports, multi elements, event ports
-  struct MultiPort {
-    std::string name;
-    std::vector<Port*> elements;
-    Handler handler;
+  struct PortSlot {          // one per declared port
+    Handler handler;         // receive handler of the single port, or of every element
+    Port* single = nullptr;  // a declared single port (kernel arena)
+    Port* block = nullptr;   // multi-port elements, contiguous
+    std::uint32_t count = 0, capacity = 0;
   };
-  std::vector<MultiPort> multi_;
+  std::vector<PortSlot> slots_;
+  std::vector<Port*> event_ports_;  // kernel arena
   std::vector<std::unique_ptr<Clock>> clocks_;
   std::vector<StatEntry> stats_;
   std::vector<EnergyEntry> energy_;
@@ -364,20 +386,14 @@ class Component {
 
 // ---- hot path, inline ----
 inline void Port::send(TxnPtr<> t, Time extra_delay) {
-  Time now = core_ ? core_->now : 0;
   if (!peer_) [[unlikely]]
     detail::throw_unconnected(*this);
-  Time depart = now + extra_delay;
-  if (bytes_per_s_ > 0) {
-    // The link carries one transaction at a time, in send order: it leaves when the
-    // previous one has finished serialising, and arrives latency after its last byte.
-    depart = depart > busy_until_ ? depart : busy_until_;
-    busy_until_ = depart + Bandwidth{bytes_per_s_}.transfer_time(t->wire_bytes());
-    depart = busy_until_;
-  }
+  Time depart = owner_->core_->now + extra_delay;
+  if (bw_slot_) [[unlikely]]
+    depart = detail::serialise(*this, *t, depart);
   Transaction* raw = t.release();
-  detail::EventAccess::stamp(*raw, peer_, depart + latency_, source_, seq_++, priority_);
-  detail::post(engine_, raw);
+  detail::EventAccess::stamp(*raw, peer_, peer_handler_, depart + latency_, source_, seq_++, priority_);
+  detail::post(owner_->engine_, raw);
 }
 
 }  // namespace strata

@@ -31,6 +31,8 @@ namespace strata {
 
 class Port;
 class Transaction;
+template <class T>
+class TxnPtr;
 namespace detail {
 struct EventAccess;
 void* pool_allocate(std::size_t bytes);
@@ -101,10 +103,14 @@ class Transaction {
 
  private:
   friend struct detail::EventAccess;
-  Port* target_ = nullptr;     // receiving port (or event port)
+  // The receiving port and its handler travel with the transaction, so delivering it
+  // touches only the transaction and the receiving component, not the port.
+  Port* target_ = nullptr;
+  void* handler_object_ = nullptr;
+  void (*handler_call_)(void*, Port&, TxnPtr<Transaction>&&) = nullptr;
   Time time_ = 0;              // delivery time
-  std::uint64_t seq_ = 0;      // per-source sequence: tie key, part 2
   std::uint32_t source_ = 0;   // source id assigned at build time: tie key, part 1
+  std::uint32_t seq_ = 0;      // per-source sequence (wraps; still a function of the model)
   std::uint8_t priority_ = 0;  // lower runs first among equal times
 };
 
