@@ -195,6 +195,14 @@ static void check_keys(Diagnostics& diag, const toml::table& t, const std::vecto
   }
 }
 
+std::optional<ExperimentSpec> Builder::load_text(std::string_view text, const fs::path& name,
+                                                 const std::vector<std::string>& sets) {
+  root_text_ = std::string(text);
+  auto r = load(name, sets);
+  root_text_.reset();
+  return r;
+}
+
 std::optional<ExperimentSpec> Builder::load(const fs::path& file, const std::vector<std::string>& sets) {
   ExperimentSpec spec;
   spec.file = file.string();
@@ -245,17 +253,18 @@ void Builder::load_file(ExperimentSpec& spec, const fs::path& file, std::vector<
                 "remove one of the includes");
     return;
   }
-  if (!fs::exists(file)) {
+  const bool from_text = is_root && root_text_;
+  if (!from_text && !fs::exists(file)) {
     diag_.error({shown, 0, 0}, "no such file");
     return;
   }
-  if (fs::is_directory(file)) {
+  if (!from_text && fs::is_directory(file)) {
     diag_.error({shown, 0, 0}, "is a directory, not a TOML file");
     return;
   }
   std::shared_ptr<toml::table> doc;
   try {
-    doc = std::make_shared<toml::table>(toml::parse_file(file.string()));
+    doc = std::make_shared<toml::table>(from_text ? toml::parse(*root_text_, shown) : toml::parse_file(file.string()));
   } catch (const toml::parse_error& e) {
     const auto& s = e.source();
     diag_.error({shown, static_cast<int>(s.begin.line), static_cast<int>(s.begin.column)},

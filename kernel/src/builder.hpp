@@ -72,6 +72,9 @@ class Builder {
 
   /// Parse and validate. `sets` are "path=value" strings from --set.
   std::optional<ExperimentSpec> load(const std::filesystem::path& file, const std::vector<std::string>& sets);
+  /// Same, from text; `name` stands for the file in messages and relative paths.
+  std::optional<ExperimentSpec> load_text(std::string_view text, const std::filesystem::path& name,
+                                          const std::vector<std::string>& sets);
   /// Instantiate and wire; nullptr (with diagnostics) on error.
   std::unique_ptr<Engine> build(ExperimentSpec& spec);
 
@@ -87,6 +90,7 @@ class Builder {
   PluginRegistry& registry_;
   Diagnostics& diag_;
   std::vector<Override> overrides_;
+  std::optional<std::string> root_text_;
 };
 
 /// Name of a grid element: "core[1,2,0]"; a non-grid component keeps its name.

@@ -447,6 +447,17 @@ const SystemView::ComponentInfo* SystemView::find(std::string_view name) const {
   return it != components.end() && it->name == name ? &*it : nullptr;
 }
 
+int SystemView::ordinal(std::string_view name) const {
+  const ComponentInfo* me = find(name);
+  if (!me) return -1;
+  int k = 0;
+  for (const auto& c : components) {
+    if (&c == me) return k;
+    if (c.type == me->type) ++k;
+  }
+  return -1;
+}
+
 // ---- Clock ----
 void Clock::start() {
   if (running_) return;

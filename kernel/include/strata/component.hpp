@@ -223,8 +223,12 @@ struct SystemView {
     std::vector<int> index;  // grid coordinates when generated from a grid, else empty
   };
   std::vector<ComponentInfo> components;  // sorted by name
-  std::vector<LinkInfo> links;            // in build order
+  std::vector<LinkInfo> links;            // one entry per link, by component then port order
   const ComponentInfo* find(std::string_view name) const;
+  /// Position of `name` among the components of its own type, in name order; -1 if
+  /// unknown. A stable numbering for endpoints (e.g. network interfaces) that every
+  /// component computes identically without talking to the others.
+  int ordinal(std::string_view name) const;
 };
 
 /// What a factory receives: identity, validated parameters, wiring access.

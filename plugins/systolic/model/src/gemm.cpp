@@ -1,0 +1,247 @@
+// GEMM on a systolic array: SCALE-Sim v2 folds and cycles, a double-buffered SRAM that
+// either captures an operand's reuse or re-fetches it from DRAM, and per-fold overlap of
+// DRAM transfers with compute. Formulas are stated where they are used.
+#include "strata/systolic/model.hpp"
+
+#include "strata/models_common/units.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace strata::systolic {
+namespace {
+
+using models::ceil_div;
+using models::packed_bytes;
+
+void require_valid(const SystolicParams& p) {
+  const auto errors = validate(p);
+  if (!errors.empty()) {
+    throw std::invalid_argument(fmt::format("systolic params: {}", fmt::join(errors, "; ")));
+  }
+}
+
+// Cycles to move `bytes` at `per_cycle` bytes per cycle; 0 when the port is unlimited.
+std::uint64_t transfer_cycles(std::uint64_t bytes, double per_cycle) {
+  if (bytes == 0 || per_cycle <= 0.0) return 0;
+  if (std::floor(per_cycle) == per_cycle && per_cycle < 0x1p63) {
+    return ceil_div(bytes, static_cast<std::uint64_t>(per_cycle));
+  }
+  return static_cast<std::uint64_t>(
+      std::ceil(static_cast<long double>(bytes) / static_cast<long double>(per_cycle)));
+}
+
+// What one fold moves. Array-side bytes set the SRAM-port demand; DRAM loads must land
+// before the fold starts, stores leave after it ends.
+struct FoldTraffic {
+  std::uint64_t ifmap_array = 0;   // ifmap bytes the array reads during the fold
+  std::uint64_t filter_array = 0;  // filter bytes the array reads
+  std::uint64_t ofmap_array_write = 0;
+  std::uint64_t ofmap_array_read = 0;  // partial sums read back to accumulate (WS / IS)
+  std::uint64_t ifmap_load = 0;
+  std::uint64_t filter_load = 0;
+  std::uint64_t ofmap_load = 0;  // spilled partial sums reloaded from DRAM
+  std::uint64_t ofmap_store = 0;
+  std::uint64_t loads() const noexcept { return ifmap_load + filter_load + ofmap_load; }
+};
+
+// The per-GEMM constants the fold loop needs.
+struct Plan {
+  const SystolicParams* p = nullptr;
+  const GemmShape* g = nullptr;
+  FoldMapping map;
+  // Reuse captured by the SRAM (see evaluate_gemm for the rule per dataflow).
+  bool ifmap_fits = true;
+  bool filter_fits = true;
+  bool ofmap_fits = true;
+
+  std::uint64_t if_bytes(std::uint64_t n) const { return packed_bytes(n, g->ifmap_bits); }
+  std::uint64_t f_bytes(std::uint64_t n) const { return packed_bytes(n, g->filter_bits); }
+  std::uint64_t of_bytes(std::uint64_t n) const { return packed_bytes(n, g->ofmap_bits); }
+  std::uint64_t acc_bytes(std::uint64_t n) const { return packed_bytes(n, p->accumulator_bits); }
+
+  // Fold f, taken in SCALE-Sim's order: column folds outer, row folds inner.
+  FoldTraffic fold(std::uint64_t f) const {
+    const std::uint64_t fc = f / map.row_folds;
+    const std::uint64_t fr = f % map.row_folds;
+    const std::uint64_t sr_len = std::min<std::uint64_t>(p->rows, map.sr - fr * p->rows);
+    const std::uint64_t sc_len = std::min<std::uint64_t>(p->cols, map.sc - fc * p->cols);
+    const bool first_pass = fc == 0;  // first time through the outer-reused operand
+    const bool first_row = fr == 0;
+    const bool last_row = fr + 1 == map.row_folds;
+    FoldTraffic t;
+    switch (p->dataflow) {
+      case Dataflow::output_stationary: {  // sr_len rows of M, sc_len columns of N
+        const std::uint64_t m_i = sr_len, n_j = sc_len, k = g->k;
+        t.ifmap_array = if_bytes(m_i * k);
+        t.filter_array = f_bytes(k * n_j);
+        t.ofmap_array_write = of_bytes(m_i * n_j);
+        t.ifmap_load = (first_pass || !ifmap_fits) ? t.ifmap_array : 0;
+        t.filter_load = (first_row || !filter_fits) ? t.filter_array : 0;
+        t.ofmap_store = t.ofmap_array_write;  // outputs complete inside the PEs
+        break;
+      }
+      case Dataflow::weight_stationary:  // sr_len rows of K, sc_len columns of N
+      case Dataflow::input_stationary: {  // sr_len rows of K, sc_len columns of M
+        const bool ws = p->dataflow == Dataflow::weight_stationary;
+        const std::uint64_t k_i = sr_len;
+        // Streamed operand rows (T) and the partial-sum tile produced this fold.
+        const std::uint64_t psums = ws ? g->m * sc_len : sc_len * g->n;
+        const std::uint64_t reused = ws ? if_bytes(g->m * k_i) : f_bytes(k_i * g->n);
+        const std::uint64_t unique = ws ? f_bytes(k_i * sc_len) : if_bytes(k_i * sc_len);
+        const bool reused_fits = ws ? ifmap_fits : filter_fits;
+        const std::uint64_t reused_load = (first_pass || !reused_fits) ? reused : 0;
+        (ws ? t.ifmap_array : t.filter_array) = reused;
+        (ws ? t.filter_array : t.ifmap_array) = unique;
+        (ws ? t.ifmap_load : t.filter_load) = reused_load;
+        (ws ? t.filter_load : t.ifmap_load) = unique;
+        // Partial sums accumulate over the row folds of one column fold; the last row
+        // fold writes the finished outputs at ofmap precision.
+        t.ofmap_array_write = last_row ? of_bytes(psums) : acc_bytes(psums);
+        t.ofmap_array_read = first_row ? 0 : acc_bytes(psums);
+        if (ofmap_fits) {
+          t.ofmap_store = last_row ? t.ofmap_array_write : 0;
+        } else {  // spill: every fold writes its sums out, every later one reads them back
+          t.ofmap_store = t.ofmap_array_write;
+          t.ofmap_load = t.ofmap_array_read;
+        }
+        break;
+      }
+    }
+    return t;
+  }
+};
+
+}  // namespace
+
+FoldMapping map_gemm(const SystolicParams& p, const GemmShape& g) {
+  FoldMapping m;
+  switch (p.dataflow) {
+    case Dataflow::output_stationary: m.sr = g.m; m.sc = g.n; m.t = g.k; break;
+    case Dataflow::weight_stationary: m.sr = g.k; m.sc = g.n; m.t = g.m; break;
+    case Dataflow::input_stationary: m.sr = g.k; m.sc = g.m; m.t = g.n; break;
+  }
+  if (g.m == 0 || g.k == 0 || g.n == 0 || p.rows == 0 || p.cols == 0) {
+    return FoldMapping{m.sr, m.sc, m.t, 0, 0, 0, 0};
+  }
+  m.row_folds = ceil_div(m.sr, p.rows);
+  m.col_folds = ceil_div(m.sc, p.cols);
+  m.folds = m.row_folds * m.col_folds;
+  m.cycles_per_fold = 2ULL * p.rows + p.cols + m.t - 2;  // SCALE-Sim: 2R + C + T - 2
+  return m;
+}
+
+GemmResult evaluate_gemm(const SystolicParams& p, const GemmShape& g) {
+  require_valid(p);
+  GemmResult r;
+  r.mapping = map_gemm(p, g);
+  if (r.mapping.folds == 0) return r;
+
+  Plan plan;
+  plan.p = &p;
+  plan.g = &g;
+  plan.map = r.mapping;
+  const FoldMapping& map = r.mapping;
+  const std::uint64_t tile_cols = std::min<std::uint64_t>(p.cols, map.sc);
+  // Reuse rules (loop order: column folds outer, row folds inner):
+  //  * the operand indexed by the row fold alone is needed whole on every column fold;
+  //    it is fetched once when it fits its whole buffer, else once per column fold;
+  //  * OS's filter tile (K x C) serves every row fold of its column fold; it must fit half
+  //    the filter buffer (the other half prefetches the next tile), else it is re-fetched
+  //    every fold;
+  //  * WS / IS partial-sum tiles (M x C, resp. C x N, at accumulator width) stay in half
+  //    the ofmap buffer across the row folds, else they spill to DRAM and come back.
+  //  With a single fold along the reuse direction there is nothing to re-fetch.
+  switch (p.dataflow) {
+    case Dataflow::output_stationary:
+      plan.ifmap_fits = map.col_folds == 1 || plan.if_bytes(g.m * g.k) <= p.ifmap_sram_size;
+      plan.filter_fits = map.row_folds == 1 || plan.f_bytes(g.k * tile_cols) <= p.filter_sram_size / 2;
+      break;
+    case Dataflow::weight_stationary:
+      plan.ifmap_fits = map.col_folds == 1 || plan.if_bytes(g.m * g.k) <= p.ifmap_sram_size;
+      plan.ofmap_fits = map.row_folds == 1 || plan.acc_bytes(g.m * tile_cols) <= p.ofmap_sram_size / 2;
+      break;
+    case Dataflow::input_stationary:
+      plan.filter_fits = map.col_folds == 1 || plan.f_bytes(g.k * g.n) <= p.filter_sram_size;
+      plan.ofmap_fits = map.row_folds == 1 || plan.acc_bytes(tile_cols * g.n) <= p.ofmap_sram_size / 2;
+      break;
+  }
+  r.ifmap.fits = plan.ifmap_fits;
+  r.filter.fits = plan.filter_fits;
+  r.ofmap.fits = plan.ofmap_fits;
+
+  r.cycles.compute = map.folds * map.t;
+  r.cycles.fill_drain = map.folds * (map.cycles_per_fold - map.t);
+
+  // Double buffering: fold f's loads arrive while fold f-1 computes and fold f-1's stores
+  // leave while fold f computes; one DRAM port carries both. Per fold the array takes
+  // max(compute_f, transfer_f). The first fold's loads and the last fold's stores have
+  // nothing to hide behind.
+  const double bw = p.dram_bandwidth;
+  FoldTraffic current = plan.fold(0);
+  std::uint64_t prev_store = 0;
+  r.cycles.stall_dram_fill = transfer_cycles(current.loads(), bw);
+  for (std::uint64_t f = 0; f < map.folds; ++f) {
+    const FoldTraffic next = f + 1 < map.folds ? plan.fold(f + 1) : FoldTraffic{};
+
+    // SRAM ports (one per buffer, in parallel): a fold cannot finish before its busiest
+    // port has moved its bytes.
+    const std::uint64_t port_cycles =
+        std::max({transfer_cycles(current.ifmap_array, p.sram_bandwidth),
+                  transfer_cycles(current.filter_array, p.sram_bandwidth),
+                  transfer_cycles(current.ofmap_array_write + current.ofmap_array_read,
+                                  p.sram_bandwidth)});
+    const std::uint64_t sram_stall =
+        port_cycles > map.cycles_per_fold ? port_cycles - map.cycles_per_fold : 0;
+    r.cycles.stall_sram += sram_stall;
+
+    const std::uint64_t busy = map.cycles_per_fold + sram_stall;
+    const std::uint64_t overlapped = transfer_cycles(next.loads() + prev_store, bw);
+    if (overlapped > busy) r.cycles.stall_dram_bandwidth += overlapped - busy;
+
+    r.ifmap.sram_read += current.ifmap_array;
+    r.filter.sram_read += current.filter_array;
+    r.ofmap.sram_read += current.ofmap_array_read;
+    r.ofmap.sram_write += current.ofmap_array_write;
+    r.ifmap.dram_read += current.ifmap_load;
+    r.filter.dram_read += current.filter_load;
+    r.ofmap.dram_read += current.ofmap_load;
+    r.ofmap.dram_write += current.ofmap_store;
+
+    prev_store = current.ofmap_store;
+    current = next;
+  }
+  r.cycles.stall_dram_writeback = transfer_cycles(prev_store, bw);
+
+  // DRAM fills are SRAM writes; write-backs are SRAM reads.
+  for (OperandTraffic* o : {&r.ifmap, &r.filter, &r.ofmap}) {
+    o->sram_write += o->dram_read;
+    o->sram_read += o->dram_write;
+    r.sram_bytes_read += o->sram_read;
+    r.sram_bytes_written += o->sram_write;
+    r.dram_bytes_read += o->dram_read;
+    r.dram_bytes_written += o->dram_write;
+  }
+
+  const std::uint64_t total = r.cycles.total();
+  const double pes = static_cast<double>(p.rows) * static_cast<double>(p.cols);
+  r.macs = g.m * g.k * g.n;
+  r.time_ps = models::cycles_to_ps(total, p.frequency);
+  r.utilisation = static_cast<double>(r.macs) / (pes * static_cast<double>(total));
+  r.mapping_efficiency = static_cast<double>(map.sr) * static_cast<double>(map.sc) /
+                         (static_cast<double>(map.folds) * pes);
+
+  r.energy.mac = static_cast<double>(r.macs) * p.mac_energy;
+  r.energy.sram = static_cast<double>(r.sram_bytes_read) * p.sram_read_energy_per_byte +
+                  static_cast<double>(r.sram_bytes_written) * p.sram_write_energy_per_byte;
+  r.energy.dram_interface = static_cast<double>(r.dram_bytes_read + r.dram_bytes_written) *
+                            p.dram_interface_energy_per_byte;
+  r.energy.static_energy = static_power(p) * models::ps_to_seconds(r.time_ps);
+  return r;
+}
+
+}  // namespace strata::systolic
