@@ -16,6 +16,7 @@
 #include "engine.hpp"
 #include "plugin_registry.hpp"
 #include "results.hpp"
+#include "trace_writer.hpp"
 
 #include <cstdlib>
 #include <filesystem>

@@ -146,6 +146,9 @@ class alignas(64) Port {
   void send(TxnPtr<> t, Time extra_delay = 0);
   /// Time at which this port's link is free again (0 unless bandwidth-limited).
   Time busy_until() const;
+  /// Events sent from this port run before lower-priority (larger number) events that
+  /// arrive at the same time; default 0. E.g. a response port may outrank requests.
+  void set_priority(std::uint8_t p) { priority_ = p; }
 
  private:
   friend struct detail::PortWiring;
