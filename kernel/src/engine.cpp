@@ -65,7 +65,7 @@ void PortWiring::reserve(Component& c, std::string_view name, std::size_t n) {
   if (n <= slot.capacity) return;
   // A grown block moves ports: peers inside the block are rebased, peers outside get
   // their back-pointer updated (every link is symmetric).
-  auto* nb = static_cast<Port*>(::operator new(sizeof(Port) * n, std::align_val_t{alignof(Port)}));
+  auto* nb = static_cast<Port*>(pool_allocate(sizeof(Port) * n));
   Port* ob = slot.block;
   for (std::uint32_t k = 0; k < slot.count; ++k) {
     Port* np = new (&nb[k]) Port(c, Port::Kind::element, static_cast<std::uint16_t>(i), static_cast<int>(k));
@@ -87,7 +87,7 @@ void PortWiring::reserve(Component& c, std::string_view name, std::size_t n) {
   }
   if (ob) {
     for (std::uint32_t k = 0; k < slot.count; ++k) ob[k].~Port();
-    ::operator delete(ob, std::align_val_t{alignof(Port)});
+    pool_release(ob, sizeof(Port) * slot.capacity);
   }
   slot.block = nb;
   slot.capacity = static_cast<std::uint32_t>(n);
@@ -131,13 +131,24 @@ std::vector<Port*> PortWiring::all_ports(Component& c) {
 }
 
 void PortWiring::free_ports(Component& c) {
-  for (auto& slot : c.slots_)
+  for (auto& slot : c.slots_) {
     if (slot.block) {
       for (std::uint32_t k = 0; k < slot.count; ++k) slot.block[k].~Port();
-      ::operator delete(slot.block, std::align_val_t{alignof(Port)});
+      pool_release(slot.block, sizeof(Port) * slot.capacity);
       slot.block = nullptr;
       slot.count = slot.capacity = 0;
     }
+    if (slot.single) {
+      slot.single->~Port();
+      pool_release(slot.single, sizeof(Port));
+      slot.single = nullptr;
+    }
+  }
+  for (Port* p : c.event_ports_) {
+    p->~Port();
+    pool_release(p, sizeof(Port));
+  }
+  c.event_ports_.clear();
 }
 
 Time serialise(Port& p, const Transaction& t, Time ready) {
@@ -180,16 +191,7 @@ Component& Engine::add_component(const ComponentDecl& decl, std::string name, st
   return *components_.back();
 }
 
-void* Engine::allocate_port() {
-  constexpr std::size_t kChunk = 64 * 1024;
-  if (port_arena_.empty() || arena_used_ + sizeof(Port) > kChunk) {
-    port_arena_.emplace_back(new (std::align_val_t{alignof(Port)}) unsigned char[kChunk]);
-    arena_used_ = 0;
-  }
-  void* p = port_arena_.back().get() + arena_used_;
-  arena_used_ += sizeof(Port);
-  return p;
-}
+void* Engine::allocate_port() { return pool_allocate(sizeof(Port)); }
 
 std::uint16_t Engine::intern_event_name(std::string_view name) {
   for (std::size_t i = 0; i < event_names_.size(); ++i)

@@ -77,7 +77,7 @@ class Engine : public EngineCore {
   /// Built on first use (large systems that never ask pay nothing).
   const SystemView& system();
   LinkState& link_state(std::uint32_t slot) { return link_states_[slot]; }
-  /// 64-byte storage for a single or event port; lives as long as the engine.
+  /// 64-byte storage for a single or event port (pooled; freed by the component).
   void* allocate_port();
   /// Interned event-port names ("self" is shared by thousands of components).
   std::uint16_t intern_event_name(std::string_view name);
@@ -104,8 +104,6 @@ class Engine : public EngineCore {
  private:
   std::uint64_t seed_;
   std::vector<std::shared_ptr<void>> keepalive_;
-  std::vector<std::unique_ptr<unsigned char[]>> port_arena_;  // after keepalive_: freed before libraries
-  std::size_t arena_used_ = 0;
   std::vector<std::string> event_names_;  // plugin libraries: declared first, destroyed last
   std::vector<std::shared_ptr<const ParamSet>> param_sets_;
   std::vector<std::unique_ptr<Component>> components_;

@@ -38,8 +38,9 @@ class EventQueue {
     Time when = EventAccess::time(*t);
     unsigned b = bucket_of(when);
     buckets_[b].push_back(Entry{when, t});
-    if (b == 0)
-      std::push_heap(buckets_[0].begin(), buckets_[0].end(), TieLater{});
+    if (b == 0) {
+      if (buckets_[0].size() > 1) std::push_heap(buckets_[0].begin(), buckets_[0].end(), TieLater{});
+    }
     else
       nonempty_ |= std::uint64_t{1} << (b - 1);
     ++size_;
@@ -55,10 +56,15 @@ class EventQueue {
   Transaction* pop() {
     if (buckets_[0].empty()) refill();
     auto& b0 = buckets_[0];
+    --size_;
+    if (b0.size() == 1) {  // the common case: no tie at this time
+      Transaction* t = b0[0].txn;
+      b0.clear();
+      return t;
+    }
     std::pop_heap(b0.begin(), b0.end(), TieLater{});
     Transaction* t = b0.back().txn;
     b0.pop_back();
-    --size_;
     return t;
   }
 

@@ -10,52 +10,6 @@
 
 namespace strata {
 namespace detail {
-namespace {
-// Per-thread free lists by 16-byte size class up to 1 KiB. Blocks are never returned to
-// the system while the thread lives: a simulation's transaction population is bounded by
-// its pending events, and reuse is what makes allocation a pointer pop.
-constexpr std::size_t kGranule = 16;
-constexpr std::size_t kClasses = 64;  // up to 1024 bytes
-struct FreeBlock {
-  FreeBlock* next;
-};
-struct Pool {
-  std::array<FreeBlock*, kClasses> heads{};
-  ~Pool() {
-    for (auto* h : heads)
-      while (h) {
-        auto* n = h->next;
-        ::operator delete(h);
-        h = n;
-      }
-  }
-};
-thread_local Pool tls_pool;
-}  // namespace
-
-void* pool_allocate(std::size_t bytes) {
-  std::size_t c = (bytes + kGranule - 1) / kGranule;
-  if (c == 0 || c > kClasses) return ::operator new(bytes);
-  FreeBlock*& head = tls_pool.heads[c - 1];
-  if (head) {
-    FreeBlock* b = head;
-    head = b->next;
-    return b;
-  }
-  return ::operator new(c * kGranule);
-}
-
-void pool_release(void* block, std::size_t bytes) noexcept {
-  if (!block) return;
-  std::size_t c = (bytes + kGranule - 1) / kGranule;
-  if (c == 0 || c > kClasses) {
-    ::operator delete(block);
-    return;
-  }
-  auto* b = static_cast<FreeBlock*>(block);
-  b->next = tls_pool.heads[c - 1];
-  tls_pool.heads[c - 1] = b;
-}
 }  // namespace detail
 
 void ByteBuffer::check(std::size_t n) const {

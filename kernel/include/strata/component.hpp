@@ -264,6 +264,11 @@ class ComponentContext {
 
 class Component {
  public:
+  // Components live in the kernel's pooled, huge-page-backed memory (see transaction.hpp);
+  // make_unique<C> picks these up, so plugins allocate as usual.
+  static void* operator new(std::size_t bytes) { return detail::pool_allocate(bytes); }
+  static void operator delete(void* p, std::size_t bytes) noexcept { detail::pool_release(p, bytes); }
+
   explicit Component(const ComponentContext& ctx);
   virtual ~Component();
   Component(const Component&) = delete;

@@ -1,0 +1,142 @@
+// memory.cpp - where simulation objects live: per-thread pools carved from 2 MiB chunks
+// that the OS is asked to back with huge pages.
+//
+// Why: a 100k-LP system touches ~150 MB of ports and components in random order; with 4 KiB
+// pages nearly every access also misses the TLB. Backing the same bytes with 2 MiB pages
+// (madvise MADV_HUGEPAGE; Linux's default THP mode is "madvise") removed most of that cost
+// in bench/phold (see bench/README.md). Free lists by size class make reuse a pointer pop;
+// a block freed on another thread simply joins that thread's list. Chunks are returned to
+// the system when the thread exits.
+#include <strata/component.hpp>
+
+#include <sys/mman.h>
+
+#include <array>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+namespace strata::detail {
+namespace {
+
+constexpr std::size_t kChunk = std::size_t{2} << 20;
+
+struct FreeBlock {
+  FreeBlock* next;
+};
+
+void* fresh_chunk(std::size_t bytes) {
+  std::size_t size = (bytes + kChunk - 1) / kChunk * kChunk;
+  void* p = std::aligned_alloc(kChunk, size);
+  if (!p) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  madvise(p, size, MADV_HUGEPAGE);  // advice only: failure just means small pages
+#endif
+  return p;
+}
+
+// Bump allocation from the current chunk; the tail of a chunk too small for a request is
+// abandoned (at most one request's size per chunk).
+struct Carver {
+  std::vector<void*> chunks;
+  char* cur = nullptr;
+  std::size_t left = 0;
+  void* take(std::size_t bytes, std::size_t align) {
+    std::size_t pad = cur ? (align - reinterpret_cast<std::uintptr_t>(cur) % align) % align : 0;
+    if (!cur || left < pad + bytes) {
+      std::size_t want = bytes > kChunk ? bytes : kChunk;
+      cur = static_cast<char*>(fresh_chunk(want));
+      chunks.push_back(cur);
+      left = (want + kChunk - 1) / kChunk * kChunk;
+      pad = 0;
+    }
+    void* p = cur + pad;
+    cur += pad + bytes;
+    left -= pad + bytes;
+    return p;
+  }
+  ~Carver() {
+    for (void* c : chunks) std::free(c);
+  }
+};
+
+// Size classes: 16-byte steps up to 1 KiB (transactions), then 64-byte steps up to 64 KiB.
+constexpr std::size_t kSmallStep = 16, kSmallMax = 1024;
+constexpr std::size_t kLargeStep = 64, kLargeMax = 64 * 1024;
+constexpr std::size_t kClasses = kSmallMax / kSmallStep + kLargeMax / kLargeStep;
+
+std::size_t class_of(std::size_t bytes, std::size_t& rounded) {
+  if (bytes <= kSmallMax) {
+    std::size_t c = (bytes + kSmallStep - 1) / kSmallStep;
+    rounded = c * kSmallStep;
+    return c - 1;
+  }
+  std::size_t c = (bytes + kLargeStep - 1) / kLargeStep;
+  rounded = c * kLargeStep;
+  return kSmallMax / kSmallStep + c - 1;
+}
+
+struct Pools {
+  // declared first so it is destroyed last: free lists point into its chunks
+  Carver carver;
+  std::array<FreeBlock*, kClasses> heads{};
+};
+
+// The hot path reads one 8-byte initial-exec TLS slot (a direct %fs load, no
+// __tls_get_addr call); the pools themselves are created on a thread's first allocation
+// and destroyed at its exit by an owner in ordinary (dynamic) TLS.
+__attribute__((tls_model("initial-exec"))) thread_local Pools* tls_pools = nullptr;
+__attribute__((tls_model("initial-exec"))) thread_local bool tls_exited = false;
+struct PoolsOwner {
+  Pools* pools = nullptr;
+  ~PoolsOwner() {
+    tls_pools = nullptr;
+    tls_exited = true;
+    delete pools;
+  }
+};
+thread_local PoolsOwner tls_owner;
+
+[[gnu::noinline]] Pools& make_pools() {
+  tls_owner.pools = new Pools;
+  tls_pools = tls_owner.pools;
+  return *tls_pools;
+}
+inline Pools& pools() { return tls_pools ? *tls_pools : make_pools(); }
+
+}  // namespace
+
+void* pool_allocate(std::size_t bytes) {
+  if (bytes == 0) bytes = 1;
+  if (bytes > kLargeMax) return ::operator new(bytes, std::align_val_t{64});
+  std::size_t rounded = 0;
+  std::size_t c = class_of(bytes, rounded);
+  Pools& p = pools();
+  FreeBlock*& head = p.heads[c];
+  if (head) {
+    FreeBlock* b = head;
+    head = b->next;
+    return b;
+  }
+  return p.carver.take(rounded, rounded >= 64 ? 64 : 16);
+}
+
+void pool_release(void* block, std::size_t bytes) noexcept {
+  if (!block) return;
+  if (bytes == 0) bytes = 1;
+  if (bytes > kLargeMax) {
+    ::operator delete(block, std::align_val_t{64});
+    return;
+  }
+  std::size_t rounded = 0;
+  std::size_t c = class_of(bytes, rounded);
+  if (!tls_pools) {
+    if (tls_exited) return;  // thread teardown: its chunks are already gone
+    make_pools();
+  }
+  auto* b = static_cast<FreeBlock*>(block);
+  b->next = tls_pools->heads[c];
+  tls_pools->heads[c] = b;
+}
+
+}  // namespace strata::detail
