@@ -378,10 +378,12 @@ void Builder::load_file(ExperimentSpec& spec, const fs::path& file, std::vector<
   if (auto* links = root.get("link")) {
     if (auto* arr = links->as_array()) {
       for (auto& n : *arr)
-        if (auto* t = n.as_table())
+        if (auto* t = n.as_table()) {
+          check_keys(diag_, *t, {"from", "to", "latency", "bandwidth"}, "[[link]]", shown);
           spec.wiring.push_back({false, t, shown});
-        else
+        } else {
           diag_.error(loc_of(n, shown), "[[link]] entries must be tables");
+        }
     } else {
       diag_.error(loc_of(*links, shown), "'link' must be an array of tables ([[link]])");
     }
@@ -825,7 +827,6 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
     const toml::table& t = *w.table;
     SourceLoc tl = loc_of(t, w.file);
     if (!w.generator) {
-      check_keys(diag_, t, {"from", "to", "latency", "bandwidth"}, "[[link]]", w.file);
       auto from = t["from"].value<std::string>();
       auto to = t["to"].value<std::string>();
       Time lat = 0;

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# phold_compare.sh - Strata's PHOLD beside the peer kernels of ../shared/peers/phold, in one
+# script run, so every number comes from the same machine and the same minutes.
+#
+#   bench/phold_compare.sh                # configs A (1024 x 16) and B (100000 x 1), 3 reps
+#   REPS=5 CONFIGS=A bench/phold_compare.sh
+#   ONLY="floor-pq" bench/phold_compare.sh    # peers to run (prefixes, as run.sh takes)
+#
+# Prints one line per peer and configuration: events per CPU-second (median of REPS), peak
+# RSS, and the ratio to floor-pq. Peer prerequisites (Debian 12) are installed when
+# missing: libsystemc-dev libns3-dev libsimgrid3.32. SST lines appear only where sst-config
+# is on PATH (see the peers' README).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PEERS=${PEERS_DIR:-$ROOT/../shared/peers/phold}
+REPS=${REPS:-3}
+CONFIGS=${CONFIGS:-"A B"}
+BUILD=${BUILD:-$ROOT/build-release}
+
+if [[ ! -d $PEERS ]]; then echo "phold_compare: peers not found at $PEERS (set PEERS_DIR)" >&2; exit 2; fi
+need=()
+for p in libsystemc-dev libns3-dev libsimgrid3.32; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if ((${#need[@]})); then
+  echo "# installing peer prerequisites: ${need[*]}" >&2
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+bash "$ROOT/.ci/deps"
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRATA_BUILD_TESTS=OFF >/dev/null
+cmake --build "$BUILD" --target phold >/dev/null
+
+# Strata's end times per config: runs of a few seconds here, like the peers' calibration.
+declare -A END=([A]=4000000 [B]=400000)
+declare -A LPS=([A]=1024 [B]=100000)
+declare -A INIT=([A]=16 [B]=1)
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {if (NR==0) print "NA"; else if (NR%2) print a[(NR+1)/2]; else printf "%.0f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+field() { sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p"; }
+
+declare -A EPS RSS
+for ((r = 0; r < REPS; r++)); do
+  for cfg in $CONFIGS; do
+    line=$("$BUILD/bin/phold" --lps "${LPS[$cfg]}" --init "${INIT[$cfg]}" --end-ps "${END[$cfg]}" | grep '^RESULT')
+    EPS[$cfg]+=" $(echo "$line" | field events_per_cpu_sec)"
+    RSS[$cfg]+=" $(echo "$line" | field peak_rss_kb)"
+  done
+done
+
+# The peers, in the same script run (their own run.sh does the building and medians).
+PEER_OUT=$(cd "$PEERS" && REPS=$REPS CONFIGS="$CONFIGS" ONLY="${ONLY:-}" bash run.sh 2>/dev/null | grep -v '^#' || true)
+
+declare -A FLOOR
+while read -r key eps rss; do
+  [[ $key == floor-pq/* ]] && FLOOR[${key#floor-pq/}]=$eps
+done <<<"$PEER_OUT"
+
+printf "%-28s %14s %12s %10s\n" "peer/config" "events/cpu-s" "peak_rss_kB" "vs floor"
+for cfg in $CONFIGS; do
+  tag="${LPS[$cfg]}x${INIT[$cfg]}"
+  e=$(median ${EPS[$cfg]}); m=$(median ${RSS[$cfg]})
+  f=${FLOOR[$tag]:-}
+  ratio=$([[ -n $f && $f != NA ]] && awk -v a="$e" -v b="$f" 'BEGIN{printf "%.2fx", a/b}' || echo "-")
+  printf "%-28s %14s %12s %10s\n" "strata/$tag" "$e" "$m" "$ratio"
+  while read -r key eps rss; do
+    [[ -z $key || $key != */$tag ]] && continue
+    ratio=$([[ -n $f && $f != NA && $eps != NA ]] && awk -v a="$eps" -v b="$f" 'BEGIN{printf "%.2fx", a/b}' || echo "-")
+    printf "%-28s %14s %12s %10s\n" "$key" "$eps" "$rss" "$ratio"
+  done <<<"$PEER_OUT"
+done

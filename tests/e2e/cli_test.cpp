@@ -1,0 +1,267 @@
+// End-to-end: the strata binary on real TOML files. Exit status, messages in compiler
+// format, outputs written (or not) as promised.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path build_dir() {
+  const char* b = std::getenv("STRATA_BUILD_DIR");
+  return b ? b : "build";
+}
+fs::path source_dir() {
+  const char* s = std::getenv("STRATA_SOURCE_DIR");
+  return s ? s : ".";
+}
+
+struct Result {
+  int rc;
+  std::string out;  // stdout + stderr
+};
+
+Result strata(const std::string& args, const std::string& env = "") {
+  std::string cmd = env + " " + (build_dir() / "bin" / "strata").string() + " " + args + " 2>&1";
+  Result r{0, {}};
+  FILE* p = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf{};
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) r.out.append(buf.data(), n);
+  int status = pclose(p);
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("strata-e2e-" + std::to_string(std::rand()) + std::to_string(getpid()));
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  fs::path write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name) << text;
+    return path / name;
+  }
+};
+
+const char* kRing = R"(
+[[component]]
+name = "lp"
+type = "bench.phold_lp"
+grid = [8]
+params = { init = 2 }
+
+[[generate]]
+kind = "offsets"
+component = "lp"
+from_port = "port"
+to_port = "port"
+offsets = [1, 2]
+latency = "1ns"
+)";
+
+}  // namespace
+
+TEST_CASE("cli: run writes stats, summary and a completion marker, and prints the summary") {
+  TempDir t;
+  auto out = t.path / "out";
+  auto r = strata("run " + (source_dir() / "experiments/default.toml").string() + " --out " + out.string());
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  CHECK_THAT(r.out, Catch::Contains("experiment   default (seed 42)"));
+  CHECK_THAT(r.out, Catch::Contains("stopped by end-time"));
+  for (auto f : {"stats.json", "stats.csv", "summary.txt", "run.json"}) CHECK(fs::exists(out / f));
+  auto run = nlohmann::json::parse(std::ifstream(out / "run.json"));
+  CHECK(run["status"] == "ok");
+  auto stats = nlohmann::json::parse(std::ifstream(out / "stats.json"));
+  CHECK(stats["simulation"]["end_time_ps"] == 10000000);
+  CHECK(stats["components"].size() == 64);
+  // the CSV has one row per statistic: 64 LPs x 1 counter + header
+  std::ifstream csv(out / "stats.csv");
+  int lines = 0;
+  for (std::string l; std::getline(csv, l);) ++lines;
+  CHECK(lines == 65);
+}
+
+TEST_CASE("cli: same experiment and seed give byte-identical stats.json; --seed changes it") {
+  TempDir t;
+  auto topo = t.write("ring.toml", kRing);
+  auto run = [&](const std::string& dir, const std::string& extra) {
+    auto r = strata("run " + topo.string() + " -q --out " + (t.path / dir).string() + " --set stop.end_time=5us " + extra);
+    REQUIRE(r.rc == 0);
+    std::ifstream f(t.path / dir / "stats.json");
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  auto a = run("a", ""), b = run("b", ""), c = run("c", "--seed 9");
+  CHECK(a == b);
+  CHECK(a != c);
+}
+
+TEST_CASE("cli: --trace writes a Chrome trace; --set overrides a parameter") {
+  TempDir t;
+  auto topo = t.write("ring.toml", kRing);
+  auto r = strata("run " + topo.string() + " -q --trace --out " + (t.path / "o").string() +
+                  " --set lp.init=0 --set stop.end_time=1us");
+  REQUIRE(r.rc == 0);
+  REQUIRE(fs::exists(t.path / "o" / "trace.json"));
+  auto trace = nlohmann::json::parse(std::ifstream(t.path / "o" / "trace.json"));
+  CHECK(trace.contains("traceEvents"));
+  auto stats = nlohmann::json::parse(std::ifstream(t.path / "o" / "stats.json"));
+  CHECK(stats["simulation"]["events"] == 0);  // init = 0: nothing to do
+}
+
+TEST_CASE("cli: configuration errors are reported together in compiler format, exit 2, nothing written") {
+  TempDir t;
+  auto bad = t.write("bad.toml", R"([[component]]
+name = "lp"
+type = "bench.phold_lp"
+grid = [4]
+params = { mean = 3, init = "many", nit = 2 }
+
+[[component]]
+name = "lp"
+type = "bench.phold_lq"
+
+[[link]]
+from = "lp[0].prt"
+to = "lp[1].port"
+latncy = "1ns"
+)");
+  auto out = t.path / "never";
+  auto r = strata("run " + bad.string() + " --out " + out.string());
+  INFO(r.out);
+  CHECK(r.rc == 2);
+  const std::string f = bad.string();
+  CHECK_THAT(r.out, Catch::Contains(f + ":5:19: error: parameter 'mean' is a time and needs a unit"));
+  CHECK_THAT(r.out, Catch::Contains(f + ":5:19: note: e.g. mean = \"1.5ns\""));
+  CHECK_THAT(r.out, Catch::Contains(f + ":5:29: error: parameter 'init' expects integer, got a string"));
+  CHECK_THAT(r.out, Catch::Contains(f + ":5:37: error: type 'bench.phold_lp' has no parameter 'nit'"));
+  CHECK_THAT(r.out, Catch::Contains("note: did you mean 'init'?"));
+  CHECK_THAT(r.out, Catch::Contains(f + ":7:1: error: duplicate component name 'lp'"));
+  CHECK_THAT(r.out, Catch::Contains(f + ":9:8: error: unknown component type 'bench.phold_lq'"));
+  CHECK_THAT(r.out, Catch::Contains(f + ":14:1: error: unknown key 'latncy' in [[link]]"));
+  CHECK_FALSE(fs::exists(out));
+}
+
+TEST_CASE("cli: wiring errors: unknown port, single port used twice, zero latency, bad endpoint") {
+  TempDir t;
+  auto bad = t.write("wire.toml", std::string(kRing) + R"(
+[[link]]
+from = "lp[0].prt"
+to = "lp[1].port"
+latency = "1ns"
+
+[[link]]
+from = "lp[0].port"
+to = "lp[1].port"
+latency = "0ns"
+
+[[link]]
+from = "nodot"
+to = "lp[1].port"
+latency = "1ns"
+)");
+  auto r = strata("check " + bad.string());
+  INFO(r.out);
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.out, Catch::Contains("component 'lp[0]' (type bench.phold_lp) has no port 'prt' (did you mean 'port'?)"));
+  CHECK_THAT(r.out, Catch::Contains("latency: link latency must be > 0"));
+  CHECK_THAT(r.out, Catch::Contains("'nodot' is not an endpoint"));
+}
+
+TEST_CASE("cli: syntax errors, missing files, include cycles") {
+  TempDir t;
+  auto syntax = t.write("syntax.toml", "[[component]\nname = 1\n");
+  auto r = strata("check " + syntax.string());
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.out, Catch::Contains(syntax.string() + ":1:"));
+  r = strata("check " + (t.path / "nope.toml").string());
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.out, Catch::Contains("nope.toml: error: no such file"));
+  t.write("a.toml", "include = [\"b.toml\"]\n");
+  t.write("b.toml", "include = [\"a.toml\"]\n");
+  r = strata("check " + (t.path / "a.toml").string());
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.out, Catch::Contains("include cycle"));
+}
+
+TEST_CASE("cli: an experiment includes its topology; out-of-range values name the range") {
+  TempDir t;
+  t.write("ring.toml", kRing);
+  auto ex = t.write("ex.toml", R"([experiment]
+name = "e1"
+topology = "ring.toml"
+seed = 3
+
+[stop]
+end_time = "2us"
+
+[output]
+dir = "unused"
+formats = ["json"]
+)");
+  auto r = strata("run " + ex.string() + " -q --out " + (t.path / "o").string());
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  CHECK(fs::exists(t.path / "o" / "stats.json"));
+  CHECK_FALSE(fs::exists(t.path / "o" / "stats.csv"));
+  r = strata("run " + ex.string() + " --set lp.init=-1");
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.out, Catch::Contains("parameter 'init' = -1 is out of range"));
+  CHECK_THAT(r.out, Catch::Contains("allowed: 0 to 1048576"));
+  r = strata("run " + ex.string() + " --set lq.init=1");
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.out, Catch::Contains("no component or experiment setting named 'lq'"));
+  CHECK_THAT(r.out, Catch::Contains("did you mean 'lp'?"));
+}
+
+TEST_CASE("cli: bad flags exit 2; --help exits 0") {
+  CHECK(strata("run").rc == 2);
+  CHECK(strata("frobnicate").rc == 2);
+  CHECK(strata("run x.toml --seed notanumber").rc == 2);
+  auto h = strata("run --help");
+  CHECK(h.rc == 0);
+  CHECK_THAT(h.out, Catch::Contains("--set"));
+}
+
+TEST_CASE("cli: info documents a type from its manifest; --markdown writes pages") {
+  auto r = strata("info bench.phold_lp");
+  REQUIRE(r.rc == 0);
+  CHECK_THAT(r.out, Catch::Contains("mean") && Catch::Contains("\"1ns\"") && Catch::Contains("port[]"));
+  r = strata("info bench.phold_lq");
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.out, Catch::Contains("did you mean 'bench.phold_lp'?"));
+  TempDir t;
+  r = strata("info --markdown " + (t.path / "md").string());
+  REQUIRE(r.rc == 0);
+  std::ifstream md(t.path / "md" / "bench.phold_lp.md");
+  std::string text((std::istreambuf_iterator<char>(md)), {});
+  CHECK_THAT(text, Catch::Contains("| `mean` | time | `\"1ns\"` |"));
+}
+
+TEST_CASE("cli: plugins lists what was found; a broken plugin on the path is named, exit 2") {
+  auto r = strata("plugins");
+  CHECK(r.rc == 0);
+  CHECK_THAT(r.out, Catch::Contains("bench.phold_lp"));
+  auto dir = build_dir() / "tests" / "broken" / "abi_mismatch";
+  r = strata("plugins", "STRATA_PLUGIN_PATH=" + dir.string());
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.out, Catch::Contains("broken_abi_mismatch.so: error: built for SDK ABI 999"));
+  // a broken plugin nobody needs does not stop a run
+  TempDir t;
+  auto topo = t.write("ring.toml", kRing);
+  r = strata("run " + topo.string() + " -q --set stop.end_time=1us --out " + (t.path / "o").string(),
+             "STRATA_PLUGIN_PATH=" + dir.string());
+  CHECK(r.rc == 0);
+  r = strata("plugins", "STRATA_PLUGIN_PATH=/no/such/folder");
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.out, Catch::Contains("/no/such/folder: error: STRATA_PLUGIN_PATH names a folder that does not exist"));
+}
