@@ -6,6 +6,8 @@
 #include "../src/docs.hpp"
 #include "../src/plugin_registry.hpp"
 #include "../src/results.hpp"
+#include "../src/sweep.hpp"
+#include "graph_command.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -91,6 +93,19 @@ int main(int argc, char** argv) {
   std::vector<std::string> check_files;
   check->add_option("files", check_files, "TOML files")->required();
 
+  // sweep
+  auto* sweep = app.add_subcommand("sweep", "Run every point of an experiment's [sweep] on a worker pool");
+  std::string sweep_file, sweep_out;
+  std::vector<std::string> sweep_sets;
+  int jobs = 1;
+  bool resume = false, sweep_quiet = false;
+  sweep->add_option("file", sweep_file, "Experiment TOML with a [sweep] table")->required();
+  sweep->add_option("-j,--jobs", jobs, "Points run at once (default 1)")->check(CLI::Range(1, 4096));
+  sweep->add_option("--out", sweep_out, "Output folder (default: the experiment's output.dir)");
+  sweep->add_option("--set", sweep_sets, "Override applied to every point");
+  sweep->add_flag("--resume", resume, "Keep points that already completed; rerun the rest");
+  sweep->add_flag("-q,--quiet", sweep_quiet, "Print nothing but errors");
+
   // plugins
   auto* plugins = app.add_subcommand("plugins", "List plugins found, where, and the types they declare");
 
@@ -99,6 +114,9 @@ int main(int argc, char** argv) {
   std::string info_type, md_dir;
   info->add_option("type", info_type, "Component type, e.g. systolic.array (omit to list all)");
   info->add_option("--markdown", md_dir, "Write one Markdown page per type into this folder");
+
+  // graph (kernel/cli/graph_command.cpp)
+  strata::cli::GraphCommand graph_cmd(app);
 
   try {
     app.parse(argc, argv);
@@ -114,6 +132,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (graph_cmd.selected()) return graph_cmd.run();
     if (*run) {
       if (seed) sets.push_back(fmt::format("seed={}", *seed));
       if (!out_dir.empty()) sets.push_back("output.dir=" + out_dir);
@@ -136,6 +155,35 @@ int main(int argc, char** argv) {
         fmt::print("results      {}/\n", spec.output.dir);
       }
       return 0;
+    }
+    if (*sweep) {
+      PluginRegistry reg;
+      setup_registry(reg, common);
+      Diagnostics diag;
+      auto plan = plan_sweep(sweep_file, diag);
+      if (!diag.has_errors()) {
+        // validate the experiment itself once (without the swept values) before any run:
+        // a mistake in the file is one exit-2 report, not one failure per point
+        Builder b(reg, diag);
+        if (auto spec = b.load(sweep_file, sweep_sets)) b.build(*spec);
+      }
+      if (diag.has_errors()) {
+        diag.print(std::cerr);
+        return 2;
+      }
+      SweepOptions so;
+      so.jobs = jobs;
+      so.out_dir = sweep_out;
+      so.resume = resume;
+      so.progress = !sweep_quiet;
+      so.sets = sweep_sets;
+      auto summary = run_sweep(reg, sweep_file, plan, so);
+      merge_sweep_table(summary.out_dir, plan, summary);
+      if (!sweep_quiet)
+        fmt::print("sweep        {} points: {} ok, {} failed{}\ntable        {}\n", summary.points, summary.ok,
+                   summary.failed, summary.reused ? fmt::format(" ({} reused)", summary.reused) : "",
+                   summary.table_path);
+      return summary.failed ? 1 : 0;
     }
     if (*check) {
       int rc = 0;

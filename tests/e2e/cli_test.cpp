@@ -265,3 +265,61 @@ TEST_CASE("cli: plugins lists what was found; a broken plugin on the path is nam
   CHECK(r.rc == 2);
   CHECK_THAT(r.out, Catch::Contains("/no/such/folder: error: STRATA_PLUGIN_PATH names a folder that does not exist"));
 }
+
+TEST_CASE("cli: sweep runs every point, -j 1 and -j 2 give identical tables, failures are reported") {
+  TempDir t;
+  t.write("ring.toml", kRing);
+  auto ex = t.write("sw.toml", R"([experiment]
+name = "sw"
+topology = "ring.toml"
+[stop]
+end_time = "1us"
+[sweep]
+columns = ["lp[0].events"]
+[sweep.axes]
+"lp.init" = [1, 2, 3]
+"lp.mean" = ["1ns", "2ns"]
+)");
+  auto r1 = strata("sweep " + ex.string() + " -q -j 1 --out " + (t.path / "a").string());
+  auto r2 = strata("sweep " + ex.string() + " -q -j 2 --out " + (t.path / "b").string());
+  INFO(r1.out << r2.out);
+  REQUIRE(r1.rc == 0);
+  REQUIRE(r2.rc == 0);
+  auto slurp = [](const fs::path& p) {
+    std::ifstream f(p);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  auto table = slurp(t.path / "a" / "sweep.csv");
+  CHECK(table == slurp(t.path / "b" / "sweep.csv"));
+  CHECK_THAT(table, Catch::StartsWith("point,lp.init,lp.mean,status,end_time_ps,events,energy_j,dynamic_j,static_j,lp[0].events\n"));
+  CHECK_THAT(table, Catch::Contains("\n5,3,2ns,ok,1000000,"));
+  // each point equals the same experiment run alone with those values
+  auto single = strata("run " + ex.string() + " -q --set lp.init=3 --set lp.mean=2ns --out " + (t.path / "one").string());
+  REQUIRE(single.rc == 0);
+  CHECK(slurp(t.path / "one" / "stats.json") == slurp(t.path / "a" / "points" / "p0005" / "stats.json"));
+
+  // resume: a point without a complete result is rerun, the others are kept
+  fs::remove(t.path / "a" / "points" / "p0002" / "run.json");
+  auto r3 = strata("sweep " + ex.string() + " --resume --out " + (t.path / "a").string());
+  CHECK(r3.rc == 0);
+  CHECK_THAT(r3.out, Catch::Contains("6 points: 6 ok, 0 failed (5 reused)"));
+  CHECK(slurp(t.path / "a" / "sweep.csv") == table);
+
+  // a failing point does not stop the others; exit status 1
+  auto bad = t.write("bad.toml", R"([experiment]
+name = "bad"
+topology = "ring.toml"
+[stop]
+end_time = "1us"
+[sweep]
+mode = "list"
+points = [ { "lp.init" = 1 }, { "lp.init" = -5 }, { "lp.init" = 2 } ]
+)");
+  auto r4 = strata("sweep " + bad.string() + " --out " + (t.path / "c").string());
+  CHECK(r4.rc == 1);
+  CHECK_THAT(r4.out, Catch::Contains("point 1 (lp.init=-5) failed"));
+  CHECK_THAT(r4.out, Catch::Contains("3 points: 2 ok, 1 failed"));
+  auto ct = slurp(t.path / "c" / "sweep.csv");
+  CHECK_THAT(ct, Catch::Contains("\n1,-5,error,"));
+  CHECK_THAT(ct, Catch::Contains("\n2,2,ok,"));
+}
