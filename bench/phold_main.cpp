@@ -27,14 +27,14 @@ double cpu_now() {
 [[noreturn]] void usage(const char* argv0, const char* bad) {
   fmt::print(stderr,
              "{}: bad argument '{}'\nusage: {} [--lps N] [--init M] [--end-ps T] [--lookahead-ps L] [--mean-ps X] "
-             "[--seed S] [--offsets K]\n",
+             "[--seed S] [--offsets K] [--threads T]\n",
              argv0, bad, argv0);
   std::exit(2);
 }
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::uint64_t lps = 1024, init = 16, end_ps = 1000000, lookahead = 1000, mean = 1000, seed = 42, offsets = 8;
+  std::uint64_t lps = 1024, init = 16, end_ps = 1000000, lookahead = 1000, mean = 1000, seed = 42, offsets = 8, threads = 1;
   for (int i = 1; i < argc; ++i) {
     auto num = [&](std::uint64_t& v) {
       if (i + 1 >= argc) usage(argv[0], argv[i]);
@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
     else if (a == "--mean-ps") num(mean);
     else if (a == "--seed") num(seed);
     else if (a == "--offsets") num(offsets);
+    else if (a == "--threads") num(threads);
     else usage(argv[0], argv[i]);
   }
   if (lps < 2 || lookahead == 0) usage(argv[0], "--lps >= 2 and --lookahead-ps > 0");
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
       engine.connect(detail::PortWiring::add_multi_element(*comps[i], "port"),
                      detail::PortWiring::add_multi_element(*comps[j], "port"), lookahead);
     }
+  engine.set_threads(static_cast<int>(threads));
   engine.init();
   auto t1 = std::chrono::steady_clock::now();
   double c1 = cpu_now();

@@ -87,6 +87,9 @@ int main(int argc, char** argv) {
   run->add_flag("--trace", trace, "Write a Chrome/Perfetto trace.json");
   run->add_option("--seed", seed, "Experiment seed (overrides the file)");
   run->add_flag("-q,--quiet", quiet, "Print nothing but errors");
+  int threads = 1;
+  run->add_option("--threads", threads, "Partitions run in parallel (conservative; same results at any count)")
+      ->check(CLI::Range(1, 1024));
 
   // check
   auto* check = app.add_subcommand("check", "Validate experiment/topology files without running");
@@ -137,6 +140,7 @@ int main(int argc, char** argv) {
       if (seed) sets.push_back(fmt::format("seed={}", *seed));
       if (!out_dir.empty()) sets.push_back("output.dir=" + out_dir);
       if (trace) sets.push_back("output.trace=true");
+      if (threads > 1) sets.push_back(fmt::format("threads={}", threads));
       PluginRegistry reg;
       ExperimentSpec spec;
       auto engine = load_and_build(reg, common, run_file, sets, spec);

@@ -622,6 +622,15 @@ void Builder::apply_overrides(ExperimentSpec& spec) {
         diag_.error(cl, fmt::format("--set seed={}: expected a non-negative integer", o.text));
       continue;
     }
+    if (head == "threads" && o.path.size() == 1) {
+      o.used = true;
+      auto v = val.value<std::int64_t>();
+      if (v && *v >= 1 && *v <= 1024)
+        spec.threads = static_cast<int>(*v);
+      else
+        diag_.error(cl, fmt::format("--threads {}: expected an integer from 1 to 1024", o.text));
+      continue;
+    }
     if (head == "stop" && o.path.size() == 2) {
       o.used = true;
       try {
@@ -1082,6 +1091,7 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
     }
   }
   if (diag_.has_errors()) return nullptr;
+  engine->set_threads(spec.threads);
   engine->finalize();
   return engine;
 }

@@ -57,6 +57,7 @@ struct ExperimentSpec {
   std::string name;
   std::string file;                 // the experiment (or topology) file given
   std::uint64_t seed = 1;
+  int threads = 1;                  // partitions of the parallel engine (--threads)
   StopConditions stop;
   OutputSpec output;
   std::vector<ComponentSpec> components;

@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <barrier>
 #include <chrono>
+#include <thread>
 #include <map>
 #include <new>
 #include <unordered_map>
@@ -25,7 +27,11 @@ const char* to_string(StopReason r) {
   return "?";
 }
 
-void post(Engine* engine, Transaction* t) { engine->post(t); }
+void post(EngineCore* partition, Transaction* t) { static_cast<Partition*>(partition)->queue.push(t); }
+
+void post_remote(EngineCore* partition, std::uint16_t to, Transaction* t) {
+  static_cast<Partition*>(partition)->outbox[to].push_back(t);
+}
 
 void throw_unconnected(const Port& p) {
   throw ModelError(fmt::format("{}: port '{}' is not connected (link it in the topology)", p.owner().name(), p.name()));
@@ -151,6 +157,13 @@ void PortWiring::free_ports(Component& c) {
   c.event_ports_.clear();
 }
 
+void PortWiring::mark_remote(Port& p) {
+  if (!p.peer_ || p.peer_ == &p) return;
+  auto* mine = static_cast<Partition*>(p.owner_->core_);
+  auto* theirs = static_cast<Partition*>(p.peer_->owner_->core_);
+  p.peer_partition_ = mine == theirs ? Port::kLocal : theirs->id;
+}
+
 Time serialise(Port& p, const Transaction& t, Time ready) {
   // One transaction at a time per direction, in send order: it starts when the previous
   // one has left, and its last byte leaves wire_bytes / bandwidth later.
@@ -161,14 +174,29 @@ Time serialise(Port& p, const Transaction& t, Time ready) {
 }
 
 // ---- engine ----
-Engine::Engine(std::uint64_t seed) : seed_(seed) {}
+Engine::Engine(std::uint64_t seed) : seed_(seed) {
+  parts_.push_back(std::make_unique<Partition>());
+  parts_[0]->outbox.resize(1);
+}
 
 Engine::~Engine() {
   // Pending transactions may have vtables in plugin libraries: free them first, then the
   // components, then (member order) the libraries.
-  queue_.drain([](Transaction* t) { delete t; });
+  for (auto& p : parts_) {
+    p->queue.drain([](Transaction* t) { delete t; });
+    for (auto& box : p->outbox)
+      for (Transaction* t : box) delete t;
+  }
   components_.clear();
 }
+
+std::uint64_t Engine::events() const {
+  std::uint64_t n = 0;
+  for (const auto& p : parts_) n += p->events;
+  return n;
+}
+
+void Engine::set_partition_hint(const Component& c, int partition) { hints_[&c] = partition; }
 
 Component& Engine::add_component(const ComponentDecl& decl, std::string name, std::vector<int> index,
                                  std::shared_ptr<const ParamSet> params, std::shared_ptr<void> keepalive) {
@@ -218,8 +246,11 @@ void Engine::connect(Port& a, Port& b, Time latency, double bytes_per_s) {
 }
 
 const SystemView& Engine::system() {
-  if (system_built_) return system_;
-  system_built_ = true;
+  std::call_once(system_once_, [this] { build_system_view(); });
+  return system_;
+}
+
+void Engine::build_system_view() {
   std::vector<Component*> order;
   for (auto& c : components_) order.push_back(c.get());
   std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->name() < b->name(); });
@@ -232,19 +263,42 @@ const SystemView& Engine::system() {
       system_.links.push_back({{c->name(), p->name()}, {q->owner().name(), q->name()}, p->latency(), bw});
     }
   }
-  return system_;
 }
 
 void Engine::finalize() {
   if (finalized_) return;
   finalized_ = true;
   // Source ids by (component name, port creation order): independent of TOML order and of
-  // any later partitioning, which is what makes the tie order partition-independent.
+  // partitioning, which is what makes the tie order partition-independent.
   std::vector<Component*> order;
   for (auto& c : components_) order.push_back(c.get());
   std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->name() < b->name(); });
   for (auto* c : order)
     for (auto* p : PortWiring::all_ports(*c)) PortWiring::set_source(*p, next_source_id());
+  // The window of every run is the smallest link latency in the whole system, not only of
+  // the links a partitioning cuts: then window boundaries, and with them the points where
+  // end_simulation() and the event budget take effect, are the same at any thread count.
+  for (auto* c : order)
+    for (auto* p : PortWiring::all_ports(*c))
+      if (p->peer() && p->peer() != p && p->latency() > 0) lookahead_ = std::min(lookahead_, p->latency());
+  // partitions
+  const int n = std::max(1, std::min<int>(threads_, static_cast<int>(std::max<std::size_t>(1, components_.size()))));
+  while (static_cast<int>(parts_.size()) < n) parts_.push_back(std::make_unique<Partition>());
+  for (std::size_t k = 0; k < parts_.size(); ++k) {
+    parts_[k]->id = static_cast<std::uint16_t>(k);
+    parts_[k]->outbox.assign(parts_.size(), {});
+  }
+  if (n > 1) {
+    const std::size_t total = components_.size();
+    for (std::size_t i = 0; i < total; ++i) {
+      Component* c = components_[i].get();
+      std::size_t k = i * static_cast<std::size_t>(n) / total;  // contiguous blocks in grid order
+      if (auto it = hints_.find(c); it != hints_.end()) k = static_cast<std::size_t>(it->second) % static_cast<std::size_t>(n);
+      PortWiring::set_partition(*c, parts_[k].get());
+    }
+    for (auto* c : order)
+      for (auto* p : PortWiring::all_ports(*c)) PortWiring::mark_remote(*p);
+  }
 }
 
 void Engine::enable_trace(std::unique_ptr<TraceWriter> writer) {
@@ -257,52 +311,140 @@ void Engine::init() {
   for (auto& c : components_) c->init();
 }
 
+namespace {
+
+// Deliver one event; the caller has checked its time against the window.
+inline void dispatch(Partition& part, Transaction* x, Time t) {
+  part.now = t;
+  Handler h = EventAccess::handler(*x);
+  ++part.events;
+  if (!h.call) [[unlikely]] {
+    Port* target = EventAccess::target(*x);
+    std::string what = x->type_name();
+    delete x;
+    throw ModelError(fmt::format("{}: port '{}' received a '{}' but has no receive handler", target->owner().name(),
+                                 target->name(), what));
+  }
+  h.call(h.object, *EventAccess::target(*x), TxnPtr<>(x));
+}
+
+// Run every event of `part` earlier than `until`.
+void run_window(Partition& part, Time until) {
+  auto& q = part.queue;
+  while (!q.empty()) {
+    Time t = q.top_time();
+    if (t >= until) break;
+    dispatch(part, q.pop(), t);
+  }
+}
+
+}  // namespace
+
 RunResult Engine::run(const StopConditions& stop, const std::function<void(const RunResult&)>& progress) {
+  finalize();
   RunResult r;
   auto t0 = std::chrono::steady_clock::now();
-  std::uint64_t budget = stop.max_events;
-  const std::uint64_t progress_every = 1u << 20;
-  std::uint64_t next_progress = events_ + progress_every;
-  r.reason = StopReason::empty_queue;
-  while (!queue_.empty()) {
-    Time t = queue_.top_time();
-    if (t >= stop.end_time) {
-      r.reason = StopReason::end_time;
-      now = stop.end_time;
-      break;
+  const std::size_t n = parts_.size();
+  // Conservative windows: every event earlier than (earliest pending event + lookahead) is
+  // safe to run, because anything sent during the window arrives at least one lookahead
+  // after its send time. Cross-partition events wait in outboxes until the boundary.
+  auto next_time = [&] {
+    Time m = kTimeMax;
+    for (auto& p : parts_)
+      if (!p->queue.empty()) m = std::min(m, p->queue.top_time());
+    return m;
+  };
+  auto drain_into = [&](Partition& dst) {
+    for (auto& src : parts_) {
+      auto& box = src->outbox[dst.id];
+      for (Transaction* t : box) dst.queue.push(t);
+      box.clear();
     }
-    if (events_ >= budget) {
-      r.reason = StopReason::event_budget;
-      break;
-    }
-    Transaction* x = queue_.pop();
-    now = t;
-    Handler h = EventAccess::handler(*x);
-    ++events_;
-    if (!h.call) [[unlikely]] {
-      Port* target = EventAccess::target(*x);
-      std::string what = x->type_name();
-      delete x;
-      throw ModelError(fmt::format("{}: port '{}' received a '{}' but has no receive handler",
-                                   target->owner().name(), target->name(), what));
-    }
-    h.call(h.object, *EventAccess::target(*x), TxnPtr<>(x));
-    if (stop_requested_) [[unlikely]] {
+  };
+  Time window_end = 0;
+  bool done = false;
+  std::uint64_t next_progress = events() + (1u << 20);
+  if (tracer_) tracer_->set_partitions(n);
+  // decide the next window (single-threaded: between barriers)
+  auto plan = [&]() {
+    if (tracer_) tracer_->flush();
+    for (auto& p : parts_)
+      if (p->error) {
+        done = true;
+        r.reason = StopReason::error;
+        return;
+      }
+    if (stop_requested_) {
+      done = true;
       r.reason = StopReason::requested;
-      break;
+      return;
     }
-    if (progress && events_ >= next_progress) [[unlikely]] {
-      next_progress = events_ + progress_every;
-      r.events = events_;
-      r.end_time = now;
+    if (events() >= stop.max_events) {
+      done = true;
+      r.reason = StopReason::event_budget;
+      return;
+    }
+    Time next = next_time();
+    if (next == kTimeMax) {
+      done = true;
+      r.reason = StopReason::empty_queue;
+      return;
+    }
+    if (next >= stop.end_time) {
+      done = true;
+      r.reason = StopReason::end_time;
+      for (auto& p : parts_) p->now = stop.end_time;
+      return;
+    }
+    window_end = lookahead_ == kTimeMax ? kTimeMax : next + lookahead_;
+    if (window_end < next) window_end = kTimeMax;  // overflow
+    window_end = std::min(window_end, stop.end_time);
+    if (progress && events() >= next_progress) {
+      next_progress = events() + (1u << 20);
+      r.events = events();
+      r.end_time = next;
       progress(r);
     }
+  };
+  if (n == 1) {
+    // serial: the same windows (so end_simulation() and the event budget take effect at the
+    // same boundaries as in a parallel run), no threads
+    Partition& p = *parts_[0];
+    while (true) {
+      plan();
+      if (done) break;
+      run_window(p, window_end);
+      drain_into(p);
+    }
+  } else {
+    std::barrier sync(static_cast<std::ptrdiff_t>(n), [&]() noexcept { plan(); });
+    auto worker = [&](std::size_t k) {
+      Partition& p = *parts_[k];
+      while (true) {
+        sync.arrive_and_wait();  // plan() ran: window_end / done decided
+        if (done) break;
+        try {
+          run_window(p, window_end);
+        } catch (...) {
+          p.error = std::current_exception();
+        }
+        sync.arrive_and_wait();  // every partition finished the window
+        drain_into(p);
+      }
+    };
+    std::vector<std::thread> threads;
+    for (std::size_t k = 1; k < n; ++k) threads.emplace_back(worker, k);
+    worker(0);
+    for (auto& t : threads) t.join();
+    for (auto& p : parts_)
+      if (p->error) std::rethrow_exception(p->error);
   }
-  if (r.reason == StopReason::empty_queue && stop.end_time != kTimeMax && now < stop.end_time) {
-    // nothing left to do: time still ends where the last event ran
-  }
-  r.end_time = now;
-  r.events = events_;
+  // all partitions agree on where time stopped
+  Time end = 0;
+  for (auto& p : parts_) end = std::max(end, p->now);
+  for (auto& p : parts_) p->now = end;
+  r.end_time = end;
+  r.events = events();
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
@@ -315,7 +457,7 @@ void Engine::finish() {
 
 // ---- Component ----
 Component::Component(const ComponentContext& ctx)
-    : core_(ctx.engine_), engine_(ctx.engine_), rng_(ctx.seed_, ctx.name_), name_(ctx.name_), decl_(ctx.decl_) {
+    : core_(&ctx.engine_->partition(0)), engine_(ctx.engine_), rng_(ctx.seed_, ctx.name_), name_(ctx.name_), decl_(ctx.decl_) {
   if (!decl_) throw ConfigError("a Component must be created by the kernel through its factory");
   grid_dims_ = static_cast<std::uint8_t>(std::min<std::size_t>(ctx.index_.size(), 4));
   for (std::size_t d = 0; d < grid_dims_; ++d) grid_[d] = ctx.index_[d];
@@ -407,7 +549,7 @@ void Component::end_simulation() { engine_->request_stop(); }
 
 void Component::trace(std::string_view name, Time start, Time end, std::string_view category,
                       std::string_view args_json) {
-  if (auto* t = engine_->tracer()) t->span(name_, name, category, start, end, args_json);
+  if (auto* t = engine_->tracer()) t->span(static_cast<detail::Partition*>(core_)->id, name_, name, category, start, end, args_json);
 }
 
 // ---- Port (cold parts) ----

@@ -8,7 +8,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <atomic>
+#include <exception>
 #include <iosfwd>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +34,9 @@ struct PortWiring {
   static std::vector<Port*> all_ports(Component& c);
   static void set_source(Port& p, std::uint32_t id) { p.source_ = id; }
   static void set_bw_slot(Port& p, std::uint32_t slot) { p.bw_slot_ = slot; }
+  static void set_partition(Component& c, EngineCore* part) { c.core_ = part; }
+  /// After partitioning: flag ports whose peer lives in another partition.
+  static void mark_remote(Port& p);
   static std::uint32_t bw_slot(const Port& p) { return p.bw_slot_; }
   static Handler own_handler(const Port& p);
   static const ComponentDecl& decl(const Component& c) { return *c.decl_; }
@@ -49,6 +56,16 @@ struct StopConditions {
 };
 
 enum class StopReason { empty_queue, end_time, event_budget, requested, error };
+
+/// One partition of the system: its components' events, its clock, its outboxes.
+struct Partition : EngineCore {
+  std::uint16_t id = 0;
+  EventQueue queue;
+  std::vector<std::vector<Transaction*>> outbox;  // by destination partition
+  std::uint64_t events = 0;
+  std::exception_ptr error;
+  std::string error_where;
+};
 const char* to_string(StopReason r);
 
 struct RunResult {
@@ -58,7 +75,7 @@ struct RunResult {
   double wall_seconds = 0;
 };
 
-class Engine : public EngineCore {
+class Engine {
  public:
   explicit Engine(std::uint64_t seed = 0);
   ~Engine();
@@ -71,9 +88,17 @@ class Engine : public EngineCore {
                            std::shared_ptr<const ParamSet> params, std::shared_ptr<void> keepalive);
   Component* find(std::string_view name) const;
   void connect(Port& a, Port& b, Time latency, double bytes_per_s = 0);
-  /// Assign source ids in (component name, port creation) order, check required ports,
-  /// build the SystemView. Call once after all components and links exist.
+  /// Split the components over `threads` partitions (before finalize). Automatic: blocks
+  /// of consecutive components in creation (grid) order, balanced by count; a component
+  /// with a partition hint goes where the hint says (modulo the thread count).
+  void set_threads(int threads) { threads_ = threads < 1 ? 1 : threads; }
+  int threads() const { return threads_; }
+  void set_partition_hint(const Component& c, int partition);
+  /// Assign source ids in (component name, port creation) order, partitions, lookahead.
+  /// Call once after all components and links exist.
   void finalize();
+  /// Smallest link latency in the system: the synchronisation window of every run.
+  Time lookahead() const { return lookahead_; }
   /// Built on first use (large systems that never ask pay nothing).
   const SystemView& system();
   LinkState& link_state(std::uint32_t slot) { return link_states_[slot]; }
@@ -94,12 +119,13 @@ class Engine : public EngineCore {
   // ---- results ----
   const std::vector<std::unique_ptr<Component>>& components() const { return components_; }
   std::uint64_t seed() const { return seed_; }
-  Time static_energy_window() const { return now; }
 
-  // used by the SDK's out-of-line functions
-  void post(Transaction* t) { queue_.push(t); }
-  EventQueue& queue() { return queue_; }
   std::uint32_t next_source_id() { return next_source_++; }
+  /// Current simulated time (after a run: where it stopped).
+  Time now() const { return parts_.front()->now; }
+  Partition& partition(std::size_t k) { return *parts_[k]; }
+  std::size_t partitions() const { return parts_.size(); }
+  std::uint64_t events() const;
 
  private:
   std::uint64_t seed_;
@@ -107,15 +133,18 @@ class Engine : public EngineCore {
   std::vector<std::string> event_names_;  // plugin libraries: declared first, destroyed last
   std::vector<std::shared_ptr<const ParamSet>> param_sets_;
   std::vector<std::unique_ptr<Component>> components_;
-  EventQueue queue_;
+  std::vector<std::unique_ptr<Partition>> parts_;
+  std::map<const Component*, int> hints_;
+  int threads_ = 1;
+  Time lookahead_ = kTimeMax;
   std::vector<LinkState> link_states_{1};  // slot 0 = none
   SystemView system_;
-  bool system_built_ = false;
+  std::once_flag system_once_;
+  void build_system_view();
   std::unique_ptr<TraceWriter> tracer_;
-  bool stop_requested_ = false;
+  std::atomic<bool> stop_requested_{false};
   bool finalized_ = false;
   std::uint32_t next_source_ = 1;
-  std::uint64_t events_ = 0;
 };
 
 }  // namespace strata::detail

@@ -10,6 +10,11 @@
 // current time, ordered by the partition-independent tie key (priority, source id,
 // per-source sequence) read from the transaction header; ties are rare, so that heap is
 // usually one element. Entries are 16 bytes: time and the transaction pointer.
+//
+// Peeking (top_time) moves the radix reference to the minimum. In a parallel run, events
+// from other partitions arrive after such a peek and may be earlier than that minimum
+// (never earlier than the current time); they go to a small binary heap of "early"
+// events, and pop() takes whichever of the two fronts runs first under the full order.
 #pragma once
 
 #include <strata/component.hpp>
@@ -29,13 +34,18 @@ class EventQueue {
     Transaction* txn;
   };
 
-  bool empty() const { return size_ == 0; }
-  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0 && early_.empty(); }
+  std::size_t size() const { return size_ + early_.size(); }
   /// Time of the last popped event: a lower bound for every push.
   Time floor() const { return last_; }
 
   void push(Transaction* t) {
     Time when = EventAccess::time(*t);
+    if (when < last_) [[unlikely]] {
+      early_.push_back(Entry{when, t});
+      std::push_heap(early_.begin(), early_.end(), Later{});
+      return;
+    }
     unsigned b = bucket_of(when);
     buckets_[b].push_back(Entry{when, t});
     if (b == 0) {
@@ -48,12 +58,32 @@ class EventQueue {
 
   /// Time of the next event; precondition !empty().
   Time top_time() {
+    if (!early_.empty()) [[unlikely]] {
+      Time e = early_.front().time;
+      if (size_ == 0) return e;
+      if (buckets_[0].empty()) refill();
+      return e < last_ ? e : last_;
+    }
     if (buckets_[0].empty()) refill();
     return last_;
   }
 
   /// Remove and return the next event; precondition !empty().
   Transaction* pop() {
+    if (!early_.empty()) [[unlikely]] {
+      bool take_early = size_ == 0;
+      if (!take_early) {
+        if (buckets_[0].empty()) refill();
+        const Entry& e = early_.front();
+        take_early = e.time < last_ || (e.time == last_ && EventAccess::before(*e.txn, *buckets_[0].front().txn));
+      }
+      if (take_early) {
+        std::pop_heap(early_.begin(), early_.end(), Later{});
+        Transaction* t = early_.back().txn;
+        early_.pop_back();
+        return t;
+      }
+    }
     if (buckets_[0].empty()) refill();
     auto& b0 = buckets_[0];
     --size_;
@@ -75,6 +105,8 @@ class EventQueue {
       for (auto& e : b) f(e.txn);
       b.clear();
     }
+    for (auto& e : early_) f(e.txn);
+    early_.clear();
     nonempty_ = 0;
     size_ = 0;
   }
@@ -82,6 +114,11 @@ class EventQueue {
  private:
   struct TieLater {  // heap comparator: true when a runs after b
     bool operator()(const Entry& a, const Entry& b) const { return EventAccess::before(*b.txn, *a.txn); }
+  };
+  struct Later {  // full order (time, then tie key), for the early heap
+    bool operator()(const Entry& a, const Entry& b) const {
+      return a.time != b.time ? a.time > b.time : EventAccess::before(*b.txn, *a.txn);
+    }
   };
   unsigned bucket_of(Time t) const { return t == last_ ? 0u : static_cast<unsigned>(std::bit_width(t ^ last_)); }
 
@@ -103,6 +140,7 @@ class EventQueue {
   }
 
   std::array<std::vector<Entry>, 65> buckets_;
+  std::vector<Entry> early_;
   std::uint64_t nonempty_ = 0;  // bit b-1 set when bucket b (1..64) is non-empty
   Time last_ = 0;
   std::size_t size_ = 0;

@@ -188,9 +188,9 @@ RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunO
     if (tty) std::fprintf(stderr, "\r%80s\r", "");
     engine.finish();
   } catch (const std::exception& e) {
-    out.error = fmt::format("simulation error at t={}: {}", format_time(engine.now), e.what());
+    out.error = fmt::format("simulation error at t={}: {}", format_time(engine.now()), e.what());
     out.result.reason = StopReason::error;
-    out.result.end_time = engine.now;
+    out.result.end_time = engine.now();
     status = "error";
   }
   out.stats = stats_json(engine, out.result, spec);

@@ -7,12 +7,14 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <algorithm>
+#include <tuple>
 
 namespace strata::detail {
 
 namespace {
 std::string micros(Time ps) { return fmt::format("{}.{:06}", ps / 1000000, ps % 1000000); }
-std::string quoted(std::string_view s) { return nlohmann::json(std::string(s)).dump(); }
+std::string json_quote(std::string_view s) { return nlohmann::json(std::string(s)).dump(); }
 }  // namespace
 
 TraceWriter::TraceWriter(std::string path) : path_(std::move(path)) {
@@ -31,23 +33,42 @@ int TraceWriter::track(std::string_view component) {
   int id = static_cast<int>(tracks_.size()) + 1;
   tracks_.emplace(std::string(component), id);
   fmt::print(f_, "{}{{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":{},\"args\":{{\"name\":{}}}}}",
-             first_ ? "" : ",\n", id, quoted(component));
+             first_ ? "" : ",\n", id, json_quote(component));
   first_ = false;
   return id;
 }
 
-void TraceWriter::span(std::string_view component, std::string_view name, std::string_view category, Time start,
-                       Time end, std::string_view args_json) {
+void TraceWriter::span(std::size_t partition, std::string_view component, std::string_view name,
+                       std::string_view category, Time start, Time end, std::string_view args_json) {
   if (!f_) return;
-  int tid = track(component);
+  if (partition >= buffers_.size()) partition = 0;
+  buffers_[partition].push_back(
+      Span{std::string(component), std::string(name), std::string(category), std::string(args_json), start, end});
+}
+
+void TraceWriter::flush() {
+  if (!f_) return;
+  std::vector<const Span*> all;
+  for (auto& b : buffers_)
+    for (auto& s : b) all.push_back(&s);
+  std::sort(all.begin(), all.end(), [](const Span* a, const Span* b) {
+    return std::tie(a->start, a->end, a->component, a->name) < std::tie(b->start, b->end, b->component, b->name);
+  });
+  for (const Span* s : all) write(*s);
+  for (auto& b : buffers_) b.clear();
+}
+
+void TraceWriter::write(const Span& s) {
+  int tid = track(s.component);
   fmt::print(f_, ",\n{{\"ph\":\"X\",\"pid\":1,\"tid\":{},\"name\":{},\"cat\":{},\"ts\":{},\"dur\":{}{}{}}}", tid,
-             quoted(name), quoted(category), micros(start), micros(end > start ? end - start : 0),
-             args_json.empty() ? "" : ",\"args\":", args_json);
+             json_quote(s.name), json_quote(s.category), micros(s.start), micros(s.end > s.start ? s.end - s.start : 0),
+             s.args.empty() ? "" : ",\"args\":", s.args);
   ++spans_;
 }
 
 void TraceWriter::close() {
   if (!f_) return;
+  flush();
   std::fputs("\n]}\n", f_);
   bool ok = std::fflush(f_) == 0;
   std::fclose(f_);

@@ -12,6 +12,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace strata::detail {
 
@@ -19,13 +20,25 @@ class TraceWriter {
  public:
   explicit TraceWriter(std::string path);
   ~TraceWriter();
-  void span(std::string_view component, std::string_view name, std::string_view category, Time start, Time end,
-            std::string_view args_json);
+  /// One buffer per partition: spans recorded by parallel partitions never race, and
+  /// flush() writes them in a fixed order, so the file is the same at any thread count.
+  void set_partitions(std::size_t n) { buffers_.resize(n); }
+  void span(std::size_t partition, std::string_view component, std::string_view name, std::string_view category,
+            Time start, Time end, std::string_view args_json);
+  /// Write buffered spans sorted by (start, end, component, name). Called single-threaded
+  /// at window boundaries.
+  void flush();
   /// Finish the JSON and move it into place. Idempotent.
   void close();
   std::uint64_t spans() const { return spans_; }
 
  private:
+  struct Span {
+    std::string component, name, category, args;
+    Time start, end;
+  };
+  std::vector<std::vector<Span>> buffers_{1};
+  void write(const Span& s);
   int track(std::string_view component);
   std::string path_;
   std::FILE* f_ = nullptr;

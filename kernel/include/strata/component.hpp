@@ -57,12 +57,16 @@ class ModelError : public std::runtime_error {
 
 namespace detail {
 class Engine;
-/// The part of the engine that plugins read inline (the current time).
+/// The part of a partition of the engine that plugins read inline (its current time).
+/// A serial run has one partition; a parallel run one per thread.
 struct EngineCore {
   Time now = 0;
 };
-/// Enqueue t for delivery at its stamped time. Defined in libstrata.
-void post(Engine* engine, Transaction* t);
+/// Enqueue t in the sender's partition for delivery at its stamped time (libstrata).
+void post(EngineCore* partition, Transaction* t);
+/// Hand t to another partition; it is delivered there at the next window boundary,
+/// which is always before its stamped time (link latency >= the lookahead).
+void post_remote(EngineCore* partition, std::uint16_t to_partition, Transaction* t);
 [[noreturn]] void throw_unconnected(const Port& p);
 /// Bandwidth-limited link: occupy it from `ready` on; returns when the last byte leaves.
 Time serialise(Port& p, const Transaction& t, Time ready);
@@ -170,6 +174,8 @@ class alignas(64) Port {
   std::uint16_t decl_port_;     // index into the manifest's ports (or the event-port list)
   std::uint8_t priority_ = 0;
   Kind kind_;
+  std::uint16_t peer_partition_ = kLocal;  // the peer's partition when it is another one
+  static constexpr std::uint16_t kLocal = 0xFFFF;
 };
 static_assert(sizeof(Port) == 64, "Port must stay one cache line");
 
@@ -338,7 +344,10 @@ class Component {
   /// Read-only view of the whole system (valid from init() on).
   const SystemView& system() const;
 
-  /// Ask the kernel to end the run after the current event (e.g. workload finished).
+  /// Ask the kernel to end the run (e.g. the workload finished). It ends at the end of the
+  /// current synchronisation window - the earliest pending event at the window's start
+  /// plus the smallest link latency of the system - so that a run stops at the same point
+  /// whatever its thread count. Events inside that window still run.
   void end_simulation();
 
   /// Record a trace span [start, end) on this component's track when tracing is on.
@@ -405,7 +414,10 @@ inline void Port::send(TxnPtr<> t, Time extra_delay) {
     depart = detail::serialise(*this, *t, depart);
   Transaction* raw = t.release();
   detail::EventAccess::stamp(*raw, peer_, peer_handler_, depart + latency_, source_, seq_++, priority_);
-  detail::post(owner_->engine_, raw);
+  if (peer_partition_ == kLocal) [[likely]]
+    detail::post(owner_->core_, raw);
+  else
+    detail::post_remote(owner_->core_, peer_partition_, raw);
 }
 
 }  // namespace strata
