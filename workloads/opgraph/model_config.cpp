@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <optional>
@@ -305,20 +306,57 @@ std::filesystem::path find_model_file(std::string_view name_or_path,
     if (fs::is_regular_file(s)) return s;
     throw ConfigError({fmt::format("{}: error: no such model file", s)});
   }
-  std::vector<std::string> found;
+  std::set<std::string> found;
+  std::string searched;
   for (const auto& dir : dirs) {
+    if (dir.empty()) continue;
     const fs::path p = dir / (s + ".toml");
     if (fs::is_regular_file(p)) return p;
+    searched += (searched.empty() ? "" : ", ") + dir.string();
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir, ec))
-      if (entry.path().extension() == ".toml") found.push_back(entry.path().stem().string());
+      if (entry.path().extension() == ".toml") found.insert(entry.path().stem().string());
   }
-  std::sort(found.begin(), found.end());
   std::string list;
-  for (const auto& f : found) list += (list.empty() ? "" : ", ") + f;
+  std::vector<std::string_view> names;
+  for (const auto& f : found) {
+    list += (list.empty() ? "" : ", ") + f;
+    names.push_back(f);
+  }
   std::vector<std::string> diags{fmt::format("{}: error: no model named \"{}\" in the model library", s, s)};
+  if (auto guess = closest_match(s, names); !guess.empty())
+    diags.push_back(fmt::format("{}: note: did you mean \"{}\"?", s, guess));
   diags.push_back(fmt::format("{}: note: available: {}", s, list.empty() ? "(none)" : list));
+  diags.push_back(fmt::format("{}: note: searched: {}", s, searched.empty() ? "(no folders)" : searched));
   throw ConfigError(std::move(diags));
+}
+
+std::vector<std::filesystem::path> default_model_dirs() {
+  std::vector<std::filesystem::path> dirs;
+  auto add_list = [&](std::string_view text) {
+    while (!text.empty()) {
+      const auto colon = text.find(':');
+      const std::string_view one = text.substr(0, colon);
+      if (!one.empty()) dirs.emplace_back(std::string(one));
+      if (colon == std::string_view::npos) break;
+      text.remove_prefix(colon + 1);
+    }
+  };
+  if (const char* env = std::getenv("STRATA_MODELS_PATH")) add_list(env);
+  if (const char* src = std::getenv("STRATA_SOURCE_DIR"))
+    dirs.push_back(std::filesystem::path(src) / "workloads" / "models");
+#ifdef STRATA_OPGRAPH_INSTALLED_MODELS_DIR
+  dirs.emplace_back(STRATA_OPGRAPH_INSTALLED_MODELS_DIR);
+#endif
+#ifdef STRATA_OPGRAPH_BUILD_MODELS_DIR
+  dirs.emplace_back(STRATA_OPGRAPH_BUILD_MODELS_DIR);
+#endif
+  // The same folder named twice is searched once.
+  std::vector<std::filesystem::path> unique;
+  for (auto& d : dirs)
+    if (std::find(unique.begin(), unique.end(), d.lexically_normal()) == unique.end())
+      unique.push_back(d.lexically_normal());
+  return unique;
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

@@ -114,6 +114,17 @@ TEST_CASE("model config: an unknown model name lists the library", "[opgraph][mo
                     Catch::Contains("no model named \"bert-bse\"") && Catch::Contains("bert-base"));
 }
 
+TEST_CASE("model config: a near miss suggests the model and names the folders searched", "[opgraph][models]") {
+  CHECK_THROWS_WITH(find_model_file("bert-bse", {models_dir()}),
+                    Catch::Contains("did you mean \"bert-base\"?") && Catch::Contains("searched: "));
+}
+
+TEST_CASE("model config: the default search path finds the library", "[opgraph][models]") {
+  const auto dirs = default_model_dirs();
+  REQUIRE_FALSE(dirs.empty());
+  CHECK(fs::exists(find_model_file("gpt2-small", dirs)));
+}
+
 TEST_CASE("model config: every schema key is documented in MODELS.md", "[opgraph][models]") {
   std::ifstream f(source_dir() / "workloads" / "opgraph" / "MODELS.md");
   REQUIRE(f);

@@ -35,87 +35,6 @@ std::uint64_t transfer_cycles(std::uint64_t bytes, double per_cycle) {
       std::ceil(static_cast<long double>(bytes) / static_cast<long double>(per_cycle)));
 }
 
-// What one fold moves. Array-side bytes set the SRAM-port demand; DRAM loads must land
-// before the fold starts, stores leave after it ends.
-struct FoldTraffic {
-  std::uint64_t ifmap_array = 0;   // ifmap bytes the array reads during the fold
-  std::uint64_t filter_array = 0;  // filter bytes the array reads
-  std::uint64_t ofmap_array_write = 0;
-  std::uint64_t ofmap_array_read = 0;  // partial sums read back to accumulate (WS / IS)
-  std::uint64_t ifmap_load = 0;
-  std::uint64_t filter_load = 0;
-  std::uint64_t ofmap_load = 0;  // spilled partial sums reloaded from DRAM
-  std::uint64_t ofmap_store = 0;
-  std::uint64_t loads() const noexcept { return ifmap_load + filter_load + ofmap_load; }
-};
-
-// The per-GEMM constants the fold loop needs.
-struct Plan {
-  const SystolicParams* p = nullptr;
-  const GemmShape* g = nullptr;
-  FoldMapping map;
-  // Reuse captured by the SRAM (see evaluate_gemm for the rule per dataflow).
-  bool ifmap_fits = true;
-  bool filter_fits = true;
-  bool ofmap_fits = true;
-
-  std::uint64_t if_bytes(std::uint64_t n) const { return packed_bytes(n, g->ifmap_bits); }
-  std::uint64_t f_bytes(std::uint64_t n) const { return packed_bytes(n, g->filter_bits); }
-  std::uint64_t of_bytes(std::uint64_t n) const { return packed_bytes(n, g->ofmap_bits); }
-  std::uint64_t acc_bytes(std::uint64_t n) const { return packed_bytes(n, p->accumulator_bits); }
-
-  // Fold f, taken in SCALE-Sim's order: column folds outer, row folds inner.
-  FoldTraffic fold(std::uint64_t f) const {
-    const std::uint64_t fc = f / map.row_folds;
-    const std::uint64_t fr = f % map.row_folds;
-    const std::uint64_t sr_len = std::min<std::uint64_t>(p->rows, map.sr - fr * p->rows);
-    const std::uint64_t sc_len = std::min<std::uint64_t>(p->cols, map.sc - fc * p->cols);
-    const bool first_pass = fc == 0;  // first time through the outer-reused operand
-    const bool first_row = fr == 0;
-    const bool last_row = fr + 1 == map.row_folds;
-    FoldTraffic t;
-    switch (p->dataflow) {
-      case Dataflow::output_stationary: {  // sr_len rows of M, sc_len columns of N
-        const std::uint64_t m_i = sr_len, n_j = sc_len, k = g->k;
-        t.ifmap_array = if_bytes(m_i * k);
-        t.filter_array = f_bytes(k * n_j);
-        t.ofmap_array_write = of_bytes(m_i * n_j);
-        t.ifmap_load = (first_pass || !ifmap_fits) ? t.ifmap_array : 0;
-        t.filter_load = (first_row || !filter_fits) ? t.filter_array : 0;
-        t.ofmap_store = t.ofmap_array_write;  // outputs complete inside the PEs
-        break;
-      }
-      case Dataflow::weight_stationary:  // sr_len rows of K, sc_len columns of N
-      case Dataflow::input_stationary: {  // sr_len rows of K, sc_len columns of M
-        const bool ws = p->dataflow == Dataflow::weight_stationary;
-        const std::uint64_t k_i = sr_len;
-        // Streamed operand rows (T) and the partial-sum tile produced this fold.
-        const std::uint64_t psums = ws ? g->m * sc_len : sc_len * g->n;
-        const std::uint64_t reused = ws ? if_bytes(g->m * k_i) : f_bytes(k_i * g->n);
-        const std::uint64_t unique = ws ? f_bytes(k_i * sc_len) : if_bytes(k_i * sc_len);
-        const bool reused_fits = ws ? ifmap_fits : filter_fits;
-        const std::uint64_t reused_load = (first_pass || !reused_fits) ? reused : 0;
-        (ws ? t.ifmap_array : t.filter_array) = reused;
-        (ws ? t.filter_array : t.ifmap_array) = unique;
-        (ws ? t.ifmap_load : t.filter_load) = reused_load;
-        (ws ? t.filter_load : t.ifmap_load) = unique;
-        // Partial sums accumulate over the row folds of one column fold; the last row
-        // fold writes the finished outputs at ofmap precision.
-        t.ofmap_array_write = last_row ? of_bytes(psums) : acc_bytes(psums);
-        t.ofmap_array_read = first_row ? 0 : acc_bytes(psums);
-        if (ofmap_fits) {
-          t.ofmap_store = last_row ? t.ofmap_array_write : 0;
-        } else {  // spill: every fold writes its sums out, every later one reads them back
-          t.ofmap_store = t.ofmap_array_write;
-          t.ofmap_load = t.ofmap_array_read;
-        }
-        break;
-      }
-    }
-    return t;
-  }
-};
-
 }  // namespace
 
 FoldMapping map_gemm(const SystolicParams& p, const GemmShape& g) {
@@ -135,18 +54,16 @@ FoldMapping map_gemm(const SystolicParams& p, const GemmShape& g) {
   return m;
 }
 
-GemmResult evaluate_gemm(const SystolicParams& p, const GemmShape& g) {
-  require_valid(p);
-  GemmResult r;
-  r.mapping = map_gemm(p, g);
-  if (r.mapping.folds == 0) return r;
+std::uint64_t GemmPlan::if_bytes(std::uint64_t n) const { return packed_bytes(n, g_.ifmap_bits); }
+std::uint64_t GemmPlan::f_bytes(std::uint64_t n) const { return packed_bytes(n, g_.filter_bits); }
+std::uint64_t GemmPlan::of_bytes(std::uint64_t n) const { return packed_bytes(n, g_.ofmap_bits); }
+std::uint64_t GemmPlan::acc_bytes(std::uint64_t n) const { return packed_bytes(n, p_.accumulator_bits); }
 
-  Plan plan;
-  plan.p = &p;
-  plan.g = &g;
-  plan.map = r.mapping;
-  const FoldMapping& map = r.mapping;
-  const std::uint64_t tile_cols = std::min<std::uint64_t>(p.cols, map.sc);
+GemmPlan::GemmPlan(const SystolicParams& p, const GemmShape& g) : p_(p), g_(g) {
+  require_valid(p);
+  map_ = map_gemm(p, g);
+  if (map_.folds == 0) return;
+  const std::uint64_t tile_cols = std::min<std::uint64_t>(p.cols, map_.sc);
   // Reuse rules (loop order: column folds outer, row folds inner):
   //  * the operand indexed by the row fold alone is needed whole on every column fold;
   //    it is fetched once when it fits its whole buffer, else once per column fold;
@@ -158,21 +75,89 @@ GemmResult evaluate_gemm(const SystolicParams& p, const GemmShape& g) {
   //  With a single fold along the reuse direction there is nothing to re-fetch.
   switch (p.dataflow) {
     case Dataflow::output_stationary:
-      plan.ifmap_fits = map.col_folds == 1 || plan.if_bytes(g.m * g.k) <= p.ifmap_sram_size;
-      plan.filter_fits = map.row_folds == 1 || plan.f_bytes(g.k * tile_cols) <= p.filter_sram_size / 2;
+      ifmap_fits_ = map_.col_folds == 1 || if_bytes(g.m * g.k) <= p.ifmap_sram_size;
+      filter_fits_ = map_.row_folds == 1 || f_bytes(g.k * tile_cols) <= p.filter_sram_size / 2;
       break;
     case Dataflow::weight_stationary:
-      plan.ifmap_fits = map.col_folds == 1 || plan.if_bytes(g.m * g.k) <= p.ifmap_sram_size;
-      plan.ofmap_fits = map.row_folds == 1 || plan.acc_bytes(g.m * tile_cols) <= p.ofmap_sram_size / 2;
+      ifmap_fits_ = map_.col_folds == 1 || if_bytes(g.m * g.k) <= p.ifmap_sram_size;
+      ofmap_fits_ = map_.row_folds == 1 || acc_bytes(g.m * tile_cols) <= p.ofmap_sram_size / 2;
       break;
     case Dataflow::input_stationary:
-      plan.filter_fits = map.col_folds == 1 || plan.f_bytes(g.k * g.n) <= p.filter_sram_size;
-      plan.ofmap_fits = map.row_folds == 1 || plan.acc_bytes(tile_cols * g.n) <= p.ofmap_sram_size / 2;
+      filter_fits_ = map_.col_folds == 1 || f_bytes(g.k * g.n) <= p.filter_sram_size;
+      ofmap_fits_ = map_.row_folds == 1 || acc_bytes(tile_cols * g.n) <= p.ofmap_sram_size / 2;
       break;
   }
-  r.ifmap.fits = plan.ifmap_fits;
-  r.filter.fits = plan.filter_fits;
-  r.ofmap.fits = plan.ofmap_fits;
+}
+
+FoldTraffic GemmPlan::fold(std::uint64_t f) const {
+  const std::uint64_t fc = f / map_.row_folds;
+  const std::uint64_t fr = f % map_.row_folds;
+  const std::uint64_t sr_len = std::min<std::uint64_t>(p_.rows, map_.sr - fr * p_.rows);
+  const std::uint64_t sc_len = std::min<std::uint64_t>(p_.cols, map_.sc - fc * p_.cols);
+  const bool first_pass = fc == 0;  // first time through the outer-reused operand
+  const bool first_row = fr == 0;
+  const bool last_row = fr + 1 == map_.row_folds;
+  FoldTraffic t;
+  switch (p_.dataflow) {
+    case Dataflow::output_stationary: {  // sr_len rows of M, sc_len columns of N
+      const std::uint64_t m_i = sr_len, n_j = sc_len, k = g_.k;
+      t.ifmap_array = if_bytes(m_i * k);
+      t.filter_array = f_bytes(k * n_j);
+      t.ofmap_array_write = of_bytes(m_i * n_j);
+      t.ifmap_load = (first_pass || !ifmap_fits_) ? t.ifmap_array : 0;
+      t.filter_load = (first_row || !filter_fits_) ? t.filter_array : 0;
+      t.ofmap_store = t.ofmap_array_write;  // outputs complete inside the PEs
+      break;
+    }
+    case Dataflow::weight_stationary:  // sr_len rows of K, sc_len columns of N
+    case Dataflow::input_stationary: {  // sr_len rows of K, sc_len columns of M
+      const bool ws = p_.dataflow == Dataflow::weight_stationary;
+      const std::uint64_t k_i = sr_len;
+      // Streamed operand rows (T) and the partial-sum tile produced this fold.
+      const std::uint64_t psums = ws ? g_.m * sc_len : sc_len * g_.n;
+      const std::uint64_t reused = ws ? if_bytes(g_.m * k_i) : f_bytes(k_i * g_.n);
+      const std::uint64_t unique = ws ? f_bytes(k_i * sc_len) : if_bytes(k_i * sc_len);
+      const bool reused_fits = ws ? ifmap_fits_ : filter_fits_;
+      const std::uint64_t reused_load = (first_pass || !reused_fits) ? reused : 0;
+      (ws ? t.ifmap_array : t.filter_array) = reused;
+      (ws ? t.filter_array : t.ifmap_array) = unique;
+      (ws ? t.ifmap_load : t.filter_load) = reused_load;
+      (ws ? t.filter_load : t.ifmap_load) = unique;
+      // Partial sums accumulate over the row folds of one column fold; the last row
+      // fold writes the finished outputs at ofmap precision.
+      t.ofmap_array_write = last_row ? of_bytes(psums) : acc_bytes(psums);
+      t.ofmap_array_read = first_row ? 0 : acc_bytes(psums);
+      if (ofmap_fits_) {
+        t.ofmap_store = last_row ? t.ofmap_array_write : 0;
+      } else {  // spill: every fold writes its sums out, every later one reads them back
+        t.ofmap_store = t.ofmap_array_write;
+        t.ofmap_load = t.ofmap_array_read;
+      }
+      break;
+    }
+  }
+  return t;
+}
+
+std::uint64_t GemmPlan::busy_cycles(const FoldTraffic& t) const {
+  // SRAM ports (one per buffer, in parallel): a fold cannot finish before its busiest
+  // port has moved its bytes.
+  const std::uint64_t port_cycles =
+      std::max({transfer_cycles(t.ifmap_array, p_.sram_bandwidth),
+                transfer_cycles(t.filter_array, p_.sram_bandwidth),
+                transfer_cycles(t.ofmap_array_write + t.ofmap_array_read, p_.sram_bandwidth)});
+  return std::max(port_cycles, map_.cycles_per_fold);
+}
+
+GemmResult evaluate_gemm(const SystolicParams& p, const GemmShape& g) {
+  const GemmPlan plan(p, g);
+  GemmResult r;
+  r.mapping = plan.mapping();
+  if (r.mapping.folds == 0) return r;
+  const FoldMapping& map = r.mapping;
+  r.ifmap.fits = plan.ifmap_fits();
+  r.filter.fits = plan.filter_fits();
+  r.ofmap.fits = plan.ofmap_fits();
 
   r.cycles.compute = map.folds * map.t;
   r.cycles.fill_drain = map.folds * (map.cycles_per_fold - map.t);
@@ -188,18 +173,8 @@ GemmResult evaluate_gemm(const SystolicParams& p, const GemmShape& g) {
   for (std::uint64_t f = 0; f < map.folds; ++f) {
     const FoldTraffic next = f + 1 < map.folds ? plan.fold(f + 1) : FoldTraffic{};
 
-    // SRAM ports (one per buffer, in parallel): a fold cannot finish before its busiest
-    // port has moved its bytes.
-    const std::uint64_t port_cycles =
-        std::max({transfer_cycles(current.ifmap_array, p.sram_bandwidth),
-                  transfer_cycles(current.filter_array, p.sram_bandwidth),
-                  transfer_cycles(current.ofmap_array_write + current.ofmap_array_read,
-                                  p.sram_bandwidth)});
-    const std::uint64_t sram_stall =
-        port_cycles > map.cycles_per_fold ? port_cycles - map.cycles_per_fold : 0;
-    r.cycles.stall_sram += sram_stall;
-
-    const std::uint64_t busy = map.cycles_per_fold + sram_stall;
+    const std::uint64_t busy = plan.busy_cycles(current);
+    r.cycles.stall_sram += busy - map.cycles_per_fold;
     const std::uint64_t overlapped = transfer_cycles(next.loads() + prev_store, bw);
     if (overlapped > busy) r.cycles.stall_dram_bandwidth += overlapped - busy;
 

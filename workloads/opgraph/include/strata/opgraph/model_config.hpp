@@ -78,9 +78,15 @@ struct ConfigKeyDoc {
 const std::vector<ConfigKeyDoc>& model_config_schema();
 
 // "bert-base" -> <dir>/bert-base.toml from the first dir that has it; a name with a '/'
-// or ending in ".toml" is taken as a path. Throws ConfigError listing the models found.
+// or ending in ".toml" is taken as a path. Throws ConfigError listing the models found
+// (with a did-you-mean note) and the folders searched.
 std::filesystem::path find_model_file(std::string_view name_or_path,
                                       const std::vector<std::filesystem::path>& dirs);
+
+// Where the model library is looked for, in order: each folder of $STRATA_MODELS_PATH
+// (colon-separated), $STRATA_SOURCE_DIR/workloads/models, the installed library
+// (<prefix>/share/strata/models), and the source tree this library was built from.
+std::vector<std::filesystem::path> default_model_dirs();
 
 // Edit distance for "did you mean" notes (shared with the graph reader).
 std::size_t edit_distance(std::string_view a, std::string_view b);

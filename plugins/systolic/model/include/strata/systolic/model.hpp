@@ -164,6 +164,52 @@ struct GemmResult {
   SystolicEnergy energy;
 };
 
+// What one fold moves, in bytes. Array-side bytes set the SRAM-port demand; DRAM loads
+// must land before the fold starts (they are fetched while the previous fold computes),
+// stores leave after it ends (while the next fold computes).
+struct FoldTraffic {
+  std::uint64_t ifmap_array = 0;   // ifmap bytes the array reads during the fold
+  std::uint64_t filter_array = 0;  // filter bytes the array reads
+  std::uint64_t ofmap_array_write = 0;
+  std::uint64_t ofmap_array_read = 0;  // partial sums read back to accumulate (WS / IS)
+  std::uint64_t ifmap_load = 0;    // DRAM -> SRAM
+  std::uint64_t filter_load = 0;
+  std::uint64_t ofmap_load = 0;    // spilled partial sums reloaded from DRAM
+  std::uint64_t ofmap_store = 0;   // SRAM -> DRAM
+  std::uint64_t loads() const noexcept { return ifmap_load + filter_load + ofmap_load; }
+};
+
+// The fold schedule evaluate_gemm walks, exposed so an event-driven core can walk the same
+// folds and move each fold's DRAM bytes through a real memory instead of `dram_bandwidth`.
+// Folds are taken in SCALE-Sim's order: column folds outer, row folds inner. The reuse
+// rules (which operand fits its buffer) are documented in gemm.cpp.
+class GemmPlan {
+ public:
+  // Throws std::invalid_argument when validate(p) is not empty.
+  GemmPlan(const SystolicParams& p, const GemmShape& g);
+  const FoldMapping& mapping() const noexcept { return map_; }
+  bool ifmap_fits() const noexcept { return ifmap_fits_; }
+  bool filter_fits() const noexcept { return filter_fits_; }
+  bool ofmap_fits() const noexcept { return ofmap_fits_; }
+  // Traffic of fold f, 0 <= f < mapping().folds.
+  FoldTraffic fold(std::uint64_t f) const;
+  // Cycles fold f runs: cycles_per_fold, plus the stall when its busiest SRAM port
+  // (one per buffer, in parallel) cannot move its bytes within the fold.
+  std::uint64_t busy_cycles(const FoldTraffic& t) const;
+
+ private:
+  std::uint64_t if_bytes(std::uint64_t n) const;
+  std::uint64_t f_bytes(std::uint64_t n) const;
+  std::uint64_t of_bytes(std::uint64_t n) const;
+  std::uint64_t acc_bytes(std::uint64_t n) const;
+  SystolicParams p_;
+  GemmShape g_;
+  FoldMapping map_;
+  bool ifmap_fits_ = true;
+  bool filter_fits_ = true;
+  bool ofmap_fits_ = true;
+};
+
 // Cost of one GEMM. Operands start in DRAM and the result ends there. Throws
 // std::invalid_argument when validate(p) is not empty; a GEMM with a zero dimension costs
 // nothing. O(folds) time (each fold's DRAM traffic is closed form; the sum is a loop).

@@ -1,0 +1,62 @@
+// memory.hbm - a DRAM device (HBM2 stack, LPDDR4 package) with independent channels, as an
+// event-driven component over the closed-form model (model/: latency + bytes / channel
+// bandwidth, energy per bit). Addresses interleave over the channels every `interleave`
+// bytes; each channel serves its bursts in arrival order, one stream at a time, so
+// requests that share a channel queue. The access latency is pipelined (it does not occupy
+// the channel). Not modelled: banks, row-buffer hits, refresh, read/write turnaround.
+#pragma once
+
+#include <strata/memory/model.hpp>
+#include <strata/strata.hpp>
+
+#include <cstdint>
+#include <vector>
+
+namespace strata::memory {
+
+// Declared parameters. Defaults are the model's hbm2_atleus() (assign() below): the model's
+// presets are the only copy of each DRAM number. `capacity` and `interleave` are this
+// component's own.
+struct HbmParams {
+  std::uint32_t channels = 0;
+  Bytes channel_width;        // "128b"
+  Frequency data_rate;        // transfers per second per pin ("2GHz" = 2 GT/s)
+  Duration access_latency;
+  Bytes burst;
+  Energy energy_per_bit;
+  Power static_power;
+  // Not published for Atleus; an 8-high HBM2 stack holds 8 GiB (assumed).
+  Bytes capacity{8ull << 30};
+  // Channel interleaving granularity: consecutive `interleave`-byte blocks go to
+  // consecutive channels. 256 B is a common controller address map (assumed).
+  Bytes interleave{256};
+
+  HbmParams() { assign(hbm2_atleus()); }
+  void assign(const DramParams& m);
+  DramParams model() const;
+  static void declare(ParamSpec<HbmParams>& s);
+};
+
+class Hbm final : public Component {
+ public:
+  explicit Hbm(const ComponentContext& ctx);
+  void finish() override;
+
+ private:
+  void on_request(Port& port, TxnPtr<> t);
+  // Bursts of [address, address + bytes) that fall on channel c.
+  std::uint64_t bursts_on(std::uint32_t c, std::uint64_t first_burst, std::uint64_t end_burst) const;
+
+  HbmParams p_;
+  DramParams m_;
+  double channel_bw_ = 0;              // bytes/s per channel
+  std::uint64_t bursts_per_block_ = 1; // interleave / burst
+  std::vector<Time> busy_until_;       // per channel
+
+  Counter reads_, writes_, bytes_read_, bytes_written_, bytes_moved_, address_errors_, busy_;
+  Accumulator latency_, queue_delay_, channels_per_request_, utilisation_;
+  Histogram channel_requests_;
+  EnergyAction e_read_, e_write_;
+};
+
+}  // namespace strata::memory

@@ -1,0 +1,236 @@
+#include "ni.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace strata::noc {
+
+void NiParams::declare(ParamSpec<NiParams>& s) {
+  s.param("clock", &NiParams::clock, "injection clock: one flit per cycle into the router");
+  s.param("flit_width", &NiParams::flit_width, "flit width, bits (as the routers')").range(8, 1 << 16);
+  s.param("vcs", &NiParams::vcs, "VCs of the router input and of this NI's ejection buffer (as the routers')")
+      .range(1, kMaxVcs);
+  s.param("vc_depth", &NiParams::vc_depth, "packets per VC (as the routers')").range(1, 65535);
+  s.param("max_packet", &NiParams::max_packet, "largest packet payload; transfers are split into packets")
+      .range(1, 1e12);
+  s.param("ack_size", &NiParams::ack_size, "payload of the completion packet sent back to the source");
+  s.param("sink_bandwidth", &NiParams::sink_bandwidth,
+          "rate at which received packets are consumed (0: as fast as they arrive)");
+  s.param("notify_arrival", &NiParams::notify_arrival,
+          "hand the requester a copy of each arrived transfer (arrived = true)");
+  s.param("histogram_range", &NiParams::histogram_range, "upper end of the packet latency histogram (100 bins)");
+}
+
+NetworkInterface::NetworkInterface(const ComponentContext& ctx)
+    : Component(ctx),
+      p_(ctx.params<NiParams>()),
+      cycle_(p_.clock.period()),
+      ctrl_(&port("ctrl")),
+      router_(&port("router")),
+      tx_wake_(&event_port<&NetworkInterface::on_tx_wake>(this, "tx")),
+      consumed_(&event_port<&NetworkInterface::on_consumed>(this, "consumed")),
+      packet_latency_(0, static_cast<double>(p_.histogram_range.ps), 100) {
+  ctrl_->on_receive<&NetworkInterface::on_ctrl>(this);
+  router_->on_receive<&NetworkInterface::on_router>(this);
+  stat("transfers", transfers_);
+  stat("bytes_sent", bytes_sent_);
+  stat("packets_sent", packets_sent_);
+  stat("packets_received", packets_received_);
+  stat("bytes_received", bytes_received_);
+  stat("transfers_received", transfers_received_);
+  stat("acks_sent", acks_sent_);
+  stat("credit_stall_time", credit_stall_time_);
+  stat("packet_latency", packet_latency_);
+  stat("hops", hops_);
+  stat("transfer_latency", transfer_latency_);
+  credits_.assign(static_cast<std::size_t>(p_.vcs), static_cast<std::uint32_t>(p_.vc_depth));
+  rx_occupancy_.assign(static_cast<std::size_t>(p_.vcs), 0);
+}
+
+void NetworkInterface::init() {
+  const SystemView& sys = system();
+  id_ = static_cast<std::uint32_t>(sys.ordinal(name()));
+  for (const auto& c : sys.components) endpoints_ += c.type == type();
+  next_message_ = static_cast<std::uint64_t>(id_) << 40;
+  if (router_->bandwidth() > 0)
+    throw ConfigError(name() + ".router: a noc link must not set a bandwidth: the NI serialises packets itself");
+  if (router_->connected()) {
+    auto c = make<Credit>();
+    c->kind = Credit::Kind::config;
+    c->vcs = static_cast<std::uint16_t>(p_.vcs);
+    c->depth = static_cast<std::uint32_t>(p_.vc_depth);
+    router_->send(std::move(c));
+  }
+}
+
+void NetworkInterface::on_ctrl(TxnPtr<> t) {
+  auto req = std::move(t).as<TransferRequest>();
+  if (req->arrived) return;  // a copy echoed back by a requester: nothing to do
+  req->src = id_;
+  if (req->dst >= endpoints_ || !router_->connected()) {
+    req->status = Status::address_error;
+    ctrl_->send(std::move(req));
+    return;
+  }
+  if (req->dst == id_) {  // local: nothing crosses the network
+    if (p_.notify_arrival) {
+      auto copy = make<TransferRequest>(*req);
+      copy->arrived = true;
+      copy->status = Status::ok;
+      copy->completed_at = now();
+      ctrl_->send(std::move(copy));
+    }
+    ++transfers_received_;
+    complete(std::move(req), now(), now());
+    return;
+  }
+  Job j;
+  j.dst = req->dst;
+  j.message = next_message_++;
+  j.bytes = req->bytes;
+  j.tag = req->tag;
+  const std::uint64_t mp = p_.max_packet.count;
+  j.packets = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (req->bytes + mp - 1) / mp));
+  pending_.emplace(j.message, Pending{std::move(req), now()});
+  jobs_.push_back(j);
+  pump();
+}
+
+void NetworkInterface::complete(TxnPtr<TransferRequest> req, Time accepted, Time completed_at) {
+  req->status = Status::ok;
+  req->completed_at = completed_at;
+  ++transfers_;
+  bytes_sent_ += req->bytes;
+  transfer_latency_.add(static_cast<double>(completed_at - accepted));
+  if (tracing())
+    trace("transfer", accepted, completed_at, "noc",
+          "{\"dst\":" + std::to_string(req->dst) + ",\"bytes\":" + std::to_string(req->bytes) + "}");
+  ctrl_->send(std::move(req));
+}
+
+void NetworkInterface::pump() {
+  const Time t = now();
+  if (acks_.empty() && jobs_.empty()) return;
+  if (tx_busy_ > t) {
+    if (!(tx_wake_at_ >= t && tx_wake_at_ <= tx_busy_)) {
+      tx_wake_at_ = tx_busy_;
+      schedule(*tx_wake_, tx_busy_ - t);
+    }
+    return;
+  }
+  std::uint32_t vc = kNone;
+  for (std::uint32_t v = 0; v < credits_.size(); ++v)
+    if (credits_[v] > 0 && (vc == kNone || credits_[v] > credits_[vc])) vc = v;
+  if (vc == kNone) {
+    if (!stalled_) stalled_ = true, stall_since_ = t;
+    return;  // a credit will call pump()
+  }
+  if (stalled_) credit_stall_time_ += t - stall_since_, stalled_ = false;
+  auto& queue = acks_.empty() ? jobs_ : acks_;
+  Job& j = queue.front();
+  auto pkt = make<Packet>();
+  pkt->src = id_;
+  pkt->dst = j.dst;
+  pkt->message = j.message;
+  pkt->packets_in_message = j.packets;
+  pkt->message_bytes = j.bytes;
+  pkt->tag = j.tag;
+  pkt->vc = static_cast<std::uint8_t>(vc);
+  pkt->injected_at = t;
+  if (j.ack) {
+    pkt->sequence = kAckSequence;
+    pkt->bytes = p_.ack_size.count;
+  } else {
+    const std::uint64_t mp = p_.max_packet.count;
+    pkt->sequence = j.next;
+    pkt->bytes = std::min<std::uint64_t>(mp, j.bytes - std::min<std::uint64_t>(j.bytes, std::uint64_t{j.next} * mp));
+  }
+  const auto flits = flit_count(pkt->bytes, static_cast<std::uint32_t>(p_.flit_width));
+  --credits_[vc];
+  ++packets_sent_;
+  router_->send(std::move(pkt));
+  tx_busy_ = t + flits * cycle_;
+  if (++j.next >= j.packets) queue.pop_front();
+  if (!acks_.empty() || !jobs_.empty()) pump();  // schedules the next injection
+}
+
+void NetworkInterface::on_tx_wake(TxnPtr<>) {
+  if (tx_wake_at_ == now()) tx_wake_at_ = kTimeMax;
+  pump();
+}
+
+void NetworkInterface::on_router(TxnPtr<> t) {
+  if (auto* c = dynamic_cast<Credit*>(t.get())) {
+    if (c->kind == Credit::Kind::config) {
+      if (c->vcs != p_.vcs || c->depth != p_.vc_depth)
+        throw ModelError(name() + ": its router's buffers have " + std::to_string(c->vcs) + " VCs x " +
+                         std::to_string(c->depth) + " packets, this NI assumes " + std::to_string(p_.vcs) + " x " +
+                         std::to_string(p_.vc_depth) + " (set vcs and vc_depth alike on routers and NIs)");
+      return;
+    }
+    credits_[c->vc] += c->count;
+    pump();
+    return;
+  }
+  auto pkt = std::move(t).as<Packet>();
+  if (pkt->vc >= p_.vcs || rx_occupancy_[pkt->vc] >= static_cast<std::uint32_t>(p_.vc_depth))
+    throw ModelError(name() + ": packet arrived on VC " + std::to_string(pkt->vc) +
+                     " without a free slot (credit protocol broken)");
+  ++rx_occupancy_[pkt->vc];
+  const auto flits = flit_count(pkt->bytes, static_cast<std::uint32_t>(p_.flit_width));
+  Time consumed = now() + (flits - 1) * cycle_;  // the tail has arrived
+  if (p_.sink_bandwidth.bytes_per_s > 0) {
+    consumed = std::max(consumed, sink_free_) + p_.sink_bandwidth.transfer_time(pkt->bytes);
+    sink_free_ = consumed;
+  }
+  consumed_->send(std::move(pkt), consumed - now());
+}
+
+void NetworkInterface::on_consumed(TxnPtr<> t) {
+  auto pkt = std::move(t).as<Packet>();
+  --rx_occupancy_[pkt->vc];
+  auto credit = make<Credit>();
+  credit->vc = pkt->vc;
+  router_->send(std::move(credit));
+  if (pkt->sequence == kAckSequence) {
+    auto it = pending_.find(pkt->message);
+    if (it == pending_.end()) throw ModelError(name() + ": completion for an unknown transfer");
+    Pending pend = std::move(it->second);
+    pending_.erase(it);
+    complete(std::move(pend.req), pend.accepted, static_cast<Time>(pkt->tag));
+    return;
+  }
+  ++packets_received_;
+  bytes_received_ += pkt->bytes;
+  packet_latency_.add(static_cast<double>(now() - pkt->injected_at));
+  hops_.add(static_cast<double>(pkt->hops));
+  std::uint32_t got = pkt->packets_in_message == 1 ? 1 : ++arrived_[pkt->message];
+  if (got < pkt->packets_in_message) return;
+  arrived_.erase(pkt->message);
+  ++transfers_received_;
+  if (p_.notify_arrival && ctrl_->connected()) {
+    auto copy = make<TransferRequest>();
+    copy->src = pkt->src;
+    copy->dst = id_;
+    copy->bytes = pkt->message_bytes;
+    copy->tag = pkt->tag;
+    copy->arrived = true;
+    copy->status = Status::ok;
+    copy->completed_at = now();
+    ctrl_->send(std::move(copy));
+  }
+  Job ack;
+  ack.dst = pkt->src;
+  ack.message = pkt->message;
+  ack.tag = now();
+  ack.ack = true;
+  acks_.push_back(ack);
+  ++acks_sent_;
+  pump();
+}
+
+void NetworkInterface::finish() {
+  if (stalled_) credit_stall_time_ += now() - stall_since_, stalled_ = false;
+}
+
+}  // namespace strata::noc

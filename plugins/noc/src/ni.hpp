@@ -1,0 +1,88 @@
+// ni.hpp - noc.ni: the network interface between a requester (core, DMA, traffic
+// generator) and its router.
+//
+// A TransferRequest of B bytes on `ctrl` becomes ceil(B / max_packet) packets (one packet
+// for B = 0), queued in an unbounded source queue and injected into the router's input
+// buffer one at a time, each when a credit for some VC is held, occupying the injection
+// link for flits cycles. The destination NI buffers arriving packets like a router input
+// (vcs x vc_depth packets), consumes each when its tail has arrived (or, with a
+// sink_bandwidth, one after another at that rate) and only then returns the credit: a slow
+// sink back-pressures the network. When the last packet of a transfer has been consumed
+// it (1) hands its requester a copy with arrived = true (notify_arrival), and (2) sends a
+// completion packet (ack_size bytes, sequence = kAckSequence) back to the source NI through
+// the network. The source NI answers the original request: status ok, completed_at = the
+// time the last byte was consumed at the destination. Acks and data share the network;
+// the source queue is unbounded, so ejection never waits for injection and the ack cannot
+// cause a protocol deadlock. Endpoint id = system().ordinal(own name).
+#pragma once
+
+#include "noc_protocol.hpp"
+
+#include <deque>
+#include <unordered_map>
+#include <vector>
+
+namespace strata::noc {
+
+struct NiParams {
+  Frequency clock = default_clock();
+  std::int64_t flit_width = kDefaultFlitBits;
+  std::int64_t vcs = kDefaultVcs;
+  std::int64_t vc_depth = kDefaultVcDepth;
+  Bytes max_packet{128};  // ASSUMPTION: 8 flits of 128 bits (Atleus: unpublished)
+  Bytes ack_size{8};      // completion packet payload: a message id fits one flit
+  Bandwidth sink_bandwidth{0};
+  bool notify_arrival = true;
+  Duration histogram_range{500 * kNanosecond};
+  static void declare(ParamSpec<NiParams>& s);
+};
+
+class NetworkInterface final : public Component {
+ public:
+  explicit NetworkInterface(const ComponentContext& ctx);
+  void init() override;
+  void finish() override;
+
+ private:
+  struct Job {  // packets of one transfer (or one ack) still to inject
+    std::uint32_t dst = 0;
+    std::uint64_t message = 0, bytes = 0, tag = 0;
+    std::uint32_t next = 0, packets = 1;
+    bool ack = false;
+  };
+  struct Pending {
+    TxnPtr<TransferRequest> req;
+    Time accepted = 0;
+  };
+
+  void on_ctrl(TxnPtr<> t);
+  void on_router(TxnPtr<> t);
+  void on_tx_wake(TxnPtr<> t);
+  void on_consumed(TxnPtr<> t);
+  void pump();
+  void complete(TxnPtr<TransferRequest> req, Time accepted, Time completed_at);
+
+  NiParams p_;
+  Time cycle_;
+  Port* ctrl_;
+  Port* router_;
+  Port* tx_wake_;
+  Port* consumed_;
+  std::uint32_t id_ = 0;
+  std::size_t endpoints_ = 0;
+  std::uint64_t next_message_ = 0;
+  std::deque<Job> acks_, jobs_;
+  std::unordered_map<std::uint64_t, Pending> pending_;        // by message id (source side)
+  std::unordered_map<std::uint64_t, std::uint32_t> arrived_;  // packets consumed per message (destination side)
+  std::vector<std::uint32_t> credits_;                        // router input VC slots
+  std::vector<std::uint32_t> rx_occupancy_;
+  Time tx_busy_ = 0, tx_wake_at_ = kTimeMax, sink_free_ = 0, stall_since_ = 0;
+  bool stalled_ = false;
+
+  Counter transfers_, bytes_sent_, packets_sent_, packets_received_, bytes_received_, transfers_received_,
+      acks_sent_, credit_stall_time_;
+  Histogram packet_latency_;
+  Accumulator hops_, transfer_latency_;
+};
+
+}  // namespace strata::noc

@@ -1,0 +1,65 @@
+// noc_protocol.hpp - what the noc plugins (noc.router, noc.ni) exchange besides the SDK's
+// Packet, and the defaults they must share. Private to plugins/noc: other plugins speak
+// only the standard "noc" Packet and "xfer" TransferRequest (docs/PROTOCOLS.md).
+//
+// Flow control is credit-based at packet granularity (virtual cut-through): a receiver's
+// input buffer has `vcs` virtual channels of `vc_depth` packets each; a sender holds one
+// credit per free packet slot of each downstream VC and sends only with a credit. When a
+// packet's tail leaves a buffer, the receiver returns a Credit over the same link (the
+// reverse direction), so it arrives one link latency later: back-pressure propagates hop
+// by hop to the injecting network interface.
+//
+// Buffer geometry handshake: both ends of every noc link start with credits computed from
+// their OWN vcs/vc_depth (so traffic can start at time zero); at init each end also sends a
+// Credit of kind `config` announcing its geometry, and the receiver throws a ModelError if
+// it differs from what it assumed. A network therefore uses one buffer geometry throughout.
+#pragma once
+
+#include <strata/strata.hpp>
+#include <strata/noc/link_model.hpp>
+
+#include <cstdint>
+
+namespace strata::noc {
+
+/// A credit (one free packet slot of input VC `vc`, `count` of them), or the buffer
+/// geometry announcement sent once per link at init. Zero wire bytes: credits travel on
+/// dedicated wires and never serialise behind packets.
+struct Credit final : Transaction {
+  enum class Kind : std::uint8_t { credit, config };
+  Kind kind = Kind::credit;
+  std::uint8_t vc = 0;
+  std::uint16_t count = 1;
+  std::uint16_t vcs = 0;    // config only: VCs of the announcing end's input buffer
+  std::uint32_t depth = 0;  // config only: packets per VC
+  const char* type_name() const override { return "noc.credit"; }
+  void serialize(ByteBuffer& out) const override {
+    out.put(kind);
+    out.put(vc);
+    out.put(count);
+    out.put(vcs);
+    out.put(depth);
+  }
+  void deserialize(ByteBuffer& in) override {
+    kind = in.get<Kind>();
+    vc = in.get<std::uint8_t>();
+    count = in.get<std::uint16_t>();
+    vcs = in.get<std::uint16_t>();
+    depth = in.get<std::uint32_t>();
+  }
+};
+
+/// A completion ("ack") packet is a standard Packet with this sequence number: the
+/// destination NI sends one back to the source NI when the last packet of a transfer has
+/// arrived; `message` names the transfer and `tag` carries the arrival time (ps).
+inline constexpr std::uint32_t kAckSequence = 0xFFFFFFFFu;
+
+// Defaults shared by noc.router and noc.ni (the only copy): both ends of a link must agree.
+inline constexpr std::uint32_t kNone = 0xFFFFFFFFu;  // "no port / no router / no VC"
+inline constexpr std::int64_t kDefaultVcs = 2;
+inline constexpr std::int64_t kDefaultVcDepth = 4;  // packets per VC
+inline constexpr std::int64_t kMaxVcs = 64;
+inline Frequency default_clock() { return Frequency{static_cast<double>(LinkTiming{}.frequency_hz)}; }
+inline constexpr std::int64_t kDefaultFlitBits = LinkTiming{}.width_bits;
+
+}  // namespace strata::noc

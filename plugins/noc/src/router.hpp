@@ -1,0 +1,131 @@
+// router.hpp - noc.router: an input-buffered virtual-channel router of any radix, at
+// transaction level (one Packet = one transaction; flits are counted, not simulated).
+//
+// Per hop: a packet whose head arrives at time t is routed and allocated in `pipeline`
+// cycles and may leave at t + pipeline * cycle when (a) it heads its input VC queue,
+// (b) the output is free and wins round-robin arbitration among the ready heads that
+// want it, and (c) the downstream input VC of its class has a credit. It then occupies
+// the output for flits cycles (serialisation); its tail has left the input buffer at the
+// end of that, when the credit goes back upstream. This is virtual cut-through flow
+// control with packet-sized buffers (Dally & Towles, "Principles and Practices of
+// Interconnection Networks", 2004, ch. 12-13), so zero-load latency over H routers is
+// (H + 1) link latencies + H * pipeline cycles + (flits - 1) cycles of serialisation.
+//
+// Routing (deadlock-free; Dally & Seitz 1987, Schroeder et al. 1991; see routing.hpp):
+//   "dor"   dimension order X, Y, Z on a full 2D/3D mesh or torus given by the routers'
+//           grid indices; on a torus the VCs split into two dateline classes.
+//   "table" up*/down* tables over the router graph (any connected graph: chains, skip
+//           links, the Atleus NoC), computed once per system from the SystemView.
+// Links: the hop's wire is modelled by the sending router. Planar links book
+// planar_link energy per bit per grid step; a link between tiers (|dz| >= 1: a TSV, or a
+// skip TSV through |dz| tiers, modelled as |dz| TSV segments in series) books
+// activity * C * Vdd^2 per bit and, with tsv_delay, adds its Elmore delay to the link
+// latency (link_model.hpp). Not modelled: flit-level pipelining across clock domains,
+// speculative allocation, adaptive routing, per-flit buffer sizes.
+#pragma once
+
+#include "network_map.hpp"
+#include "noc_protocol.hpp"
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+namespace strata::noc {
+
+struct RouterParams {
+  Frequency clock = default_clock();
+  std::int64_t pipeline = 3;  // ASSUMPTION: RC, VA+SA, ST (a 3-stage VC router)
+  std::int64_t flit_width = kDefaultFlitBits;
+  std::int64_t vcs = kDefaultVcs;
+  std::int64_t vc_depth = kDefaultVcDepth;
+  std::string routing = "dor";
+  // Router energy per bit / per flit / per packet (link_model.hpp RouterEnergyParams).
+  Energy buffer_write{RouterEnergyParams{}.buffer_write_per_bit};
+  Energy buffer_read{RouterEnergyParams{}.buffer_read_per_bit};
+  Energy crossbar{RouterEnergyParams{}.crossbar_per_bit};
+  Energy arbitration{RouterEnergyParams{}.switch_arbitration_per_flit};
+  Energy vc_allocation{RouterEnergyParams{}.vc_allocation_per_packet};
+  // ASSUMPTION: leakage of a 5-port 128-bit VC router at 32 nm, order of magnitude of
+  // DSENT's reports (a few mW); replace with a DSENT run for the chosen configuration.
+  Power static_power{2e-3};
+  // Planar wire energy per bit per grid step (default: 174 fJ/bit/mm x 2.5 mm core pitch).
+  Energy planar_link{planar_energy_per_bit(PlanarWireParams{})};
+  // One TSV (Atleus: 37 fF, 20 mOhm) and its driver, in SI units (F, ohm, V).
+  double tsv_capacitance = RcLinkParams{}.capacitance;
+  double tsv_resistance = RcLinkParams{}.resistance;
+  double vdd = RcLinkParams{}.vdd;
+  double activity = RcLinkParams{}.activity;
+  double driver_resistance = RcLinkParams{}.driver_resistance;
+  double load_capacitance = RcLinkParams{}.load_capacitance;
+  bool tsv_delay = true;
+  static void declare(ParamSpec<RouterParams>& s);
+
+  /// The electrical model of a vertical link spanning `tiers` tiers.
+  RcLinkParams tsv(int tiers) const;
+};
+
+class Router final : public Component {
+ public:
+  explicit Router(const ComponentContext& ctx);
+  void init() override;
+  void finish() override;
+
+ private:
+  struct Slot {
+    TxnPtr<Packet> pkt;
+    Time arrived = 0, ready = 0;
+    std::uint32_t out = 0;
+    std::uint32_t flits = 1;
+    std::uint8_t cls = 0;  // VC class wanted downstream
+  };
+  struct Input {
+    std::vector<std::deque<Slot>> vc;
+    std::uint32_t occupancy = 0;   // packets buffered at this input
+    DorArrival arrival;            // how packets from this port arrive (DOR)
+  };
+  struct Output {
+    std::vector<std::uint32_t> credits;  // free packet slots per downstream VC
+    Time busy_until = 0, wake_at = kTimeMax, busy_total = 0, stall_since = 0;
+    std::uint32_t rr = 0;
+    std::uint32_t heads = 0;  // input VC heads routed to this output
+    bool stalled = false, dirty = false, to_router = false;
+    double joules_per_bit = 0;  // the link's wire energy
+    EnergyAction* wire = nullptr;
+    Time extra_delay = 0;       // modelled TSV propagation delay
+  };
+
+  void receive(Port& p, TxnPtr<> t);
+  void on_wake(TxnPtr<> t);
+  void on_packet(std::uint32_t in, TxnPtr<Packet> pkt);
+  void on_credit(std::uint32_t out, const Credit& c);
+  void route(const Packet& pkt, std::uint32_t in, std::uint32_t& out, std::uint8_t& cls) const;
+  void ensure_wake(std::uint32_t out, Time t);
+  void kick(std::uint32_t out);
+  void service();
+  void try_output(std::uint32_t out);
+  std::uint32_t pick_vc(const Output& o, std::uint8_t cls) const;
+  std::uint8_t class_of(std::uint8_t vc) const;
+  void setup_routing();
+  void setup_links();
+
+  RouterParams p_;
+  Time cycle_;
+  Port* wake_;
+  std::span<Port> ports_;
+  std::shared_ptr<const NetworkMap> map_;
+  std::uint32_t id_ = kNone;
+  bool table_ = false;
+  std::uint8_t classes_ = 1;
+  Coord me_;
+  std::vector<std::pair<Coord, std::uint32_t>> coord_port_;  // DOR: neighbour position -> port
+  std::vector<Input> in_;
+  std::vector<Output> out_;
+  std::vector<std::uint32_t> dirty_;
+
+  Counter packets_, flits_, credit_stalls_, credit_stall_time_;
+  Accumulator port_utilisation_, buffer_occupancy_, router_latency_;
+  EnergyAction buffer_write_, buffer_read_, crossbar_, arbitration_, vc_allocation_, wire_planar_, wire_tsv_;
+};
+
+}  // namespace strata::noc

@@ -1,0 +1,430 @@
+#include "reram_core.hpp"
+
+#include <strata/models_common/units.hpp>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace strata::pim {
+
+void CoreParams::assign(const TileParams& m) {
+  tiles = m.tiles_per_core;
+  crossbars = m.crossbars;
+  xbar_rows = m.xbar_rows;
+  xbar_cols = m.xbar_cols;
+  bits_per_cell = m.bits_per_cell;
+  dac_bits = m.dac_bits;
+  adc_bits = m.adc_bits;
+  adcs = m.adcs;
+  adc_sample_rate = Frequency{m.adc_sample_rate};
+  xbar_read_latency = Duration{m.xbar_read_latency};
+  logic_clock = Frequency{m.logic_frequency};
+  digital_tail_cycles = m.digital_tail_cycles;
+  edram = Bytes{m.edram_size};
+  edram_bandwidth = Bandwidth{m.edram_bandwidth};
+  tile_power = Power{m.tile_power};
+  xbar_read_energy = Energy{m.xbar_read_energy};
+  adc_energy = Energy{m.adc_conversion_energy};
+  dac_energy = Energy{m.dac_energy};
+  shift_add_energy = Energy{m.shift_add_energy};
+  edram_energy = Energy{m.edram_energy_per_byte};
+  dequant_energy = Energy{m.dequant_energy};
+  row_write_latency = Duration{m.row_write_latency};
+  cell_write_energy = Energy{m.cell_write_energy};
+  write_parallel_crossbars = m.write_parallel_crossbars;
+  cell_endurance = m.cell_endurance;
+}
+
+TileParams CoreParams::model() const {
+  TileParams m;
+  m.tiles_per_core = tiles;
+  m.crossbars = crossbars;
+  m.xbar_rows = xbar_rows;
+  m.xbar_cols = xbar_cols;
+  m.bits_per_cell = bits_per_cell;
+  m.dac_bits = dac_bits;
+  m.adc_bits = adc_bits;
+  m.adcs = adcs;
+  m.adc_sample_rate = adc_sample_rate.hz;
+  m.xbar_read_latency = xbar_read_latency.ps;
+  m.logic_frequency = logic_clock.hz;
+  m.digital_tail_cycles = digital_tail_cycles;
+  m.edram_size = edram.count;
+  m.edram_bandwidth = edram_bandwidth.bytes_per_s;
+  m.tile_power = tile_power.watts;
+  m.xbar_read_energy = xbar_read_energy.joules;
+  m.adc_conversion_energy = adc_energy.joules;
+  m.dac_energy = dac_energy.joules;
+  m.shift_add_energy = shift_add_energy.joules;
+  m.edram_energy_per_byte = edram_energy.joules;
+  m.dequant_energy = dequant_energy.joules;
+  m.row_write_latency = row_write_latency.ps;
+  m.cell_write_energy = cell_write_energy.joules;
+  m.write_parallel_crossbars = write_parallel_crossbars;
+  m.cell_endurance = cell_endurance;
+  return m;
+}
+
+void CoreParams::declare(ParamSpec<CoreParams>& s) {
+  using P = CoreParams;
+  s.param("tiles", &P::tiles, "tiles in the core").range(1, 1 << 16);
+  s.param("crossbars", &P::crossbars, "crossbars per tile").range(1, 1 << 16);
+  s.param("xbar_rows", &P::xbar_rows, "crossbar rows (inputs)").range(1, 1 << 16);
+  s.param("xbar_cols", &P::xbar_cols, "crossbar columns (bit lines)").range(1, 1 << 16);
+  s.param("bits_per_cell", &P::bits_per_cell, "bits stored per ReRAM cell").range(1, 16);
+  s.param("dac_bits", &P::dac_bits, "input bits applied per crossbar read").range(1, 16);
+  s.param("adc_bits", &P::adc_bits, "ADC resolution").range(1, 32);
+  s.param("adcs", &P::adcs, "ADCs per tile, shared evenly by the crossbars' columns").range(1, 1 << 20);
+  s.param("adc_sample_rate", &P::adc_sample_rate, "conversions per second per ADC").min(1);
+  s.param("xbar_read_latency", &P::xbar_read_latency, "one crossbar read");
+  s.param("logic_clock", &P::logic_clock, "clock of shift-and-add and dequantisation").min(1);
+  s.param("digital_tail_cycles", &P::digital_tail_cycles, "logic cycles after the last conversion").range(0, 1 << 16);
+  s.param("edram", &P::edram, "eDRAM buffer per tile (informative, not checked)");
+  s.param("edram_bandwidth", &P::edram_bandwidth, "eDRAM bus bandwidth per tile").min(1);
+  s.param("tile_power", &P::tile_power, "tile power at full activity (static = what the action energies leave)")
+      .min(0);
+  s.param("xbar_read_energy", &P::xbar_read_energy, "energy per crossbar read").min(0);
+  s.param("adc_energy", &P::adc_energy, "energy per ADC conversion").min(0);
+  s.param("dac_energy", &P::dac_energy, "energy per DAC (row) activation").min(0);
+  s.param("shift_add_energy", &P::shift_add_energy, "energy per shift-and-add").min(0);
+  s.param("edram_energy", &P::edram_energy, "energy per eDRAM byte").min(0);
+  s.param("dequant_energy", &P::dequant_energy, "energy per dequantised output (one scale per crossbar)").min(0);
+  s.param("row_write_latency", &P::row_write_latency, "programming one crossbar row (write and verify)");
+  s.param("cell_write_energy", &P::cell_write_energy, "energy per cell programmed").min(0);
+  s.param("write_parallel_crossbars", &P::write_parallel_crossbars, "crossbars per tile programmed at once")
+      .range(1, 1 << 16);
+  s.param("cell_endurance", &P::cell_endurance, "writes a cell survives").min(1);
+  s.param("max_duplication", &P::max_duplication,
+          "most copies of one matrix (0: as many as the load's m asks and free tiles hold)")
+      .range(0, 1 << 20);
+  s.param("dram_base", &P::dram_base, "with `mem` linked: DRAM address of the first stored matrix").min(0);
+  s.preset("atleus", "Atleus ReRAM core: 16 tiles x 96 crossbars of 128x128, 2 b/cell, 8-bit ADCs, 1-bit DACs, "
+                     "100 ns reads, 0.345 W/tile + 1.5% dequantisation",
+           [](P& p) { p.assign(atleus_reram()); });
+}
+
+ReramCore::ReramCore(const ComponentContext& ctx)
+    : Component(ctx),
+      p_(ctx.params<CoreParams>()),
+      m_(p_.model()),
+      ctrl_(&port("ctrl")),
+      timer_(&event_port<&ReramCore::on_timer>(this, "timer")),
+      next_address_(p_.dram_base),
+      e_xbar_(p_.xbar_read_energy),
+      e_adc_(p_.adc_energy),
+      e_dac_(p_.dac_energy),
+      e_shift_add_(p_.shift_add_energy),
+      e_edram_(p_.edram_energy),
+      e_dequant_(p_.dequant_energy),
+      e_cell_write_(p_.cell_write_energy) {
+  std::string errors;
+  for (const auto& e : validate(m_)) errors += (errors.empty() ? "" : "; ") + e;
+  if (!errors.empty()) throw ConfigError(name() + ": " + errors);
+  // Every tile is powered for the whole run (no power gating of empty tiles).
+  set_static_power(Power{pim::static_power(m_) * p_.tiles});
+  owner_.assign(p_.tiles, -1);
+  wear_.assign(p_.tiles, EnduranceCounter(p_.cell_endurance));
+  ctrl_->on_receive<&ReramCore::on_request>(this);
+  port("mem").on_receive<&ReramCore::on_mem>(this);
+
+  stat("requests", requests_);
+  stat("gemms", gemms_);
+  stat("loads", loads_);
+  stat("unsupported", unsupported_);
+  stat("capacity_errors", capacity_errors_);
+  stat("refused", refused_);
+  stat("mem_errors", mem_errors_);
+  stat("busy", busy_);
+  stat("crossbar_reads", crossbar_reads_);
+  stat("adc_conversions", adc_conversions_);
+  stat("dac_activations", dac_activations_);
+  stat("shift_adds", shift_adds_);
+  stat("dequant_ops", dequant_ops_);
+  stat("edram_read", edram_read_);
+  stat("edram_written", edram_written_);
+  stat("weights_programmed", weights_programmed_);
+  stat("cells_written", cells_written_);
+  stat("rows_written", rows_written_);
+  stat("max_writes_per_cell", max_writes_per_cell_);
+  stat("worn_tiles", worn_tiles_);
+  stat("capacity_used_peak", capacity_used_peak_);
+  stat("dram_read", dram_read_);
+  stat("queue_wait", queue_wait_);
+  stat("service", service_);
+  stat("crossbar_utilisation", crossbar_utilisation_);
+  stat("cell_utilisation", cell_utilisation_);
+  stat("capacity_used", capacity_used_);
+  stat("duplication", duplication_);
+  energy("crossbar_read", e_xbar_);
+  energy("adc_conversion", e_adc_);
+  energy("dac", e_dac_);
+  energy("shift_add", e_shift_add_);
+  energy("edram", e_edram_);
+  energy("dequant", e_dequant_);
+  energy("cell_write", e_cell_write_);
+}
+
+void ReramCore::init() {
+  if (has_link("mem")) mem_ = &port("mem");
+  endpoint_ = static_cast<std::uint32_t>(std::max(0, system().ordinal(name())));
+}
+
+std::uint32_t ReramCore::free_tiles() const {
+  return static_cast<std::uint32_t>(std::count(owner_.begin(), owner_.end(), -1));
+}
+
+void ReramCore::on_request(TxnPtr<> t) {
+  ++requests_;
+  queue_.emplace_back(std::move(t).as<ComputeRequest>(), now());
+  if (!active_) start_next();
+}
+
+void ReramCore::start_next() {
+  if (queue_.empty()) return;
+  auto [req, arrived] = std::move(queue_.front());
+  queue_.pop_front();
+  Active& a = active_.emplace();
+  a.req = std::move(req);
+  a.t0 = now();
+  a.req->started_at = now();
+  queue_wait_.add(static_cast<double>(now() - arrived));
+  switch (a.req->kind) {
+    case ComputeRequest::Kind::load_weights: start_load(); break;
+    case ComputeRequest::Kind::gemm: start_gemm(); break;
+    case ComputeRequest::Kind::vector: fail(Status::unsupported); break;  // no vector unit on PIM
+  }
+}
+
+void ReramCore::fail(Status s) {
+  active_->status = s;
+  schedule(*timer_, 0);
+}
+
+void ReramCore::start_load() {
+  Active& a = *active_;
+  const ComputeRequest& r = *a.req;
+  // Tiles a reload may reuse: the free ones plus those of the matrix it replaces.
+  std::uint64_t available = free_tiles();
+  if (auto it = weights_.find(r.weight_id); it != weights_.end()) available += it->second.tiles.size();
+  // Copies: up to the number of input vectors the matrix will serve (the load's m), as
+  // free tiles allow; one when m is 0.
+  std::uint64_t cap = r.m > 0 ? r.m : 1;
+  if (p_.max_duplication > 0) cap = std::min<std::uint64_t>(cap, p_.max_duplication);
+  WeightMapping w;
+  try {
+    w = map_weights(m_, WeightShape{r.k, r.n, r.weight_bits}, available, cap);
+  } catch (const std::invalid_argument&) {  // e.g. a weight wider than a crossbar row
+    fail(Status::unsupported);
+    return;
+  }
+  if (!w.fits) {
+    ++capacity_errors_;
+    fail(Status::capacity_error);
+    return;
+  }
+  a.load = w;
+  const std::uint64_t bytes = models::packed_bytes(r.k * r.n, r.weight_bits);
+  if (!mem_ || bytes == 0) {
+    program();
+    return;
+  }
+  auto it = weights_.find(r.weight_id);
+  auto mr = make<MemRequest>();
+  mr->op = MemRequest::Op::read;
+  mr->address = it != weights_.end() ? it->second.address : next_address_;
+  mr->bytes = bytes;
+  mr->tag = r.weight_id;
+  mr->requester = endpoint_;
+  mr->issued_at = now();
+  mem_->send(std::move(mr));
+}
+
+void ReramCore::on_mem(TxnPtr<> t) {
+  auto r = std::move(t).as<MemRequest>();
+  if (!active_ || !active_->load) throw ModelError(name() + ": unexpected memory response");
+  dram_read_ += r->bytes;
+  if (r->status != Status::ok) {
+    ++mem_errors_;
+    active_->load.reset();
+    fail(r->status);
+    return;
+  }
+  program();
+}
+
+void ReramCore::program() {
+  Active& a = *active_;
+  a.program = program_weights(m_, *a.load);
+  schedule(*timer_, a.program.time_ps);
+}
+
+void ReramCore::start_gemm() {
+  Active& a = *active_;
+  const ComputeRequest& r = *a.req;
+  auto it = weights_.find(r.weight_id);
+  if (!r.static_weights || it == weights_.end()) {  // dynamic operands cannot be written per request
+    fail(Status::unsupported);
+    return;
+  }
+  const WeightShape& s = it->second.mapping.shape;
+  if ((r.k != 0 && r.k != s.k) || (r.n != 0 && r.n != s.n)) {
+    fail(Status::refused);
+    return;
+  }
+  try {
+    a.mvm = evaluate_mvm(m_, it->second.mapping, MvmInput{r.m, r.input_bits, r.output_bits});
+  } catch (const std::invalid_argument&) {
+    fail(Status::unsupported);
+    return;
+  }
+  schedule(*timer_, a.mvm->time_ps);
+}
+
+void ReramCore::book_capacity() {
+  const std::uint64_t used = p_.tiles - free_tiles();
+  capacity_used_.add(static_cast<double>(used) / static_cast<double>(p_.tiles));
+  if (used > peak_tiles_) {
+    capacity_used_peak_ += used - peak_tiles_;
+    peak_tiles_ = used;
+  }
+}
+
+void ReramCore::on_timer(TxnPtr<>) { finish_request(); }
+
+void ReramCore::finish_request() {
+  Active& a = *active_;
+  ComputeRequest& r = *a.req;
+  if (a.status == Status::unsupported) ++unsupported_;
+  if (a.status == Status::refused) ++refused_;
+  if (a.status == Status::ok && a.load) {
+    // Place the matrix: release the copy it replaces, take the lowest free tiles.
+    Stored st;
+    if (auto it = weights_.find(r.weight_id); it != weights_.end()) {
+      for (auto t : it->second.tiles) owner_[t] = -1;
+      st.address = it->second.address;
+      weights_.erase(it);
+    } else {
+      st.address = next_address_;
+      next_address_ += models::packed_bytes(r.k * r.n, r.weight_bits);
+    }
+    st.mapping = *a.load;
+    for (std::uint32_t t = 0; t < p_.tiles && st.tiles.size() < st.mapping.tiles_used; ++t) {
+      if (owner_[t] != -1) continue;
+      owner_[t] = static_cast<std::int64_t>(r.weight_id);
+      const bool was_worn = wear_[t].worn_out();
+      wear_[t].record(a.program.writes_per_cell);
+      if (!was_worn && wear_[t].worn_out()) ++worn_tiles_;
+      if (wear_[t].writes() > max_writes_) {
+        max_writes_per_cell_ += wear_[t].writes() - max_writes_;
+        max_writes_ = wear_[t].writes();
+      }
+      st.tiles.push_back(t);
+    }
+    if (st.tiles.size() != st.mapping.tiles_used) throw ModelError(name() + ": tile allocation out of step with the mapping");
+    weights_.emplace(r.weight_id, std::move(st));
+    ++loads_;
+    ++weights_programmed_;
+    cells_written_ += a.program.cells_written;
+    rows_written_ += a.program.rows_written;
+    e_cell_write_.add(a.program.cells_written);
+    duplication_.add(static_cast<double>(a.load->duplication));
+    r.energy_j = static_cast<double>(a.program.cells_written) * e_cell_write_.per_action();
+    busy_ += now() - a.t0;
+    service_.add(static_cast<double>(now() - a.t0));
+    book_capacity();
+  } else if (a.status == Status::ok && a.mvm) {
+    const MvmResult& v = *a.mvm;
+    ++gemms_;
+    crossbar_reads_ += v.crossbar_reads;
+    adc_conversions_ += v.adc_conversions;
+    dac_activations_ += v.dac_activations;
+    shift_adds_ += v.shift_adds;
+    dequant_ops_ += v.dequant_ops;
+    edram_read_ += v.edram_bytes_read;
+    edram_written_ += v.edram_bytes_written;
+    e_xbar_.add(v.crossbar_reads);
+    e_adc_.add(v.adc_conversions);
+    e_dac_.add(v.dac_activations);
+    e_shift_add_.add(v.shift_adds);
+    e_edram_.add(v.edram_bytes_read + v.edram_bytes_written);
+    e_dequant_.add(v.dequant_ops);
+    r.energy_j = static_cast<double>(v.crossbar_reads) * e_xbar_.per_action() +
+                 static_cast<double>(v.adc_conversions) * e_adc_.per_action() +
+                 static_cast<double>(v.dac_activations) * e_dac_.per_action() +
+                 static_cast<double>(v.shift_adds) * e_shift_add_.per_action() +
+                 static_cast<double>(v.edram_bytes_read + v.edram_bytes_written) * e_edram_.per_action() +
+                 static_cast<double>(v.dequant_ops) * e_dequant_.per_action();
+    crossbar_utilisation_.add(v.crossbar_utilisation);
+    cell_utilisation_.add(v.cell_utilisation);
+    busy_ += now() - a.t0;
+    service_.add(static_cast<double>(now() - a.t0));
+  }
+  r.status = a.status;
+  r.finished_at = now();
+  if (tracing()) {
+    const char* kind = r.kind == ComputeRequest::Kind::load_weights ? "load_weights"
+                       : r.kind == ComputeRequest::Kind::gemm       ? "gemm"
+                                                                    : "vector";
+    std::string args = "{\"weight_id\":" + std::to_string(r.weight_id) + ",\"m\":" + std::to_string(r.m) +
+                       ",\"k\":" + std::to_string(r.k) + ",\"n\":" + std::to_string(r.n) + ",\"status\":\"" +
+                       to_string(r.status) + "\"}";
+    trace(r.op.empty() ? std::string_view(kind) : std::string_view(r.op), a.t0, now(), "op", args);
+  }
+  TxnPtr<ComputeRequest> done = std::move(a.req);
+  active_.reset();
+  ctrl_->send(std::move(done));
+  start_next();
+}
+
+}  // namespace strata::pim
+
+STRATA_PLUGIN("pim", "1.0", "ReRAM processing-in-memory cores (ISAAC-style tiles)",
+              strata::component<strata::pim::ReramCore, strata::pim::CoreParams>("pim.reram_core")
+                  .summary("ReRAM core of N ISAAC tiles: load_weights programs crossbars, gemm runs MVMs on them")
+                  .description(
+                      "Closed form from plugins/pim/model (ISAAC ISCA 2016 Table I; Atleus; PUMA writes). "
+                      "load_weights (weight_id, k, n, weight_bits; m = input vectors per gemm, the copy "
+                      "cap) slices weights over cells, tiles them over crossbars, places them on whole free "
+                      "tiles (capacity_error when they do not fit), programs them (row-serial writes) and "
+                      "counts wear per tile; a reload of the same weight_id replaces the old copy in place. "
+                      "gemm with static_weights = true runs m input vectors through the stored matrix; an "
+                      "unknown weight_id, dynamic operands or vector ops answer unsupported, a k/n that "
+                      "contradicts the stored shape answers refused. With `mem` linked a load first reads "
+                      "the matrix (k x n x weight_bits / 8 bytes) from memory.")
+                  .port("ctrl", strata::PortDir::inout, "compute", "ComputeRequests in, the same objects back when done")
+                  .port("mem", strata::PortDir::out, "mem", "optional: weight reads for load_weights (MemRequest)")
+                  .counter("requests", "count", "ComputeRequests received")
+                  .counter("gemms", "count", "GEMMs completed")
+                  .counter("loads", "count", "load_weights completed")
+                  .counter("unsupported", "count", "requests answered unsupported (vector ops, unknown weights)")
+                  .counter("capacity_errors", "count", "load_weights refused because the matrix does not fit")
+                  .counter("refused", "count", "gemms whose k/n contradict the stored matrix")
+                  .counter("mem_errors", "count", "weight reads answered with a failure status")
+                  .counter("busy", "ps", "time serving requests")
+                  .counter("crossbar_reads", "count", "crossbar read operations")
+                  .counter("adc_conversions", "count", "ADC conversions")
+                  .counter("dac_activations", "count", "row (DAC) activations")
+                  .counter("shift_adds", "count", "shift-and-add operations")
+                  .counter("dequant_ops", "count", "per-crossbar dequantisations")
+                  .counter("edram_read", "B", "eDRAM bytes read (inputs)")
+                  .counter("edram_written", "B", "eDRAM bytes written (outputs)")
+                  .counter("weights_programmed", "count", "matrices programmed")
+                  .counter("cells_written", "count", "cells programmed (all copies)")
+                  .counter("rows_written", "count", "crossbar rows programmed")
+                  .counter("max_writes_per_cell", "count", "writes of the most-written cell")
+                  .counter("worn_tiles", "count", "tiles past their cell endurance")
+                  .counter("capacity_used_peak", "tile", "most tiles occupied at once")
+                  .counter("dram_read", "B", "weight bytes read from memory")
+                  .accumulator("queue_wait", "ps", "time a request waited in the FIFO")
+                  .accumulator("service", "ps", "service time per completed request")
+                  .accumulator("crossbar_utilisation", "ratio", "per gemm: crossbars used / crossbars of the tiles used")
+                  .accumulator("cell_utilisation", "ratio", "per gemm: cells holding weights / cells of the crossbars used")
+                  .accumulator("capacity_used", "ratio", "after each load: occupied tiles / tiles")
+                  .accumulator("duplication", "count", "copies per load")
+                  .energy("crossbar_read")
+                  .energy("adc_conversion")
+                  .energy("dac")
+                  .energy("shift_add")
+                  .energy("edram")
+                  .energy("dequant")
+                  .energy("cell_write"))

@@ -1,0 +1,225 @@
+// pim.reram_core through the harness, driven by workload.ops. Expected numbers are derived
+// here from the Atleus/ISAAC parameters (the model's atleus_reram() fields) with the
+// closed forms of plugins/pim/model/include/strata/pim/model.hpp.
+#include "harness.hpp"
+
+#include <strata/pim/model.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace {
+
+using u64 = std::uint64_t;
+using strata::testing::Harness;
+
+constexpr u64 kNs = 1000;
+constexpr u64 kLink = 1 * kNs;
+
+u64 cdiv(u64 a, u64 b) { return (a + b - 1) / b; }
+u64 clog2(u64 x) {
+  u64 b = 0;
+  while ((u64{1} << b) < x) ++b;
+  return b;
+}
+
+std::string core(const std::string& params = "") {
+  return R"(
+[[component]]
+name = "pim"
+type = "pim.reram_core"
+preset = "atleus"
+params = { )" + params + R"( }
+)";
+}
+
+std::string driver(const std::string& params) {
+  return R"(
+[[component]]
+name = "drv"
+type = "workload.ops"
+params = { )" + params + R"( }
+
+[[link]]
+from = "drv.cores[]"
+to = "pim.ctrl"
+latency = "1ns"
+)";
+}
+
+const auto& stats(const strata::testing::Run& r, const std::string& c) { return r.stats["components"][c]["stats"]; }
+
+// A K x N matrix of 8-bit weights on the Atleus tile (128 x 128 crossbars, 2 bits/cell).
+struct Layout {
+  u64 k, n;
+  u64 slices = 8 / 2;
+  u64 per_row = 128 / slices;
+  u64 row_tiles = cdiv(k, 128);
+  u64 col_tiles = cdiv(n, per_row);
+  u64 crossbars = row_tiles * col_tiles;
+};
+
+// Programming: the crossbars of a tile write one row at a time, all 96 at once.
+u64 program_ps(const Layout& w, u64 copies) {
+  const u64 rows = std::min<u64>(w.k, 128);
+  const u64 waves = cdiv(std::min<u64>(w.crossbars * copies, 96), 96);
+  return waves * rows * 85'700;
+}
+
+// MVM of M 8-bit vectors through `copies` copies: read + ADC + (steps - 1) x interval + tail.
+u64 mvm_ps(const Layout& w, u64 m, u64 copies) {
+  const u64 input_cycles = 8;  // 8-bit inputs, 1-bit DACs
+  const u64 columns = std::min<u64>(w.n, w.per_row) * w.slices;
+  const u64 adc_ps = cdiv(columns * 96 / 96 * 1'000'000'000'000ull, 1'280'000'000ull);  // 96 ADCs
+  const u64 interval = std::max<u64>(100'000, adc_ps);
+  const u64 steps = cdiv(m, copies) * input_cycles;
+  const u64 tail = cdiv((2 + clog2(w.row_tiles)) * 1'000'000'000'000ull, 1'200'000'000ull);
+  return 100'000 + adc_ps + (steps - 1) * interval + tail;
+}
+
+}  // namespace
+
+TEST_CASE("pim.reram_core: load_weights programs row by row, then gemm time = read + ADC + (M*8 - 1) x 100 ns + tail",
+          "[pim][plugin]") {
+  const Layout w{256, 128};
+  const u64 M = 4;
+  Harness h;
+  auto r = h.run(core() + driver("m = [4], k = [256], n = [128], preload = true, mode = \"serial\""));
+  const u64 program = program_ps(w, 1);
+  const u64 mvm = mvm_ps(w, M, 1);
+  CHECK(program == 128 * 85'700);
+  CHECK(mvm == 100'000 + 100'000 + 31 * 100'000 + 2'500);  // ADC time = 128 columns / 1.28 GS/s
+  const auto& pim = stats(r, "pim");
+  CHECK(pim["loads"] == 1);
+  CHECK(pim["gemms"] == 1);
+  CHECK(pim["service"]["min"] == Approx(double(mvm)));
+  CHECK(pim["service"]["max"] == Approx(double(program)));
+  CHECK(pim["busy"] == program + mvm);
+  CHECK(r.result.end_time == program + mvm + 4 * kLink);  // serial: load answered, then gemm
+  CHECK(pim["crossbar_utilisation"]["mean"] == Approx(double(w.crossbars) / 96.0));
+}
+
+TEST_CASE("pim.reram_core: gemm action counts per vector and input step; energy = counts x per-action energy",
+          "[pim][plugin][energy]") {
+  const Layout w{256, 128};
+  const u64 M = 4, ic = 8;
+  const strata::pim::TileParams t = strata::pim::atleus_reram();
+  Harness h;
+  auto r = h.run(core() + driver("m = [4], k = [256], n = [128], preload = true, mode = \"serial\""));
+  const u64 xbar = M * ic * w.crossbars;
+  const u64 adc = M * ic * w.row_tiles * w.n * w.slices;
+  const u64 dac = M * ic * w.k * w.col_tiles;
+  const u64 shift = adc + M * w.n * (w.row_tiles - 1);
+  const u64 dequant = M * w.n * w.row_tiles;
+  const u64 edram_read = M * w.k, edram_written = M * w.n;  // 8-bit inputs in, 8-bit outputs out
+  const u64 edram = edram_read + edram_written;
+  const auto& c = r.stats["components"]["pim"];
+  CHECK(c["stats"]["crossbar_reads"] == xbar);
+  CHECK(c["stats"]["adc_conversions"] == adc);
+  CHECK(c["stats"]["dac_activations"] == dac);
+  CHECK(c["stats"]["shift_adds"] == shift);
+  CHECK(c["stats"]["dequant_ops"] == dequant);
+  CHECK(c["stats"]["edram_read"] == edram_read);
+  CHECK(c["stats"]["edram_written"] == edram_written);
+  const double gemm_j = double(xbar) * t.xbar_read_energy + double(adc) * t.adc_conversion_energy +
+                        double(dac) * t.dac_energy + double(shift) * t.shift_add_energy +
+                        double(edram) * t.edram_energy_per_byte + double(dequant) * t.dequant_energy;
+  const u64 cells = w.k * w.n * w.slices;
+  const double load_j = double(cells) * t.cell_write_energy;
+  CHECK(c["stats"]["cells_written"] == cells);
+  CHECK(c["energy"]["dynamic_j"] == Approx(gemm_j + load_j));
+  CHECK(stats(r, "drv")["energy"]["max"] == Approx(std::max(gemm_j, load_j)));
+  // Static: what the full-activity dynamic power leaves of 0.345 W, for every tile.
+  const double reads_per_s = 96.0 / 100e-9;
+  const double full = reads_per_s * (t.xbar_read_energy + 128 * t.dac_energy) +
+                      96 * 1.28e9 * (t.adc_conversion_energy + t.shift_add_energy) + 38.4e9 * t.edram_energy_per_byte;
+  CHECK(c["energy"]["static_power_w"] == Approx(16 * (0.345 - full)));
+}
+
+TEST_CASE("pim.reram_core: a load asking for m copies gets min(m, free crossbars / crossbars per copy); gemm takes "
+          "ceil(M / copies) rounds",
+          "[pim][plugin]") {
+  const Layout w{256, 128};
+  const u64 M = 4;
+  Harness h;
+  auto r = h.run(core() + driver("m = [4], k = [256], n = [128], preload = true, duplicate = true, mode = \"serial\""));
+  const auto& pim = stats(r, "pim");
+  CHECK(pim["duplication"]["mean"] == Approx(double(M)));  // 16 x 96 / 8 = 192 copies would fit
+  CHECK(pim["cells_written"] == w.k * w.n * w.slices * M);
+  CHECK(pim["service"]["min"] == Approx(double(mvm_ps(w, M, M))));
+  CHECK(pim["busy"] == program_ps(w, M) + mvm_ps(w, M, M));
+}
+
+TEST_CASE("pim.reram_core: a matrix that needs more tiles than are free answers capacity_error", "[pim][plugin]") {
+  const Layout w{1024, 1024};
+  CHECK(cdiv(w.crossbars, 96) == 3);  // 8 x 32 crossbars: 3 tiles
+  Harness h;
+  auto r = h.run(core("tiles = 2") + driver("m = [4], k = [1024], n = [1024], preload = true, mode = \"serial\""));
+  CHECK(stats(r, "drv")["capacity_error"] == 1);
+  CHECK(stats(r, "pim")["capacity_errors"] == 1);
+  CHECK(stats(r, "pim")["weights_programmed"] == 0);
+  CHECK(stats(r, "drv")["unsupported"] == 1);  // the gemm then names a matrix never stored
+}
+
+TEST_CASE("pim.reram_core: loads fill free tiles; the one that no longer fits answers capacity_error",
+          "[pim][plugin]") {
+  // 768 x 768: 6 x 24 = 144 crossbars = 2 tiles per matrix; 3 tiles hold one matrix only.
+  Harness h;
+  auto r = h.run(core("tiles = 3") +
+                 driver("op = \"load_weights\", m = [0, 0], k = [768, 768], n = [768, 768], mode = \"serial\""));
+  CHECK(stats(r, "drv")["ok"] == 1);
+  CHECK(stats(r, "drv")["capacity_error"] == 1);
+  CHECK(stats(r, "pim")["capacity_used_peak"] == 2);
+}
+
+TEST_CASE("pim.reram_core: gemm on an unknown weight_id, dynamic operands and vector ops answer unsupported",
+          "[pim][plugin]") {
+  const std::string params = GENERATE(std::string("static_weights = true, weight_id = 7"),
+                                      std::string("static_weights = false"), std::string("op = \"softmax\""));
+  CAPTURE(params);
+  Harness h;
+  auto r = h.run(core() + driver("m = [4], k = [256], n = [128], " + params));
+  CHECK(stats(r, "drv")["unsupported"] == 1);
+  CHECK(stats(r, "pim")["unsupported"] == 1);
+  CHECK(stats(r, "pim")["crossbar_reads"] == 0);
+}
+
+TEST_CASE("pim.reram_core: N reloads of one matrix rewrite its cells N times (endurance counter)",
+          "[pim][plugin][endurance]") {
+  const Layout w{256, 128};
+  const u64 N = 5;
+  Harness h;
+  auto r = h.run(core("cell_endurance = 3") +
+                 driver("op = \"load_weights\", m = [0], k = [256], n = [128], repeat = 5, mode = \"serial\""));
+  const auto& pim = stats(r, "pim");
+  CHECK(pim["weights_programmed"] == N);
+  CHECK(pim["max_writes_per_cell"] == N);
+  CHECK(pim["cells_written"] == N * w.k * w.n * w.slices);
+  CHECK(pim["capacity_used_peak"] == 1);  // a reload replaces the copy in place
+  CHECK(pim["worn_tiles"] == 1);          // its tile passed 3 writes
+  CHECK(pim["busy"] == N * program_ps(w, 1));
+}
+
+TEST_CASE("pim.reram_core: with mem linked, load_weights first reads k x n x bits / 8 bytes from memory",
+          "[pim][plugin][dram]") {
+  const Layout w{64, 32};
+  const u64 bytes = w.k * w.n;  // 8-bit weights
+  Harness h;
+  auto r = h.run(core() + driver("op = \"load_weights\", m = [0], k = [64], n = [32]") + R"(
+[[component]]
+name = "hbm"
+type = "memory.hbm"
+params = { channels = 1, channel_width = "8b", data_rate = "1GHz", access_latency = "10ns", burst = "1B", interleave = "1B" }
+
+[[link]]
+from = "pim.mem"
+to = "hbm.port[]"
+latency = "1ns"
+)");
+  const u64 read = kLink + bytes * kNs + 10 * kNs + kLink;  // 1 B/ns, 10 ns access
+  CHECK(stats(r, "hbm")["bytes_read"] == bytes);
+  CHECK(stats(r, "pim")["dram_read"] == bytes);
+  CHECK(stats(r, "pim")["busy"] == read + program_ps(w, 1));
+}

@@ -1,0 +1,459 @@
+#include "array.hpp"
+
+#include <strata/models_common/units.hpp>
+
+#include <algorithm>
+#include <string_view>
+
+namespace strata::systolic {
+
+void ArrayParams::assign(const SystolicParams& m) {
+  rows = m.rows;
+  cols = m.cols;
+  dataflow = std::string(to_string(m.dataflow));
+  clock = Frequency{m.frequency};
+  ifmap_sram = Bytes{m.ifmap_sram_size};
+  filter_sram = Bytes{m.filter_sram_size};
+  ofmap_sram = Bytes{m.ofmap_sram_size};
+  sram_bandwidth = Bandwidth{m.sram_bandwidth * m.frequency};
+  dram_bandwidth = Bandwidth{m.dram_bandwidth * m.frequency};
+  ideal_dram = m.dram_bandwidth <= 0.0;
+  accumulator_bits = m.accumulator_bits;
+  mac_energy = Energy{m.mac_energy};
+  sram_read_energy = Energy{m.sram_read_energy_per_byte};
+  sram_write_energy = Energy{m.sram_write_energy_per_byte};
+  dram_interface_energy = Energy{m.dram_interface_energy_per_byte};
+  vector_energy = Energy{m.vector_op_energy};
+  vector_lanes = m.vector_lanes;
+  power = Power{m.power};
+}
+
+SystolicParams ArrayParams::model() const {
+  SystolicParams m;
+  m.rows = rows;
+  m.cols = cols;
+  m.dataflow = parse_dataflow(dataflow).value_or(Dataflow::output_stationary);
+  m.frequency = clock.hz;
+  m.ifmap_sram_size = ifmap_sram.count;
+  m.filter_sram_size = filter_sram.count;
+  m.ofmap_sram_size = ofmap_sram.count;
+  // The model counts port bandwidths in bytes per array cycle.
+  m.sram_bandwidth = clock.hz > 0 ? sram_bandwidth.bytes_per_s / clock.hz : 0.0;
+  m.dram_bandwidth = ideal_dram || clock.hz <= 0 ? 0.0 : dram_bandwidth.bytes_per_s / clock.hz;
+  m.accumulator_bits = accumulator_bits;
+  m.mac_energy = mac_energy.joules;
+  m.sram_read_energy_per_byte = sram_read_energy.joules;
+  m.sram_write_energy_per_byte = sram_write_energy.joules;
+  m.dram_interface_energy_per_byte = dram_interface_energy.joules;
+  m.vector_op_energy = vector_energy.joules;
+  m.vector_lanes = vector_lanes;
+  m.power = power.watts;
+  return m;
+}
+
+void ArrayParams::declare(ParamSpec<ArrayParams>& s) {
+  using P = ArrayParams;
+  s.param("rows", &P::rows, "PE rows (R)").range(1, 1 << 20);
+  s.param("cols", &P::cols, "PE columns (C)").range(1, 1 << 20);
+  s.param("dataflow", &P::dataflow, "output, weight or input stationary").choices({"os", "ws", "is"});
+  s.param("clock", &P::clock, "array clock").min(1);
+  s.param("ifmap_sram", &P::ifmap_sram, "ifmap (A) buffer, double buffered").min(1);
+  s.param("filter_sram", &P::filter_sram, "filter (B) buffer, double buffered").min(1);
+  s.param("ofmap_sram", &P::ofmap_sram, "ofmap (C, partial sums) buffer, double buffered").min(1);
+  s.param("sram_bandwidth", &P::sram_bandwidth, "bandwidth of each buffer's port").min(1);
+  s.param("dram_bandwidth", &P::dram_bandwidth,
+          "DRAM share charged analytically while `mem` is unlinked; with `mem` linked the "
+          "memory sets the DRAM time")
+      .min(1);
+  s.param("ideal_dram", &P::ideal_dram,
+          "while `mem` is unlinked, DRAM transfers take no time (bytes are still counted)");
+  s.param("accumulator_bits", &P::accumulator_bits, "width of spilled partial sums").range(1, 64);
+  s.param("mac_energy", &P::mac_energy, "energy per multiply-accumulate").min(0);
+  s.param("sram_read_energy", &P::sram_read_energy, "energy per SRAM byte read").min(0);
+  s.param("sram_write_energy", &P::sram_write_energy, "energy per SRAM byte written").min(0);
+  s.param("dram_interface_energy", &P::dram_interface_energy,
+          "core-side energy per DRAM byte (0: the memory books the access)")
+      .min(0);
+  s.param("vector_energy", &P::vector_energy, "energy per vector-lane operation").min(0);
+  s.param("vector_lanes", &P::vector_lanes, "vector-unit lane operations per cycle").range(1, 1 << 20);
+  s.param("power", &P::power, "power at full activity; static power = power - full-activity dynamic power")
+      .min(0);
+  s.param("dram_base", &P::dram_base, "first address of this core's operand region in memory").min(0);
+  s.preset("atleus", "Atleus SA core: 128x32 OS, 800 MHz, 1 Mb SRAM, 2.13 W",
+           [](P& p) { p.assign(atleus_sa()); });
+  s.preset("tpu_128x128", "3D-TPU baseline core: 128x128 WS, 800 MHz, 4 Mb SRAM, 8.52 W",
+           [](P& p) { p.assign(tpu_128x128()); });
+}
+
+namespace {
+
+std::optional<VectorOpKind> parse_vector_op(std::string_view name) {
+  for (auto k : {VectorOpKind::softmax, VectorOpKind::layernorm, VectorOpKind::gelu, VectorOpKind::residual_add,
+                 VectorOpKind::lora_scale})
+    if (to_string(k) == name) return k;
+  return std::nullopt;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : "; ") + s;
+  return out;
+}
+
+}  // namespace
+
+Array::Array(const ComponentContext& ctx)
+    : Component(ctx),
+      p_(ctx.params<ArrayParams>()),
+      m_(p_.model()),
+      ctrl_(&port("ctrl")),
+      timer_(&event_port<&Array::on_timer>(this, "timer")),
+      e_mac_(p_.mac_energy),
+      e_sram_read_(p_.sram_read_energy),
+      e_sram_write_(p_.sram_write_energy),
+      e_dram_(p_.dram_interface_energy),
+      e_vector_(p_.vector_energy) {
+  if (auto errors = validate(m_); !errors.empty()) throw ConfigError(name() + ": " + join(errors));
+  static_w_ = systolic::static_power(m_);
+  set_static_power(Power{static_w_});
+  ctrl_->on_receive<&Array::on_request>(this);
+  port("mem").on_receive<&Array::on_mem>(this);
+
+  stat("requests", requests_);
+  stat("gemms", gemms_);
+  stat("vector_ops", vector_ops_);
+  stat("unsupported", unsupported_);
+  stat("macs", macs_);
+  stat("lane_ops", lane_ops_);
+  stat("busy", busy_);
+  stat("compute_cycles", compute_cycles_);
+  stat("fill_drain_cycles", fill_drain_cycles_);
+  stat("stall_sram", stall_sram_);
+  stat("stall_dram_fill", stall_dram_fill_);
+  stat("stall_dram_bandwidth", stall_dram_bandwidth_);
+  stat("stall_dram_writeback", stall_dram_writeback_);
+  stat("sram_read", sram_read_);
+  stat("sram_written", sram_written_);
+  stat("dram_read", dram_read_);
+  stat("dram_written", dram_written_);
+  stat("mem_requests", mem_requests_);
+  stat("mem_errors", mem_errors_);
+  stat("queue_wait", queue_wait_);
+  stat("service", service_);
+  stat("request_utilisation", request_utilisation_);
+  stat("utilisation", utilisation_);
+  energy("mac", e_mac_);
+  energy("sram_read", e_sram_read_);
+  energy("sram_write", e_sram_write_);
+  energy("dram_interface", e_dram_);
+  energy("vector", e_vector_);
+}
+
+void Array::init() {
+  if (has_link("mem")) mem_ = &port("mem");
+  endpoint_ = static_cast<std::uint32_t>(std::max(0, system().ordinal(name())));
+}
+
+void Array::finish() {
+  // Busy PEs over all PEs, integrated over the whole run.
+  const double run_cycles = static_cast<double>(now()) * 1e-12 * m_.frequency;
+  const double pes = static_cast<double>(m_.rows) * static_cast<double>(m_.cols);
+  utilisation_.add(run_cycles > 0 ? static_cast<double>(macs_.value()) / (pes * run_cycles) : 0.0);
+}
+
+void Array::on_request(TxnPtr<> t) {
+  ++requests_;
+  queue_.emplace_back(std::move(t).as<ComputeRequest>(), now());
+  if (!active_) start_next();
+}
+
+void Array::start_next() {
+  if (queue_.empty()) return;
+  auto [req, arrived] = std::move(queue_.front());
+  queue_.pop_front();
+  Active& a = active_.emplace();
+  a.req = std::move(req);
+  a.t0 = now();
+  a.req->started_at = now();
+  queue_wait_.add(static_cast<double>(now() - arrived));
+  switch (a.req->kind) {
+    case ComputeRequest::Kind::gemm: start_gemm(); break;
+    case ComputeRequest::Kind::vector: start_vector(); break;
+    case ComputeRequest::Kind::load_weights:  // stored weights are a PIM notion
+      a.status = Status::unsupported;
+      complete_at(now());
+      break;
+  }
+}
+
+void Array::start_vector() {
+  Active& a = *active_;
+  const ComputeRequest& r = *a.req;
+  auto kind = parse_vector_op(r.op);
+  if (!kind) {
+    a.status = Status::unsupported;
+    complete_at(now());
+    return;
+  }
+  // rows = m (1 if unset); length = elements / rows, rounded up, or n when elements = 0.
+  VectorOp op;
+  op.kind = *kind;
+  op.rows = r.m > 0 ? r.m : 1;
+  op.length = r.elements > 0 ? models::ceil_div(r.elements, op.rows) : r.n;
+  op.element_bits = r.input_bits;
+  const VectorResult v = evaluate_vector(m_, op);
+  a.lane_ops = v.lane_ops;
+  a.sram_read = v.sram_bytes_read;
+  a.sram_written = v.sram_bytes_written;
+  complete_at(now() + v.time_ps);
+}
+
+void Array::start_gemm() {
+  Active& a = *active_;
+  const ComputeRequest& r = *a.req;
+  const GemmShape g{r.m, r.k, r.n, r.input_bits, r.weight_bits, r.output_bits};
+  SystolicParams mp = m_;
+  if (mem_) mp.dram_bandwidth = 0.0;  // the memory, not the model, sets the DRAM time
+  const GemmResult res = evaluate_gemm(mp, g);
+  a.macs = res.macs;
+  a.sram_read = res.sram_bytes_read;
+  a.sram_written = res.sram_bytes_written;
+  a.dram_read = res.dram_bytes_read;
+  a.dram_written = res.dram_bytes_written;
+  a.cycles = res.cycles;
+  if (!mem_ || res.mapping.folds == 0) {
+    complete_at(now() + res.time_ps);
+    return;
+  }
+  // Event-driven: walk the model's folds, moving each fold's DRAM bytes through `mem`.
+  a.plan.emplace(mp, g);
+  a.folds = res.mapping.folds;
+  a.cur = a.plan->fold(0);
+  const std::uint64_t ifmap = models::packed_bytes(r.m * r.k, g.ifmap_bits);
+  const std::uint64_t filter = models::packed_bytes(r.k * r.n, g.filter_bits);
+  const std::uint64_t ofmap = std::max(models::packed_bytes(r.m * r.n, g.ofmap_bits),
+                                       models::packed_bytes(r.m * r.n, mp.accumulator_bits));
+  a.region[0] = p_.dram_base;
+  a.region[1] = a.region[0] + ifmap;
+  a.region[2] = a.region[1] + filter;
+  a.size[0] = std::max<std::uint64_t>(ifmap, 1);
+  a.size[1] = std::max<std::uint64_t>(filter, 1);
+  a.size[2] = std::max<std::uint64_t>(ofmap, 1);
+  a.phase = Active::Phase::fill;
+  if (issue_loads(a.cur, 0) == 0) {
+    a.phase = Active::Phase::folds;
+    run_folds();
+  }
+}
+
+Time Array::at(std::uint64_t cycles) const { return active_->t0 + models::cycles_to_ps(cycles, m_.frequency); }
+
+std::uint64_t Array::cycles_until(Time t) const {
+  const Time t0 = active_->t0;
+  if (t <= t0) return 0;
+  auto c = static_cast<std::uint64_t>(static_cast<long double>(t - t0) * 1e-12L * m_.frequency);
+  while (c > 0 && at(c - 1) >= t) --c;
+  while (at(c) < t) ++c;
+  return c;
+}
+
+std::uint32_t Array::issue(MemRequest::Op op, int stream, std::uint64_t bytes, std::uint64_t at_cycle) {
+  if (bytes == 0) return 0;
+  Active& a = *active_;
+  const int region = stream == 3 ? 2 : stream;  // stream 3: ofmap writes
+  auto mr = make<MemRequest>();
+  mr->op = op;
+  mr->address = a.region[region] + a.cursor[stream] % a.size[region];
+  mr->bytes = bytes;
+  mr->tag = static_cast<std::uint64_t>(stream);
+  mr->requester = endpoint_;
+  mr->issued_at = at(at_cycle);
+  a.cursor[stream] += bytes;
+  mem_->send(std::move(mr), at(at_cycle) - now());
+  ++a.outstanding;
+  ++mem_requests_;
+  return 1;
+}
+
+std::uint32_t Array::issue_loads(const FoldTraffic& t, std::uint64_t at_cycle) {
+  return issue(MemRequest::Op::read, 0, t.ifmap_load, at_cycle) +
+         issue(MemRequest::Op::read, 1, t.filter_load, at_cycle) +
+         issue(MemRequest::Op::read, 2, t.ofmap_load, at_cycle);
+}
+
+// Double buffering, as in the model: while fold f computes, fold f+1's loads arrive and
+// fold f-1's stores leave; fold f+1 starts when both are done (at a clock edge). Folds
+// with no DRAM traffic cost no events.
+void Array::run_folds() {
+  Active& a = *active_;
+  while (a.fold < a.folds) {
+    a.next = a.fold + 1 < a.folds ? a.plan->fold(a.fold + 1) : FoldTraffic{};
+    const std::uint64_t busy = a.plan->busy_cycles(a.cur);
+    const std::uint32_t issued =
+        issue_loads(a.next, a.cyc) + issue(MemRequest::Op::write, 3, a.prev_store, a.cyc);
+    a.fold_end = a.cyc + busy;
+    if (issued > 0) {
+      a.compute_done = false;
+      schedule(*timer_, at(a.fold_end) - now(), kFoldCompute);
+      return;
+    }
+    a.cyc = a.fold_end;
+    a.prev_store = a.cur.ofmap_store;
+    a.cur = a.next;
+    ++a.fold;
+  }
+  a.phase = Active::Phase::writeback;
+  if (issue(MemRequest::Op::write, 3, a.prev_store, a.cyc) == 0) complete_at(at(a.cyc));
+}
+
+void Array::advance() {
+  Active& a = *active_;
+  switch (a.phase) {
+    case Active::Phase::fill: {
+      a.cyc = cycles_until(now());
+      a.cycles.stall_dram_fill = a.cyc;
+      a.phase = Active::Phase::folds;
+      run_folds();
+      break;
+    }
+    case Active::Phase::folds: {
+      if (!a.compute_done || a.outstanding > 0) return;
+      const std::uint64_t c = std::max(a.fold_end, cycles_until(now()));
+      a.cycles.stall_dram_bandwidth += c - a.fold_end;
+      a.cyc = c;
+      a.prev_store = a.cur.ofmap_store;
+      a.cur = a.next;
+      ++a.fold;
+      run_folds();
+      break;
+    }
+    case Active::Phase::writeback: {
+      const std::uint64_t c = cycles_until(now());
+      a.cycles.stall_dram_writeback = c - a.cyc;
+      a.cyc = c;
+      complete_at(at(c));
+      break;
+    }
+  }
+}
+
+void Array::on_mem(TxnPtr<> t) {
+  auto r = std::move(t).as<MemRequest>();
+  if (!active_ || active_->outstanding == 0) throw ModelError(name() + ": memory response with none outstanding");
+  Active& a = *active_;
+  if (r->status != Status::ok) {
+    ++mem_errors_;
+    if (a.status == Status::ok) a.status = r->status;
+  }
+  if (--a.outstanding == 0) advance();
+}
+
+void Array::on_timer(TxnPtr<> t) {
+  const auto tag = t.view<Signal>().tag;
+  if (tag == kDone) {
+    finish_request();
+  } else {
+    active_->compute_done = true;
+    advance();
+  }
+}
+
+void Array::complete_at(Time t) { schedule(*timer_, t - now(), kDone); }
+
+void Array::finish_request() {
+  Active& a = *active_;
+  ComputeRequest& r = *a.req;
+  if (a.status == Status::unsupported) {
+    ++unsupported_;
+  } else {
+    const bool gemm = r.kind == ComputeRequest::Kind::gemm;
+    ++(gemm ? gemms_ : vector_ops_);
+    macs_ += a.macs;
+    lane_ops_ += a.lane_ops;
+    busy_ += now() - a.t0;
+    compute_cycles_ += a.cycles.compute;
+    fill_drain_cycles_ += a.cycles.fill_drain;
+    stall_sram_ += a.cycles.stall_sram;
+    stall_dram_fill_ += a.cycles.stall_dram_fill;
+    stall_dram_bandwidth_ += a.cycles.stall_dram_bandwidth;
+    stall_dram_writeback_ += a.cycles.stall_dram_writeback;
+    sram_read_ += a.sram_read;
+    sram_written_ += a.sram_written;
+    dram_read_ += a.dram_read;
+    dram_written_ += a.dram_written;
+    e_mac_.add(a.macs);
+    e_sram_read_.add(a.sram_read);
+    e_sram_write_.add(a.sram_written);
+    e_dram_.add(a.dram_read + a.dram_written);
+    e_vector_.add(a.lane_ops);
+    r.energy_j = static_cast<double>(a.macs) * e_mac_.per_action() +
+                 static_cast<double>(a.sram_read) * e_sram_read_.per_action() +
+                 static_cast<double>(a.sram_written) * e_sram_write_.per_action() +
+                 static_cast<double>(a.dram_read + a.dram_written) * e_dram_.per_action() +
+                 static_cast<double>(a.lane_ops) * e_vector_.per_action();
+    service_.add(static_cast<double>(now() - a.t0));
+    if (gemm && a.cycles.total() > 0) {
+      const double pes = static_cast<double>(m_.rows) * static_cast<double>(m_.cols);
+      request_utilisation_.add(static_cast<double>(a.macs) / (pes * static_cast<double>(a.cycles.total())));
+    }
+  }
+  r.status = a.status;
+  r.finished_at = now();
+  if (tracing()) {
+    std::string args = "{\"m\":" + std::to_string(r.m) + ",\"k\":" + std::to_string(r.k) +
+                       ",\"n\":" + std::to_string(r.n) + ",\"elements\":" + std::to_string(r.elements) +
+                       ",\"status\":\"" + to_string(r.status) + "\",\"energy_j\":" + std::to_string(r.energy_j) + "}";
+    trace(r.op.empty() ? (r.kind == ComputeRequest::Kind::gemm ? "gemm" : "vector") : std::string_view(r.op),
+          a.t0, now(), "op", args);
+  }
+  TxnPtr<ComputeRequest> done = std::move(a.req);
+  active_.reset();
+  ctrl_->send(std::move(done));
+  start_next();
+}
+
+}  // namespace strata::systolic
+
+STRATA_PLUGIN("systolic", "1.0", "Systolic-array cores (SCALE-Sim-style closed form, event driven)",
+              strata::component<strata::systolic::Array, strata::systolic::ArrayParams>("systolic.array")
+                  .summary("R x C systolic-array core (OS/WS/IS) with a vector unit; FIFO, one request at a time")
+                  .description(
+                      "Service time per request from the closed-form model in plugins/systolic/model "
+                      "(SCALE-Sim v2: 2R + C + T - 2 cycles per fold; SRAM reuse and spills; Horowitz "
+                      "45 nm energies). GEMM operands start in DRAM and results end there. With `mem` "
+                      "unlinked the DRAM time is the model's (dram_bandwidth, overlapped per fold). With "
+                      "`mem` linked every fold's DRAM bytes are sent as MemRequests (up to 3 reads and 1 "
+                      "write per fold, double buffered) and the next fold waits for them at a clock edge, "
+                      "so memory latency and contention show as stall_dram_* cycles. Vector ops: softmax, "
+                      "layernorm, gelu, residual_add, lora_scale (rows = m, length = elements/m or n); "
+                      "other ops and load_weights answer status unsupported.")
+                  .port("ctrl", strata::PortDir::inout, "compute", "ComputeRequests in, the same objects back when done")
+                  .port("mem", strata::PortDir::out, "mem", "optional: DRAM operand/result traffic (MemRequest)")
+                  .counter("requests", "count", "ComputeRequests received")
+                  .counter("gemms", "count", "GEMMs completed")
+                  .counter("vector_ops", "count", "vector ops completed")
+                  .counter("unsupported", "count", "requests answered with status unsupported")
+                  .counter("macs", "count", "multiply-accumulates")
+                  .counter("lane_ops", "count", "vector-lane operations")
+                  .counter("busy", "ps", "time serving requests")
+                  .counter("compute_cycles", "cycle", "cycles operands stream through the array (T per fold)")
+                  .counter("fill_drain_cycles", "cycle", "fill and drain cycles (2R + C - 2 per fold)")
+                  .counter("stall_sram", "cycle", "stalls on SRAM port bandwidth")
+                  .counter("stall_dram_fill", "cycle", "stalls waiting for the first fold's operands")
+                  .counter("stall_dram_bandwidth", "cycle", "stalls of folds whose DRAM traffic outlasts compute")
+                  .counter("stall_dram_writeback", "cycle", "stalls writing back the last fold's outputs")
+                  .counter("sram_read", "B", "SRAM bytes read")
+                  .counter("sram_written", "B", "SRAM bytes written")
+                  .counter("dram_read", "B", "DRAM bytes read (operands, re-fetches, spilled partial sums)")
+                  .counter("dram_written", "B", "DRAM bytes written (results, spills)")
+                  .counter("mem_requests", "count", "MemRequests sent on `mem`")
+                  .counter("mem_errors", "count", "MemRequests answered with a failure status")
+                  .accumulator("queue_wait", "ps", "time a request waited in the FIFO")
+                  .accumulator("service", "ps", "service time per completed request")
+                  .accumulator("request_utilisation", "ratio", "per GEMM: MACs / (R x C x cycles)")
+                  .accumulator("utilisation", "ratio", "one sample at the end: MACs / (R x C x cycles of the run)")
+                  .energy("mac")
+                  .energy("sram_read")
+                  .energy("sram_write")
+                  .energy("dram_interface")
+                  .energy("vector"))

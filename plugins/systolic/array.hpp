@@ -1,0 +1,110 @@
+// systolic.array - one systolic-array core (R x C PEs, OS/WS/IS) with its vector unit, as
+// an event-driven component over the closed-form model (model/: SCALE-Sim v2 folds, SRAM
+// reuse, Horowitz energies). A request's service time comes from the model; with `mem`
+// linked the DRAM bytes of every fold travel to a real memory as MemRequests and the fold
+// pipeline stalls on their completion (contention included). Not modelled: PE-level
+// traces, SRAM banks, overlap of two requests (one request at a time, FIFO).
+#pragma once
+
+#include <strata/strata.hpp>
+#include <strata/systolic/model.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+
+namespace strata::systolic {
+
+// Declared parameters. The defaults are the model's atleus_sa() (assign() below), so the
+// model's preset functions stay the only copy of every number; `dram_base` is the one
+// parameter the model does not have.
+struct ArrayParams {
+  std::uint32_t rows = 0;
+  std::uint32_t cols = 0;
+  std::string dataflow;
+  Frequency clock;
+  Bytes ifmap_sram, filter_sram, ofmap_sram;
+  Bandwidth sram_bandwidth;  // per buffer port (the model's bytes/cycle x clock)
+  Bandwidth dram_bandwidth;  // analytical DRAM share, used only while `mem` is unlinked
+  bool ideal_dram = false;   // the model's dram_bandwidth = 0: DRAM transfers take no time
+  std::uint32_t accumulator_bits = 0;
+  Energy mac_energy, sram_read_energy, sram_write_energy, dram_interface_energy, vector_energy;
+  std::uint32_t vector_lanes = 0;
+  Power power;
+  std::uint64_t dram_base = 0;  // first address of this core's operand region in memory
+
+  ArrayParams() { assign(atleus_sa()); }
+  void assign(const SystolicParams& m);
+  SystolicParams model() const;
+  static void declare(ParamSpec<ArrayParams>& s);
+};
+
+class Array final : public Component {
+ public:
+  explicit Array(const ComponentContext& ctx);
+  void init() override;
+  void finish() override;
+
+ private:
+  // The request in service. Counts are booked when it completes.
+  struct Active {
+    TxnPtr<ComputeRequest> req;
+    Time t0 = 0;           // service start
+    Time done_at = 0;      // completion time once known
+    Status status = Status::ok;
+    // what to book at completion
+    std::uint64_t macs = 0, lane_ops = 0;
+    std::uint64_t sram_read = 0, sram_written = 0, dram_read = 0, dram_written = 0;
+    SystolicCycles cycles;
+    // event-driven GEMM (mem linked)
+    std::optional<GemmPlan> plan;
+    std::uint64_t folds = 0, fold = 0;
+    FoldTraffic cur, next;
+    std::uint64_t prev_store = 0;
+    std::uint64_t cyc = 0;           // cycles since t0
+    std::uint64_t fold_end = 0;      // cycle at which the running fold's compute ends
+    enum class Phase : std::uint8_t { fill, folds, writeback } phase = Phase::fill;
+    bool compute_done = false;
+    std::uint32_t outstanding = 0;   // MemRequests in flight
+    std::uint64_t region[3] = {0, 0, 0};  // ifmap, filter, ofmap: base address
+    std::uint64_t size[3] = {1, 1, 1};    // region sizes (cursors wrap)
+    std::uint64_t cursor[4] = {0, 0, 0, 0};  // ifmap, filter, ofmap reads, ofmap writes
+  };
+  enum Timer : std::uint64_t { kDone = 1, kFoldCompute = 2 };
+
+  void on_request(TxnPtr<> t);
+  void on_mem(TxnPtr<> t);
+  void on_timer(TxnPtr<> t);
+  void start_next();
+  void start_gemm();
+  void start_vector();
+  void complete_at(Time t);
+  void finish_request();
+  // event-driven GEMM
+  void run_folds();
+  void advance();
+  std::uint32_t issue_loads(const FoldTraffic& t, std::uint64_t at_cycle);
+  std::uint32_t issue(MemRequest::Op op, int stream, std::uint64_t bytes, std::uint64_t at_cycle);
+  Time at(std::uint64_t cycles) const;            // t0 + cycles at the clock
+  std::uint64_t cycles_until(Time t) const;       // smallest c with at(c) >= t
+
+  ArrayParams p_;
+  SystolicParams m_;
+  double static_w_ = 0;
+  Port* ctrl_;
+  Port* mem_ = nullptr;
+  Port* timer_;
+  std::uint32_t endpoint_ = 0;
+  std::deque<std::pair<TxnPtr<ComputeRequest>, Time>> queue_;
+  std::optional<Active> active_;
+
+  Counter requests_, gemms_, vector_ops_, unsupported_, macs_, lane_ops_, busy_;
+  Counter compute_cycles_, fill_drain_cycles_, stall_sram_, stall_dram_fill_, stall_dram_bandwidth_,
+      stall_dram_writeback_;
+  Counter sram_read_, sram_written_, dram_read_, dram_written_, mem_requests_, mem_errors_;
+  Accumulator queue_wait_, service_, request_utilisation_, utilisation_;
+  EnergyAction e_mac_, e_sram_read_, e_sram_write_, e_dram_, e_vector_;
+};
+
+}  // namespace strata::systolic

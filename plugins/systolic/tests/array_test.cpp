@@ -1,0 +1,366 @@
+// systolic.array through the harness: real plugins, systems built from TOML text. Every
+// expected number is derived here from the parameters (SCALE-Sim's closed forms and the
+// memory's latency + bytes / bandwidth), never copied from a run.
+#include "harness.hpp"
+#include "trace_writer.hpp"
+
+#include <strata/systolic/model.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+namespace {
+
+using u64 = std::uint64_t;
+using strata::testing::Harness;
+
+u64 cdiv(u64 a, u64 b) { return (a + b - 1) / b; }
+u64 cycles_per_fold(u64 r, u64 c, u64 t) { return 2 * r + c + t - 2; }
+
+// An 8 x 4 array at 1 GHz (1 cycle = 1000 ps) with ideal DRAM, SRAM buffers that capture
+// every reuse, and ports fast enough never to stall: pure SCALE-Sim compute cycles.
+std::string small_array(const std::string& dataflow, const std::string& extra = "") {
+  return R"(
+[[component]]
+name = "sa"
+type = "systolic.array"
+params = { rows = 8, cols = 4, clock = "1GHz", dataflow = ")" +
+         dataflow + R"(", ideal_dram = true, ifmap_sram = "1GiB", filter_sram = "1GiB", ofmap_sram = "1GiB", sram_bandwidth = "1TB/s" )" +
+         extra + R"( }
+)";
+}
+
+std::string driver(const std::string& params) {
+  return R"(
+[[component]]
+name = "drv"
+type = "workload.ops"
+params = { )" + params + R"( }
+
+[[link]]
+from = "drv.cores[]"
+to = "sa.ctrl"
+latency = "1ns"
+)";
+}
+
+const auto& stats(const strata::testing::Run& r, const std::string& c) { return r.stats["components"][c]["stats"]; }
+
+constexpr u64 kNs = 1000;
+constexpr u64 kLink = 1 * kNs;
+
+}  // namespace
+
+TEST_CASE("systolic.array: GEMM latency = folds x (2R + C + T - 2) cycles at the clock, per dataflow",
+          "[systolic][plugin]") {
+  const u64 R = 8, C = 4, M = 20, K = 100, N = 10;
+  struct Case {
+    const char* df;
+    u64 sr, sc, t;
+  };
+  const Case c = GENERATE(Case{"os", M, N, K}, Case{"ws", K, N, M}, Case{"is", K, M, N});
+  CAPTURE(c.df);
+  Harness h;
+  auto r = h.run(small_array(c.df) + driver("m = [20], k = [100], n = [10]"));
+  const u64 cycles = cdiv(c.sr, R) * cdiv(c.sc, C) * cycles_per_fold(R, C, c.t);
+  const auto& sa = stats(r, "sa");
+  CHECK(sa["busy"] == cycles * kNs);
+  CHECK(sa["compute_cycles"].get<u64>() + sa["fill_drain_cycles"].get<u64>() == cycles);
+  CHECK(sa["stall_sram"] == 0);
+  CHECK(sa["macs"] == M * K * N);
+  // The driver sees the core's service time plus the link both ways.
+  CHECK(stats(r, "drv")["latency"]["max"] == Approx(double(cycles * kNs + 2 * kLink)));
+  CHECK(r.result.end_time == cycles * kNs + 2 * kLink);
+}
+
+TEST_CASE("systolic.array: requests queue FIFO, one at a time: the second finishes at twice the service time",
+          "[systolic][plugin]") {
+  const u64 R = 8, C = 4;
+  Harness h;
+  auto r = h.run(small_array("os") + driver("m = [16], k = [64], n = [8], repeat = 2, mode = \"all\""));
+  const u64 service = cdiv(16, R) * cdiv(8, C) * cycles_per_fold(R, C, 64) * kNs;
+  const auto& drv = stats(r, "drv");
+  CHECK(drv["answered"] == 2);
+  CHECK(drv["latency"]["min"] == Approx(double(service + 2 * kLink)));
+  CHECK(drv["latency"]["max"] == Approx(double(2 * service + 2 * kLink)));
+  CHECK(stats(r, "sa")["queue_wait"]["max"] == Approx(double(service)));
+  CHECK(r.result.end_time == 2 * service + 2 * kLink);
+}
+
+TEST_CASE("systolic.array: energy = MACs x E_mac + SRAM bytes x E_sram; static = (P - full-activity dynamic) x time",
+          "[systolic][plugin][energy]") {
+  const u64 R = 8, C = 4, M = 20, K = 100, N = 10;
+  const double f = 1e9, e_mac = 1e-12, e_rd = 2e-12, e_wr = 3e-12, power = 1.0;
+  Harness h;
+  auto r = h.run(small_array("os", R"(, mac_energy = "1pJ", sram_read_energy = "2pJ", sram_write_energy = "3pJ", power = "1W")") +
+                 driver("m = [20], k = [100], n = [10]"));
+  // OS, every operand fits: the array reads A once per column fold and B once per row
+  // fold; A, B are filled from DRAM once (SRAM writes), C is written once and read once
+  // to go back to DRAM.
+  const u64 col_folds = cdiv(N, C), row_folds = cdiv(M, R);
+  const u64 sram_read = M * K * col_folds + K * N * row_folds + M * N;
+  const u64 sram_written = M * N + M * K + K * N;
+  const auto& sa = r.stats["components"]["sa"];
+  CHECK(sa["stats"]["sram_read"] == sram_read);
+  CHECK(sa["stats"]["sram_written"] == sram_written);
+  CHECK(sa["energy"]["dynamic"]["mac"]["joules"] == Approx(double(M * K * N) * e_mac));
+  CHECK(sa["energy"]["dynamic"]["sram_read"]["joules"] == Approx(double(sram_read) * e_rd));
+  CHECK(sa["energy"]["dynamic"]["sram_write"]["joules"] == Approx(double(sram_written) * e_wr));
+  const double dynamic = double(M * K * N) * e_mac + double(sram_read) * e_rd + double(sram_written) * e_wr;
+  CHECK(sa["energy"]["dynamic_j"] == Approx(dynamic));
+  CHECK(stats(r, "drv")["energy"]["sum"] == Approx(dynamic));  // reported on the request
+  const double p_static = power - (double(R * C) * f * e_mac + double(R + C) * f * e_rd);
+  CHECK(sa["energy"]["static_power_w"] == Approx(p_static));
+  const double seconds = double(r.result.end_time) * 1e-12;
+  CHECK(sa["energy"]["total_j"] == Approx(dynamic + p_static * seconds));
+}
+
+TEST_CASE("systolic.array: vector op lane ops = ops/element x elements + ops/row x rows, cycles = ceil(/lanes)",
+          "[systolic][plugin][vector]") {
+  // softmax: 5 lane ops per element, 1 per row (vector.cpp), one input tensor.
+  const u64 rows = 4, elements = 64, lanes = 4;
+  Harness h;
+  auto r = h.run(small_array("os", R"(, vector_lanes = 4, vector_energy = "1pJ")") +
+                 driver(R"(op = "softmax", m = [4], k = [0], n = [0], elements = [64])"));
+  const u64 lane_ops = 5 * elements + 1 * rows;
+  const auto& sa = r.stats["components"]["sa"];
+  CHECK(sa["stats"]["vector_ops"] == 1);
+  CHECK(sa["stats"]["lane_ops"] == lane_ops);
+  CHECK(sa["stats"]["busy"] == cdiv(lane_ops, lanes) * kNs);
+  CHECK(sa["stats"]["sram_read"] == elements);  // 8-bit elements
+  CHECK(sa["stats"]["sram_written"] == elements);
+  CHECK(sa["energy"]["dynamic"]["vector"]["joules"] == Approx(double(lane_ops) * 1e-12));
+}
+
+TEST_CASE("systolic.array: utilisation = MACs / (R x C x cycles), per GEMM and over the run",
+          "[systolic][plugin]") {
+  const u64 R = 8, C = 4, M = 20, K = 100, N = 10;
+  Harness h;
+  auto r = h.run(small_array("os") + driver("m = [20], k = [100], n = [10]"));
+  const u64 cycles = cdiv(M, R) * cdiv(N, C) * cycles_per_fold(R, C, K);
+  const double macs = double(M * K * N);
+  const auto& sa = stats(r, "sa");
+  CHECK(sa["request_utilisation"]["mean"] == Approx(macs / double(R * C * cycles)));
+  // Over the run: the run also spans the two link crossings (1 cycle each at 1 GHz).
+  CHECK(sa["utilisation"]["mean"] == Approx(macs / double(R * C * (cycles + 2))));
+}
+
+TEST_CASE("systolic.array: load_weights and unknown vector ops answer status unsupported",
+          "[systolic][plugin]") {
+  Harness h;
+  const std::string op = GENERATE(std::string("load_weights"), std::string("rmsnorm"));
+  auto r = h.run(small_array("os") + driver("op = \"" + op + "\", m = [4], k = [4], n = [4]"));
+  CHECK(stats(r, "drv")["unsupported"] == 1);
+  CHECK(stats(r, "sa")["unsupported"] == 1);
+  CHECK(stats(r, "sa")["busy"] == 0);
+}
+
+TEST_CASE("systolic.array: presets atleus = 128x32 OS at 800 MHz, tpu_128x128 = 128x128 WS",
+          "[systolic][plugin][preset]") {
+  const u64 M = 128, K = 256, N = 256;
+  const u64 period = 1250;  // 800 MHz
+  struct Case {
+    const char* preset;
+    u64 R, C, sr, sc, t;
+  };
+  const Case c = GENERATE_COPY(Case{"atleus", 128, 32, M, N, K}, Case{"tpu_128x128", 128, 128, K, N, M});
+  CAPTURE(c.preset);
+  Harness h;
+  auto r = h.run(std::string(R"(
+[[component]]
+name = "sa"
+type = "systolic.array"
+preset = ")") + c.preset + R"("
+params = { ideal_dram = true }
+)" + driver("m = [128], k = [256], n = [256]"));
+  const u64 cycles = cdiv(c.sr, c.R) * cdiv(c.sc, c.C) * cycles_per_fold(c.R, c.C, c.t);
+  CHECK(stats(r, "sa")["busy"] == cycles * period);
+  CHECK(stats(r, "sa")["stall_sram"] == 0);
+}
+
+TEST_CASE("systolic.array: with mem unlinked the service time is the model's, DRAM share and stalls included",
+          "[systolic][plugin][dram]") {
+  // The wrapper adds nothing: same cycles by cause, same time as evaluate_gemm on the preset.
+  Harness h;
+  auto r = h.run(R"(
+[[component]]
+name = "sa"
+type = "systolic.array"
+preset = "atleus"
+)" + driver("m = [128], k = [768], n = [64]"));
+  const auto model = strata::systolic::evaluate_gemm(strata::systolic::atleus_sa(), {128, 768, 64});
+  REQUIRE(model.cycles.stall_dram() > 0);  // 16 GB/s is not enough for this shape
+  const auto& sa = stats(r, "sa");
+  CHECK(sa["busy"] == model.time_ps);
+  CHECK(sa["stall_dram_fill"] == model.cycles.stall_dram_fill);
+  CHECK(sa["stall_dram_bandwidth"] == model.cycles.stall_dram_bandwidth);
+  CHECK(sa["stall_dram_writeback"] == model.cycles.stall_dram_writeback);
+  CHECK(sa["dram_read"] == model.dram_bytes_read);
+  CHECK(sa["mem_requests"] == 0);
+}
+
+// ---- DRAM through a real memory ---------------------------------------------------------
+
+namespace {
+
+// One channel of 1 byte at 1 GT/s (1 B/ns), 10 ns access latency, 1-byte bursts: every
+// transfer of B bytes holds the channel B ns.
+std::string slow_memory() {
+  return R"(
+[[component]]
+name = "hbm"
+type = "memory.hbm"
+params = { channels = 1, channel_width = "8b", data_rate = "1GHz", access_latency = "10ns", burst = "1B", interleave = "1B" }
+
+[[link]]
+from = "sa.mem"
+to = "hbm.port[]"
+latency = "1ns"
+)";
+}
+
+}  // namespace
+
+TEST_CASE("systolic.array: with mem linked a fold waits for its operands and the last store (fill + folds + writeback)",
+          "[systolic][plugin][dram]") {
+  const u64 R = 8, C = 4, M = 8, K = 32, N = 4;  // a single fold
+  Harness h;
+  auto r = h.run(small_array("os") + slow_memory() + driver("m = [8], k = [32], n = [4]"));
+  const u64 lat = 10 * kNs, hop = 1 * kNs, per_byte = 1 * kNs;
+  // A (M*K bytes) and B (K*N) leave together and share the one channel; the fold starts
+  // when the later one is back. The result (M*N bytes) goes out after the fold.
+  const u64 fill = hop + (M * K + K * N) * per_byte + lat + hop;
+  const u64 fold = cycles_per_fold(R, C, K) * kNs;
+  const u64 writeback = hop + M * N * per_byte + lat + hop;
+  const auto& sa = stats(r, "sa");
+  CHECK(sa["stall_dram_fill"] == fill / kNs);
+  CHECK(sa["stall_dram_writeback"] == writeback / kNs);
+  CHECK(sa["stall_dram_bandwidth"] == 0);
+  CHECK(sa["busy"] == fill + fold + writeback);
+  CHECK(sa["mem_requests"] == 3);
+  CHECK(stats(r, "hbm")["bytes_read"] == M * K + K * N);
+  CHECK(stats(r, "hbm")["bytes_written"] == M * N);
+  CHECK(r.result.end_time == fill + fold + writeback + 2 * kLink);
+}
+
+TEST_CASE("systolic.array: SRAM overflow re-fetches operands as MemRequests; the memory's bytes = the model's DRAM bytes",
+          "[systolic][plugin][dram]") {
+  const u64 R = 8, C = 4, M = 64, K = 64, N = 64;
+  Harness h;
+  // A (4 KiB) does not fit the 1 KiB ifmap buffer: it is re-read on every column fold.
+  // A filter tile (K x C = 256 B) fits half the 1 KiB filter buffer: B is read once.
+  auto r = h.run(R"(
+[[component]]
+name = "sa"
+type = "systolic.array"
+params = { rows = 8, cols = 4, clock = "1GHz", ifmap_sram = "1KiB", filter_sram = "1KiB", ofmap_sram = "1KiB", sram_bandwidth = "1TB/s" }
+)" + slow_memory() + driver("m = [64], k = [64], n = [64]"));
+  const u64 row_folds = M / R, col_folds = N / C, folds = row_folds * col_folds;
+  const u64 dram_read = M * K * col_folds + K * N;
+  const u64 dram_written = M * N;
+  const auto& sa = stats(r, "sa");
+  const auto& hbm = stats(r, "hbm");
+  CHECK(sa["dram_read"] == dram_read);
+  CHECK(sa["dram_written"] == dram_written);
+  CHECK(hbm["bytes_read"] == dram_read);
+  CHECK(hbm["bytes_written"] == dram_written);
+  // Requests: an A tile every fold, a B tile per column fold, a C tile every fold.
+  CHECK(hbm["reads"] == folds + col_folds);
+  CHECK(hbm["writes"] == folds);
+  CHECK(sa["mem_requests"] == 2 * folds + col_folds);
+  // The same counts as the closed-form model for these parameters.
+  strata::systolic::SystolicParams p;
+  p.rows = 8;
+  p.cols = 4;
+  p.frequency = 1e9;
+  p.ifmap_sram_size = p.filter_sram_size = p.ofmap_sram_size = 1024;
+  p.sram_bandwidth = 1000;
+  const auto model = strata::systolic::evaluate_gemm(p, {M, K, N});
+  CHECK(hbm["bytes_read"] == model.dram_bytes_read);
+  CHECK(hbm["bytes_written"] == model.dram_bytes_written);
+  // Compute cycles are the model's; only the DRAM stalls come from the memory.
+  CHECK(sa["compute_cycles"] == model.cycles.compute);
+  CHECK(sa["fill_drain_cycles"] == model.cycles.fill_drain);
+  CHECK(sa["busy"] == (sa["compute_cycles"].get<u64>() + sa["fill_drain_cycles"].get<u64>() +
+                       sa["stall_sram"].get<u64>() + sa["stall_dram_fill"].get<u64>() +
+                       sa["stall_dram_bandwidth"].get<u64>() + sa["stall_dram_writeback"].get<u64>()) *
+                          kNs);
+}
+
+TEST_CASE("systolic.array: two cores on one memory channel stall longer than one alone (contention)",
+          "[systolic][plugin][dram]") {
+  auto system = [](int cores) {
+    return R"(
+[[component]]
+name = "sa"
+type = "systolic.array"
+grid = [)" + std::to_string(cores) +
+           R"(]
+params = { rows = 8, cols = 4, clock = "1GHz", sram_bandwidth = "1TB/s" }
+
+[[component]]
+name = "hbm"
+type = "memory.hbm"
+params = { channels = 1, channel_width = "8b", data_rate = "1GHz", access_latency = "10ns", burst = "1B", interleave = "1B" }
+
+[[component]]
+name = "drv"
+type = "workload.ops"
+params = { m = [8], k = [32], n = [4] }
+
+[[generate]]
+kind = "fanout"
+from = "drv.cores"
+to = "sa.ctrl"
+latency = "1ns"
+
+[[generate]]
+kind = "fanout"
+from = "hbm.port"
+to = "sa.mem"
+latency = "1ns"
+)";
+  };
+  Harness h;
+  auto one = h.run(system(1));
+  auto two = h.run(system(2));
+  const u64 alone = stats(one, "sa[0]")["busy"].get<u64>();
+  // Both cores send A and B at the same time on one channel: sa[1]'s operands queue
+  // behind sa[0]'s, (M*K + K*N) ns later (its store then finds the channel free); sa[0]'s
+  // store queues behind sa[1]'s operands.
+  const u64 operands = (8 * 32 + 32 * 4) * kNs;
+  CHECK(stats(two, "sa[1]")["busy"] == alone + operands);
+  CHECK(stats(two, "sa[0]")["busy"].get<u64>() > alone);
+  CHECK(stats(two, "hbm")["queue_delay"]["max"].get<double>() > 0);
+}
+
+TEST_CASE("systolic.array: tracing records one span per request, named by its op, over its service time",
+          "[systolic][plugin][trace]") {
+  Harness h;
+  auto engine = h.build(small_array("os") + driver("m = [16], k = [64], n = [8], repeat = 2"));
+  const auto path = std::filesystem::temp_directory_path() / "strata_systolic_trace_test.json";
+  auto writer = std::make_unique<strata::detail::TraceWriter>(path.string());
+  auto* w = writer.get();
+  engine->enable_trace(std::move(writer));
+  engine->init();
+  engine->run(strata::detail::StopConditions{});
+  engine->finish();
+  CHECK(w->spans() == 2);
+  w->close();
+  std::ifstream f(path);
+  const auto trace = nlohmann::json::parse(f);
+  int spans = 0;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    ++spans;
+    CHECK(e["name"] == "gemm");
+    CHECK(e["dur"].get<double>() == Approx(4 * 82 * 1e-3));  // 4 folds x 82 cycles at 1 GHz, in us
+  }
+  CHECK(spans == 2);
+  std::filesystem::remove(path);
+}

@@ -1,0 +1,132 @@
+// Mapping policies of the transformer workload: which core runs which op, and which
+// stored weights are written into which ReRAM (PIM) core before the run.
+//
+// Pure function of (graph, cores, options): no simulator types, so it is unit-tested
+// directly and shared by the plugin. The rules (README.md beside this file, "Mapping"):
+//   * atleus   frozen static-weight GEMMs (and, by default, the dX GEMMs through them) on
+//              the PIM cores holding their weights; every other op on SA cores.
+//   * sa_only  every op on SA cores; stored weights are streamed (no load phase).
+//   * pim_only frozen weights on PIM as above; every other op on its layer's PIM core.
+// Weights are packed into PIM cores in the order of first use, each layer starting on a
+// fresh core when the whole model fits that way, densely otherwise; a weight larger than
+// the space left is split along its output columns across cores. Space is counted as the
+// ReRAM core counts it (plugins/pim): a matrix (shard) of K x N weights at b bits takes
+// ceil(K / xbar_rows) x ceil(N / floor(xbar_cols / ceil(b / cell_bits))) crossbars,
+// rounded up to whole tiles. What does not fit overflows to SA (streamed) or is an error.
+// SA ops of (effective) layer l run on SA core (l * attention_cores) mod n_sa; attention
+// heads of that layer spread over `attention_cores` consecutive SA cores.
+#pragma once
+
+#include <strata/opgraph/op_graph.hpp>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace strata::transformer {
+
+enum class CoreClass : std::uint8_t { pim, sa };
+enum class Policy : std::uint8_t { atleus, sa_only, pim_only };
+enum class Overflow : std::uint8_t { sa, error };
+enum class DxPlacement : std::uint8_t { pim, sa };
+enum class PimOrder : std::uint8_t { ports, hilbert };
+
+std::string_view to_string(Policy p);
+
+struct CoreInfo {
+  std::string name;        // component name of the core
+  std::string type;        // its type ("pim.reram_core")
+  CoreClass cls = CoreClass::sa;
+  std::vector<int> index;  // grid coordinates (x, y, tier, ...) or empty
+};
+
+// Crossbar geometry of one PIM core (defaults: Atleus / ISAAC, 16 tiles x 96 crossbars of
+// 128 x 128 cells at 2 bits = 6 MiB of 8-bit weights).
+struct PimGeometry {
+  std::uint64_t tiles = 16;  // 0 = unlimited
+  std::uint32_t tile_crossbars = 96;
+  std::uint32_t xbar_rows = 128, xbar_cols = 128;
+  std::uint32_t cell_bits = 2;
+  // Whole tiles a K x N matrix of `bits`-bit weights occupies (0 if K or N is 0);
+  // throws MappingError when one weight needs more cells than a crossbar row has.
+  std::uint64_t tiles_for(std::uint64_t rows, std::uint64_t cols, std::uint32_t bits) const;
+  // Crossbars one group of output columns takes, and how many columns a group holds.
+  std::uint64_t crossbars_per_group(std::uint64_t rows) const;
+  std::uint64_t columns_per_group(std::uint32_t bits) const;
+};
+
+struct MappingOptions {
+  Policy policy = Policy::atleus;
+  PimGeometry pim;
+  Overflow overflow = Overflow::sa;
+  DxPlacement frozen_dx = DxPlacement::pim;
+  std::uint32_t attention_cores = 1;
+  PimOrder pim_order = PimOrder::ports;
+};
+
+// How a sharded op divides its work: along the stored weight's output columns (n of a
+// forward GEMM: every shard reads the whole input, writes a slice of the output), or
+// along the reduction (k of a dX GEMM through that weight: every shard reads a slice of
+// dY and writes a full-size partial sum, reduced by the consumer).
+enum class Split : std::uint8_t { none, columns, reduction };
+
+struct Shard {
+  std::uint32_t core = 0;          // index into the cores given to map_graph
+  std::uint64_t lo = 0, hi = 1;    // columns [lo, hi) of the stored weight (of `total`)
+  std::uint64_t total = 1;
+  std::uint64_t weight_id = 0;     // stored-weight id on that PIM core (valid if `stored`)
+};
+
+struct OpPlacement {
+  std::vector<Shard> shards;  // one unless the op's weight spans several PIM cores
+  Split split = Split::none;
+  bool stored = false;        // uses a weight stored on the PIM core(s) (static_weights)
+  bool overflowed = false;    // wanted PIM, ran on SA because the weights did not fit
+  std::int32_t layer = 0;     // effective layer used for placement
+};
+
+// One load_weights request of the setup phase.
+struct WeightLoad {
+  std::uint32_t core = 0;
+  std::uint64_t weight_id = 0;
+  opgraph::ParamId param = -1;  // -1 when the graph names no parameter
+  std::string name;             // parameter (or op) name, for traces
+  std::uint64_t rows = 0, cols = 0;
+  std::uint32_t bits = 8;
+  std::uint64_t bytes = 0;
+  std::uint64_t tiles = 0;
+};
+
+struct Mapping {
+  std::vector<OpPlacement> ops;  // indexed by op id
+  std::vector<WeightLoad> loads;
+  bool layer_aligned = false;    // each layer started on a fresh PIM core
+  std::uint64_t stored_bytes = 0, overflow_bytes = 0;
+  std::vector<std::uint64_t> tiles_used;  // per core index: PIM tiles the loads take
+  std::uint32_t pim_cores_used = 0, sa_cores_used = 0;
+};
+
+class MappingError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Effective layer of every op: op.layer when >= 0; otherwise the layer of its nearest
+// producer (embeddings' consumers for graph inputs); 0 when nothing says.
+std::vector<std::int32_t> effective_layers(const opgraph::Graph& g, const opgraph::Adjacency& adj);
+
+// True when `op` is a GEMM with a frozen (non-trainable) stored weight: what Atleus keeps
+// in ReRAM.
+bool is_frozen_static_gemm(const opgraph::Graph& g, const opgraph::Op& op);
+
+// Throws MappingError when the cores cannot run the graph under the policy.
+Mapping map_graph(const opgraph::Graph& g, const std::vector<CoreInfo>& cores, const MappingOptions& opt);
+
+// Bytes of a tensor of `bytes` that one shard produces (as_output) or consumes: a slice
+// when the op is split along that side, the whole tensor otherwise. Slices of one tensor
+// sum exactly to `bytes`.
+std::uint64_t shard_bytes(std::uint64_t bytes, const OpPlacement& p, std::size_t shard, bool as_output);
+
+}  // namespace strata::transformer

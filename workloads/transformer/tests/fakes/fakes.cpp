@@ -1,0 +1,153 @@
+// Test-only stand-ins for the real cores and network interfaces, with closed-form timing
+// so that a test can compute the expected end-to-end time by hand:
+//   test.fake_pim, test.fake_sa  gemm: 2*m*k*n * flop_time; vector: elements * element_time;
+//                                load_weights: k*n*weight_bits/8 bytes * load_time.
+//                                FIFO, one request at a time, unless parallel = true.
+//   test.fake_ni                 a transfer completes latency + bytes * byte_time after it
+//                                starts; FIFO on its bytes unless parallel = true. Answers the
+//                                sender only (no network, no arrival copy).
+// Not hardware models: they exist so the workload's tests do not depend on other plugins.
+#include <strata/plugin.hpp>
+#include <strata/strata.hpp>
+#include <strata/transactions.hpp>
+
+#include <algorithm>
+#include <map>
+
+namespace strata::fakes {
+
+struct FakeCoreParams {
+  Duration flop_time{1};
+  Duration element_time{1};
+  Duration load_time{1};
+  Energy energy_per_flop{1e-12};
+  bool parallel = false;
+  bool check_weights = false;
+  std::string accept_ops = "";
+  static void declare(ParamSpec<FakeCoreParams>& s) {
+    s.param("flop_time", &FakeCoreParams::flop_time, "time per GEMM FLOP (2*m*k*n FLOPs)");
+    s.param("element_time", &FakeCoreParams::element_time, "time per vector element");
+    s.param("load_time", &FakeCoreParams::load_time, "time per weight byte written by load_weights");
+    s.param("energy_per_flop", &FakeCoreParams::energy_per_flop,
+            "energy per FLOP (gemm), element (vector) or byte (load_weights)");
+    s.param("parallel", &FakeCoreParams::parallel, "serve every request at once (infinite servers) instead of FIFO");
+    s.param("check_weights", &FakeCoreParams::check_weights,
+            "refuse a gemm on stored weights whose weight_id was not loaded with the same k*n");
+    s.param("accept_ops", &FakeCoreParams::accept_ops,
+            "comma-separated vector op names served; others answer unsupported (empty: all)");
+  }
+};
+
+class FakeCore final : public Component {
+ public:
+  explicit FakeCore(const ComponentContext& ctx) : Component(ctx), p_(ctx.params<FakeCoreParams>()) {
+    port("ctrl").on_receive<&FakeCore::on_request>(this);
+    stat("requests", requests_);
+    stat("busy", busy_);
+  }
+
+ private:
+  void on_request(TxnPtr<> t) {
+    auto req = std::move(t).as<ComputeRequest>();
+    Time service = 0;
+    double energy = 0;
+    req->status = Status::ok;
+    switch (req->kind) {
+      case ComputeRequest::Kind::gemm: {
+        const std::uint64_t flops = 2 * req->m * req->k * req->n;
+        service = flops * p_.flop_time.ps;
+        energy = static_cast<double>(flops) * p_.energy_per_flop.joules;
+        if (p_.check_weights && req->static_weights) {
+          auto it = loaded_.find(req->weight_id);
+          if (it == loaded_.end() || it->second != req->k * req->n) req->status = Status::refused;
+        }
+        break;
+      }
+      case ComputeRequest::Kind::vector:
+        if (!p_.accept_ops.empty() && ("," + p_.accept_ops + ",").find("," + req->op + ",") == std::string::npos)
+          req->status = Status::unsupported;
+        service = req->elements * p_.element_time.ps;
+        energy = static_cast<double>(req->elements) * p_.energy_per_flop.joules;
+        break;
+      case ComputeRequest::Kind::load_weights: {
+        const std::uint64_t bytes = (req->k * req->n * req->weight_bits + 7) / 8;
+        service = bytes * p_.load_time.ps;
+        energy = static_cast<double>(bytes) * p_.energy_per_flop.joules;
+        loaded_[req->weight_id] = req->k * req->n;
+        break;
+      }
+    }
+    const Time start = p_.parallel ? now() : std::max(now(), free_at_);
+    const Time end = start + service;
+    if (!p_.parallel) free_at_ = end;
+    req->started_at = start;
+    req->finished_at = end;
+    req->energy_j = energy;
+    ++requests_;
+    busy_.add(static_cast<double>(service));
+    port("ctrl").send(std::move(req), end - now());
+  }
+
+  FakeCoreParams p_;
+  Time free_at_ = 0;
+  std::map<std::uint64_t, std::uint64_t> loaded_;  // weight_id -> k*n
+  Counter requests_;
+  Accumulator busy_;
+};
+
+struct FakeNiParams {
+  Duration latency{10000};
+  Duration byte_time{1};
+  bool parallel = true;
+  static void declare(ParamSpec<FakeNiParams>& s) {
+    s.param("latency", &FakeNiParams::latency, "fixed time of every transfer");
+    s.param("byte_time", &FakeNiParams::byte_time, "time per byte");
+    s.param("parallel", &FakeNiParams::parallel, "transfers overlap (true) or queue on their bytes (false)");
+  }
+};
+
+class FakeNi final : public Component {
+ public:
+  explicit FakeNi(const ComponentContext& ctx) : Component(ctx), p_(ctx.params<FakeNiParams>()) {
+    port("ctrl").on_receive<&FakeNi::on_request>(this);
+    stat("transfers", transfers_);
+    stat("bytes", bytes_);
+  }
+
+ private:
+  void on_request(TxnPtr<> t) {
+    auto tr = std::move(t).as<TransferRequest>();
+    const Time start = p_.parallel ? now() : std::max(now(), free_at_);
+    const Time wire = tr->bytes * p_.byte_time.ps;
+    if (!p_.parallel) free_at_ = start + wire;
+    const Time done = start + wire + p_.latency.ps;
+    tr->status = Status::ok;
+    tr->completed_at = done;
+    ++transfers_;
+    bytes_ += tr->bytes;
+    port("ctrl").send(std::move(tr), done - now());
+  }
+
+  FakeNiParams p_;
+  Time free_at_ = 0;
+  Counter transfers_, bytes_;
+};
+
+}  // namespace strata::fakes
+
+STRATA_PLUGIN("transformer_test_fakes", "1.0", "Closed-form fake cores and NIs for the transformer workload tests",
+              strata::component<strata::fakes::FakeCore, strata::fakes::FakeCoreParams>("test.fake_pim")
+                  .summary("Fake PIM core: closed-form service times (tests only)")
+                  .required_port("ctrl", strata::PortDir::inout, "compute", "compute requests")
+                  .counter("requests", "count", "requests served")
+                  .accumulator("busy", "ps", "service time per request"),
+              strata::component<strata::fakes::FakeCore, strata::fakes::FakeCoreParams>("test.fake_sa")
+                  .summary("Fake systolic core: closed-form service times (tests only)")
+                  .required_port("ctrl", strata::PortDir::inout, "compute", "compute requests")
+                  .counter("requests", "count", "requests served")
+                  .accumulator("busy", "ps", "service time per request"),
+              strata::component<strata::fakes::FakeNi, strata::fakes::FakeNiParams>("test.fake_ni")
+                  .summary("Fake network interface: latency + bytes x byte_time (tests only)")
+                  .required_port("ctrl", strata::PortDir::inout, "xfer", "transfer requests")
+                  .counter("transfers", "count", "transfers served")
+                  .counter("bytes", "B", "bytes moved"))

@@ -1,0 +1,162 @@
+// Helpers for the transformer workload tests: small chips of fake cores and NIs as TOML,
+// traced runs, and scratch files.
+#pragma once
+
+#include "harness.hpp"
+#include "trace_writer.hpp"
+
+#include <strata/opgraph/generators.hpp>
+#include <strata/opgraph/model_config.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <unistd.h>
+
+namespace tf_test {
+
+namespace fs = std::filesystem;
+namespace og = strata::opgraph;
+
+inline fs::path source_dir() {
+  const char* s = std::getenv("STRATA_SOURCE_DIR");
+  return s ? fs::path(s) : fs::path(STRATA_TRANSFORMER_SOURCE_DIR);
+}
+inline fs::path models_dir() { return source_dir() / "workloads" / "models"; }
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static int counter = 0;
+    path = fs::temp_directory_path() / fmt::format("strata_tf_test_{}_{}", ::getpid(), counter++);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  fs::path write(const std::string& name, const std::string& text) const {
+    const fs::path p = path / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+  }
+};
+
+// A one-layer BERT-like encoder, small enough for hand-checked numbers.
+inline constexpr const char* kTinyModel = R"(
+name = "tiny-enc"
+family = "encoder"
+layers = 1
+hidden = 64
+heads = 2
+ffn = 128
+vocab = 100
+max_positions = 64
+type_vocab = 2
+activation = "gelu"
+norm = "layernorm"
+norm_position = "post"
+positional = "learned"
+embedding_norm = true
+pooler = true
+)";
+
+// Times and latencies of a test chip (all integers of picoseconds, so closed forms are exact).
+struct Chip {
+  int pim = 1, sa = 1;
+  std::string pim_params = "flop_time = \"1ps\", element_time = \"1ps\", load_time = \"1ps\"";
+  std::string sa_params = "flop_time = \"2ps\", element_time = \"3ps\"";
+  std::string ni_params = "latency = \"10ns\", byte_time = \"5ps\"";
+  std::string core_link = "1ns";  // workload <-> core ctrl links
+  std::string ni_link = "2ns";    // workload <-> NI ctrl links
+};
+
+// A system: the workload (params as TOML inline-table body), fake cores and NIs.
+inline std::string chip_toml(const Chip& c, const std::string& wl_params) {
+  std::string types;
+  if (wl_params.find("pim_types") == std::string::npos) types += R"(pim_types = "test.fake_pim", )";
+  if (wl_params.find("sa_types") == std::string::npos) types += R"(sa_types = "test.fake_sa", )";
+  std::string t = fmt::format(R"(
+[[component]]
+name = "wl"
+type = "workload.transformer"
+params = {{ {}{} }}
+)",
+                              types, wl_params);
+  if (c.pim > 0)
+    t += fmt::format(R"(
+[[component]]
+name = "pim"
+type = "test.fake_pim"
+grid = [{}]
+params = {{ {} }}
+
+[[generate]]
+kind = "fanout"
+from = "wl.cores"
+to = "pim.ctrl"
+latency = "{}"
+)",
+                     c.pim, c.pim_params, c.core_link);
+  if (c.sa > 0)
+    t += fmt::format(R"(
+[[component]]
+name = "sa"
+type = "test.fake_sa"
+grid = [{}]
+params = {{ {} }}
+
+[[generate]]
+kind = "fanout"
+from = "wl.cores"
+to = "sa.ctrl"
+latency = "{}"
+)",
+                     c.sa, c.sa_params, c.core_link);
+  t += fmt::format(R"(
+[[component]]
+name = "ni"
+type = "test.fake_ni"
+grid = [{}]
+params = {{ {} }}
+
+[[generate]]
+kind = "fanout"
+from = "wl.nis"
+to = "ni.ctrl"
+latency = "{}"
+)",
+                   c.pim + c.sa, c.ni_params, c.ni_link);
+  return t;
+}
+
+struct Traced {
+  strata::testing::Run run;
+  nlohmann::json trace;
+};
+
+// Build, trace, run, finish; returns the stats and the parsed trace.
+inline Traced run_traced(strata::testing::Harness& h, const std::string& toml, const fs::path& trace_path) {
+  Traced r;
+  r.run.engine = h.build(toml);
+  r.run.engine->enable_trace(std::make_unique<strata::detail::TraceWriter>(trace_path.string()));
+  r.run.engine->init();
+  r.run.result = r.run.engine->run(h.spec.stop);
+  r.run.engine->finish();
+  r.run.engine->tracer()->close();
+  r.run.stats = strata::detail::stats_json(*r.run.engine, r.run.result, h.spec);
+  std::ifstream f(trace_path);
+  r.trace = nlohmann::json::parse(f);
+  return r;
+}
+
+inline const nlohmann::ordered_json& wl_stats(const strata::testing::Run& r) {
+  return r.stats["components"]["wl"]["stats"];
+}
+
+}  // namespace tf_test
