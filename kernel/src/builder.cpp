@@ -771,9 +771,13 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
       return p;
     }
     if (r.index > static_cast<int>(nelems)) {
-      err = fmt::format("port '{}.{}[{}]': multi-port elements are created in order; next free index is {}",
-                        r.component, r.port, r.index, nelems);
-      return nullptr;
+      // an explicit index beyond the end creates the elements before it, unlinked; later
+      // links fill them (a resolved config.toml lists links in name order, not index order)
+      if (r.index > 65535) {
+        err = fmt::format("port '{}.{}[{}]': index too large", r.component, r.port, r.index);
+        return nullptr;
+      }
+      for (int k = static_cast<int>(nelems); k < r.index; ++k) PortWiring::add_multi_element(c, r.port);
     }
     (void)loc;
     return &PortWiring::add_multi_element(c, r.port);

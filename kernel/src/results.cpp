@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -160,6 +162,54 @@ std::string summary_text(const ojson& s) {
   return o;
 }
 
+namespace {
+std::string toml_value(const ParamValue& v) {
+  if (auto* str = std::get_if<std::string>(&v)) return nlohmann::json(*str).dump();  // basic string escapes
+  if (auto* d = std::get_if<double>(&v)) {
+    if (std::isnan(*d)) return "nan";
+    if (std::isinf(*d)) return *d > 0 ? "inf" : "-inf";
+    std::string t = fmt::format("{}", *d);
+    if (t.find_first_of(".eE") == std::string::npos) t += ".0";  // keep it a TOML float
+    return t;
+  }
+  return format_param(v);
+}
+}  // namespace
+
+std::string resolved_config(Engine& engine, const ExperimentSpec& spec) {
+  std::string o = fmt::format(
+      "# Fully resolved configuration of experiment '{}' (from {}).\n"
+      "# Every parameter value and every link, as run: `strata run` on this file reproduces\n"
+      "# the same stats.json.\n\n[experiment]\nname = {}\nseed = {}\n",
+      spec.name, spec.file, nlohmann::json(spec.name).dump(), spec.seed);
+  if (spec.stop.end_time != kTimeMax || spec.stop.max_events != ~std::uint64_t{0}) {
+    o += "\n[stop]\n";
+    if (spec.stop.end_time != kTimeMax) o += fmt::format("end_time = \"{}\"\n", format_time(spec.stop.end_time));
+    if (spec.stop.max_events != ~std::uint64_t{0}) o += fmt::format("max_events = {}\n", spec.stop.max_events);
+  }
+  for (const auto& c : spec.components) {
+    if (!c.decl) continue;
+    o += fmt::format("\n[[component]]\nname = \"{}\"\ntype = \"{}\"\n", c.name, c.type);
+    if (!c.grid.empty()) {
+      o += "grid = [";
+      for (std::size_t i = 0; i < c.grid.size(); ++i) o += fmt::format("{}{}", i ? ", " : "", c.grid[i]);
+      o += "]\n";
+    }
+    if (c.decl->resolve && !c.decl->params.empty()) {
+      auto values = c.decl->resolve(c.params);
+      o += "[component.params]\n";
+      for (std::size_t i = 0; i < values.size() && i < c.decl->params.size(); ++i)
+        o += fmt::format("{} = {}\n", c.decl->params[i].name, toml_value(values[i]));
+    }
+  }
+  for (const auto& l : engine.system().links) {
+    o += fmt::format("\n[[link]]\nfrom = \"{}.{}\"\nto = \"{}.{}\"\nlatency = \"{}\"\n", l.a.component, l.a.port,
+                     l.b.component, l.b.port, format_time(l.latency));
+    if (l.bytes_per_s > 0) o += fmt::format("bandwidth = \"{}\"\n", to_string(Bandwidth{l.bytes_per_s}));
+  }
+  return o;
+}
+
 RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunOptions& opts) {
   RunOutcome out;
   fs::create_directories(spec.output.dir);
@@ -167,6 +217,8 @@ RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunO
     throw std::runtime_error(fmt::format("{}: output folder is not writable", spec.output.dir));
   fs::remove(fs::path(spec.output.dir) / "run.json");  // an older complete marker no longer applies
   if (spec.output.trace) engine.enable_trace(std::make_unique<TraceWriter>((fs::path(spec.output.dir) / "trace.json").string()));
+  // the resolved configuration first: if the run dies, what it ran is still on disk
+  write_file_atomic((fs::path(spec.output.dir) / "config.toml").string(), resolved_config(engine, spec));
   const bool tty = opts.progress && !opts.quiet && isatty(STDERR_FILENO);
   auto progress = [&](const RunResult& r) {
     std::fprintf(stderr, "\r  simulated %-12s  %llu events  %.2f M events/s   ", format_time(r.end_time).c_str(),

@@ -5,6 +5,8 @@
 //   stats.csv    the same, one row per (component, statistic, field)
 //   trace.json   Chrome/Perfetto trace (when tracing is on)
 //   summary.txt  the human summary that `strata run` prints
+//   config.toml  the fully resolved configuration (every parameter, every link): running it
+//                reproduces stats.json
 //   run.json     written last: status, seed, times; its presence marks a complete result
 // Every file is written to a temporary name and renamed, so a killed run never leaves a
 // half-written file under a final name.
@@ -38,6 +40,8 @@ RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunO
 nlohmann::ordered_json stats_json(const Engine& engine, const RunResult& r, const ExperimentSpec& spec);
 std::string stats_csv(const nlohmann::ordered_json& stats);
 std::string summary_text(const nlohmann::ordered_json& stats);
+/// TOML that reproduces the run: resolved parameters of every component, every link.
+std::string resolved_config(Engine& engine, const ExperimentSpec& spec);
 void write_file_atomic(const std::string& path, const std::string& content);
 
 }  // namespace strata::detail

@@ -323,3 +323,22 @@ points = [ { "lp.init" = 1 }, { "lp.init" = -5 }, { "lp.init" = 2 } ]
   CHECK_THAT(ct, Catch::Contains("\n1,-5,error,"));
   CHECK_THAT(ct, Catch::Contains("\n2,2,ok,"));
 }
+
+TEST_CASE("cli: config.toml holds the resolved configuration and reproduces the run") {
+  TempDir t;
+  auto topo = t.write("ring.toml", kRing);
+  REQUIRE(strata("run " + topo.string() + " -q --set stop.end_time=3us --set lp.mean=2ns --out " +
+                 (t.path / "a").string()).rc == 0);
+  auto cfg = t.path / "a" / "config.toml";
+  REQUIRE(fs::exists(cfg));
+  std::ifstream f(cfg);
+  std::string text((std::istreambuf_iterator<char>(f)), {});
+  CHECK_THAT(text, Catch::Contains("mean = \"2ns\"") && Catch::Contains("init = 2") &&
+                       Catch::Contains("from = \"lp[0].port[0]\""));
+  REQUIRE(strata("run " + cfg.string() + " -q --out " + (t.path / "b").string()).rc == 0);
+  auto a = nlohmann::json::parse(std::ifstream(t.path / "a" / "stats.json"));
+  auto b = nlohmann::json::parse(std::ifstream(t.path / "b" / "stats.json"));
+  a["experiment"].erase("name");
+  b["experiment"].erase("name");
+  CHECK(a == b);
+}

@@ -58,6 +58,7 @@ struct ParamDecl {
   std::vector<std::string> choices;    // string parameters restricted to these values
   bool required = false;               // TOML must set it (the default is only a placeholder)
   std::function<void(void*, const ParamValue&)> set;  // store into the struct
+  std::function<ParamValue(const void*)> get;        // read back (resolved-config output)
 };
 
 /// A named set of values applied over the defaults ("atleus", "tpu_128x128").
@@ -127,9 +128,13 @@ class ParamSpec {
       d.set = [member](void* obj, const ParamValue& v) {
         static_cast<P*>(obj)->*member = static_cast<F>(std::get<std::int64_t>(v));
       };
+      d.get = [member](const void* obj) -> ParamValue {
+        return static_cast<std::int64_t>(static_cast<const P*>(obj)->*member);
+      };
     } else {
       d.default_value = defaults.*member;
       d.set = [member](void* obj, const ParamValue& v) { static_cast<P*>(obj)->*member = std::get<F>(v); };
+      d.get = [member](const void* obj) -> ParamValue { return static_cast<const P*>(obj)->*member; };
     }
     decls_.push_back(std::move(d));
     return ParamDeclRef(decls_.back());

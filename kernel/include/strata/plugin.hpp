@@ -27,7 +27,7 @@
 namespace strata {
 
 /// Bump on any change to SDK types whose layout crosses the plugin boundary.
-inline constexpr std::uint32_t kSdkAbiVersion = 1;
+inline constexpr std::uint32_t kSdkAbiVersion = 2;
 
 enum class PortDir { in, out, inout };
 const char* to_string(PortDir d);
@@ -58,6 +58,8 @@ struct ComponentDecl {
   std::vector<StatDecl> stats;
   std::vector<std::string> energy_actions;  // documented dynamic-energy actions
   std::function<std::unique_ptr<Component>(const ComponentContext&)> factory;
+  /// Every parameter's value (declaration order) after defaults, preset and overrides.
+  std::function<std::vector<ParamValue>(const ParamSet&)> resolve;
 
   const ParamDecl* find_param(std::string_view n) const {
     for (auto& p : params)
@@ -99,6 +101,14 @@ class ComponentBuilder {
     d_.params = std::move(spec.decls());
     d_.presets = std::move(spec.presets());
     d_.factory = [](const ComponentContext& ctx) -> std::unique_ptr<Component> { return std::make_unique<C>(ctx); };
+    d_.resolve = [decls = d_.params, presets = d_.presets](const ParamSet& ps) {
+      P p{};
+      if (ps.preset && *ps.preset < presets.size()) presets[*ps.preset].apply(&p);
+      for (const auto& [decl, value] : ps.overrides) decl->set(&p, value);
+      std::vector<ParamValue> out;
+      for (const auto& d : decls) out.push_back(d.get(&p));
+      return out;
+    };
   }
   ComponentBuilder& summary(std::string s) {
     d_.summary = std::move(s);
