@@ -342,3 +342,35 @@ TEST_CASE("cli: config.toml holds the resolved configuration and reproduces the 
   b["experiment"].erase("name");
   CHECK(a == b);
 }
+
+TEST_CASE("cli: every broken file in tests/broken_toml fails with its expected message, exit 2") {
+  int n = 0;
+  for (auto& e : fs::directory_iterator(source_dir() / "tests" / "broken_toml")) {
+    if (e.path().extension() != ".toml") continue;
+    std::ifstream f(e.path());
+    std::string first;
+    std::getline(f, first);
+    REQUIRE(first.rfind("# expect: ", 0) == 0);
+    std::string expect = first.substr(10);
+    auto r = strata("check " + e.path().string());
+    INFO(e.path().filename().string() << "\n" << r.out);
+    CHECK(r.rc == 2);
+    CHECK_THAT(r.out, Catch::Contains(expect));
+    ++n;
+  }
+  CHECK(n >= 10);
+}
+
+TEST_CASE("cli: every shipped topology and experiment passes strata check") {
+  int n = 0;
+  for (auto dir : {"topologies", "experiments"}) {
+    for (auto& e : fs::recursive_directory_iterator(source_dir() / dir)) {
+      if (e.path().extension() != ".toml") continue;
+      auto r = strata("check " + e.path().string());
+      INFO(r.out);
+      CHECK(r.rc == 0);
+      ++n;
+    }
+  }
+  CHECK(n >= 2);
+}
