@@ -5,14 +5,18 @@
 // pages nearly every access also misses the TLB. Backing the same bytes with 2 MiB pages
 // (madvise MADV_HUGEPAGE; Linux's default THP mode is "madvise") removed most of that cost
 // in bench/phold (see bench/README.md). Free lists by size class make reuse a pointer pop;
-// a block freed on another thread simply joins that thread's list. Chunks are returned to
-// the system when the thread exits.
+// a block freed on another thread simply joins that thread's list. Chunks are never
+// returned to the system: when a thread exits, its pools (chunks and free lists) are parked
+// and the next new thread adopts them, because blocks carved there may still be alive or
+// sit on other threads' free lists (the parallel engine's workers exit after every run).
 #include <strata/component.hpp>
 
 #include <sys/mman.h>
 
 #include <array>
+#include <mutex>
 #include <cstdlib>
+#include <mutex>
 #include <new>
 #include <vector>
 
@@ -87,18 +91,35 @@ struct Pools {
 // and destroyed at its exit by an owner in ordinary (dynamic) TLS.
 __attribute__((tls_model("initial-exec"))) thread_local Pools* tls_pools = nullptr;
 __attribute__((tls_model("initial-exec"))) thread_local bool tls_exited = false;
+// Pools of exited threads, adopted by new ones (never freed: see the top of the file).
+std::mutex g_parked_mutex;
+std::vector<Pools*>& parked() {
+  static auto* v = new std::vector<Pools*>;
+  return *v;
+}
 struct PoolsOwner {
   Pools* pools = nullptr;
   ~PoolsOwner() {
     tls_pools = nullptr;
     tls_exited = true;
-    delete pools;
+    if (pools) {
+      std::lock_guard lock(g_parked_mutex);
+      parked().push_back(pools);
+    }
   }
 };
 thread_local PoolsOwner tls_owner;
 
 [[gnu::noinline]] Pools& make_pools() {
-  tls_owner.pools = new Pools;
+  Pools* p = nullptr;
+  {
+    std::lock_guard lock(g_parked_mutex);
+    if (!parked().empty()) {
+      p = parked().back();
+      parked().pop_back();
+    }
+  }
+  tls_owner.pools = p ? p : new Pools;
   tls_pools = tls_owner.pools;
   return *tls_pools;
 }
