@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <barrier>
+#include <atomic>
 #include <chrono>
 #include <thread>
 #include <map>
@@ -30,7 +30,10 @@ const char* to_string(StopReason r) {
 void post(EngineCore* partition, Transaction* t) { static_cast<Partition*>(partition)->queue.push(t); }
 
 void post_remote(EngineCore* partition, std::uint16_t to, Transaction* t) {
-  static_cast<Partition*>(partition)->outbox[to].push_back(t);
+  auto* part = static_cast<Partition*>(partition);
+  const Time when = EventAccess::time(*t);
+  if (when < part->outbox_min[part->parity]) part->outbox_min[part->parity] = when;
+  part->outbox[part->parity][to].push_back(t);
 }
 
 void throw_unconnected(const Port& p) {
@@ -176,7 +179,7 @@ Time serialise(Port& p, const Transaction& t, Time ready) {
 // ---- engine ----
 Engine::Engine(std::uint64_t seed) : seed_(seed) {
   parts_.push_back(std::make_unique<Partition>());
-  parts_[0]->outbox.resize(1);
+  for (auto& box : parts_[0]->outbox) box.resize(1);
 }
 
 Engine::~Engine() {
@@ -184,8 +187,9 @@ Engine::~Engine() {
   // components, then (member order) the libraries.
   for (auto& p : parts_) {
     p->queue.drain([](Transaction* t) { delete t; });
-    for (auto& box : p->outbox)
-      for (Transaction* t : box) delete t;
+    for (auto& boxes : p->outbox)
+      for (auto& box : boxes)
+        for (Transaction* t : box) delete t;
   }
   components_.clear();
 }
@@ -286,7 +290,7 @@ void Engine::finalize() {
   while (static_cast<int>(parts_.size()) < n) parts_.push_back(std::make_unique<Partition>());
   for (std::size_t k = 0; k < parts_.size(); ++k) {
     parts_[k]->id = static_cast<std::uint16_t>(k);
-    parts_[k]->outbox.assign(parts_.size(), {});
+    for (auto& boxes : parts_[k]->outbox) boxes.assign(parts_.size(), {});
   }
   if (n > 1) {
     const std::size_t total = components_.size();
@@ -312,6 +316,45 @@ void Engine::init() {
 }
 
 namespace {
+
+// The barrier between windows. Windows are short (one smallest link latency of simulated
+// time, often a handful of events per partition), so a futex per window (std::barrier)
+// costs more than the window: waiters spin first, then yield (other threads may need this
+// core when there are more partitions than cores), and only then sleep. The last thread to
+// arrive runs the completion step (plan the next window) before releasing the others.
+class WindowBarrier {
+ public:
+  // Spinning only pays when every partition has a core of its own.
+  explicit WindowBarrier(unsigned n) : n_(n), spins_(n <= std::thread::hardware_concurrency() ? 4096 : 0) {}
+  template <class F>
+  void arrive_and_wait(F& completion) {
+    const unsigned gen = generation_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_) {
+      arrived_.store(0, std::memory_order_relaxed);
+      completion();
+      generation_.store(gen + 1, std::memory_order_release);
+      generation_.notify_all();
+      return;
+    }
+    for (int i = 0; i < spins_; ++i) {
+      if (generation_.load(std::memory_order_acquire) != gen) return;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    for (int i = 0; i < 64; ++i) {
+      if (generation_.load(std::memory_order_acquire) != gen) return;
+      std::this_thread::yield();
+    }
+    while (generation_.load(std::memory_order_acquire) == gen) generation_.wait(gen, std::memory_order_acquire);
+  }
+
+ private:
+  const unsigned n_;
+  const int spins_;
+  alignas(64) std::atomic<unsigned> arrived_{0};
+  alignas(64) std::atomic<unsigned> generation_{0};
+};
 
 // Deliver one event; the caller has checked its time against the window.
 inline void dispatch(Partition& part, Transaction* x, Time t) {
@@ -347,27 +390,44 @@ RunResult Engine::run(const StopConditions& stop, const std::function<void(const
   const std::size_t n = parts_.size();
   // Conservative windows: every event earlier than (earliest pending event + lookahead) is
   // safe to run, because anything sent during the window arrives at least one lookahead
-  // after its send time. Cross-partition events wait in outboxes until the boundary.
-  auto next_time = [&] {
-    Time m = kTimeMax;
-    for (auto& p : parts_)
-      if (!p->queue.empty()) m = std::min(m, p->queue.top_time());
-    return m;
-  };
-  auto drain_into = [&](Partition& dst) {
+  // after its send time. Cross-partition events wait in outboxes (double-buffered by window
+  // parity) and are delivered by their destination at the start of the next window.
+  auto drain_into = [&](Partition& dst, unsigned parity) {
     for (auto& src : parts_) {
-      auto& box = src->outbox[dst.id];
+      auto& box = src->outbox[parity][dst.id];
       for (Transaction* t : box) dst.queue.push(t);
       box.clear();
     }
+  };
+  // Events sent across partitions before the first window (from init(), or left by an
+  // earlier run() call): deliver them now, so the first plan() sees them in the queues.
+  for (auto& p : parts_) {
+    drain_into(*p, 0);
+    drain_into(*p, 1);
+  }
+  for (auto& p : parts_) p->outbox_min = {kTimeMax, kTimeMax};
+  unsigned parity = 0;  // of the window about to run; the previous one wrote parity ^ 1
+  auto next_time = [&] {
+    Time m = kTimeMax;
+    for (auto& p : parts_) {
+      if (!p->queue.empty()) m = std::min(m, p->queue.top_time());
+      m = std::min(m, p->outbox_min[parity ^ 1]);  // sent in the last window, not yet drained
+    }
+    return m;
   };
   Time window_end = 0;
   bool done = false;
   std::uint64_t next_progress = events() + (1u << 20);
   if (tracer_) tracer_->set_partitions(n);
-  // decide the next window (single-threaded: between barriers)
+  // Decide the next window: single-threaded, in the barrier's completion step, after every
+  // partition has finished the previous window.
   auto plan = [&]() {
     if (tracer_) tracer_->flush();
+    parity ^= 1;
+    for (auto& p : parts_) {
+      p->parity = parity;
+      p->outbox_min[parity] = kTimeMax;  // drained at the start of the previous window
+    }
     for (auto& p : parts_)
       if (p->error) {
         done = true;
@@ -406,30 +466,31 @@ RunResult Engine::run(const StopConditions& stop, const std::function<void(const
       progress(r);
     }
   };
+  parity = 1;  // plan() flips it: the first window runs with parity 0
   if (n == 1) {
     // serial: the same windows (so end_simulation() and the event budget take effect at the
-    // same boundaries as in a parallel run), no threads
+    // same boundaries as in a parallel run), no threads, nothing remote
     Partition& p = *parts_[0];
     while (true) {
       plan();
       if (done) break;
       run_window(p, window_end);
-      drain_into(p);
     }
   } else {
-    std::barrier sync(static_cast<std::ptrdiff_t>(n), [&]() noexcept { plan(); });
+    // One barrier per window: its completion step plans the next window; then every
+    // partition takes in what the others sent it during the last window, and runs.
+    WindowBarrier sync(static_cast<unsigned>(n));
     auto worker = [&](std::size_t k) {
       Partition& p = *parts_[k];
       while (true) {
-        sync.arrive_and_wait();  // plan() ran: window_end / done decided
+        sync.arrive_and_wait(plan);
         if (done) break;
         try {
+          drain_into(p, parity ^ 1);
           run_window(p, window_end);
         } catch (...) {
           p.error = std::current_exception();
         }
-        sync.arrive_and_wait();  // every partition finished the window
-        drain_into(p);
       }
     };
     std::vector<std::thread> threads;

@@ -3,6 +3,7 @@
 
 #include "event_queue.hpp"
 
+#include <array>
 #include <strata/component.hpp>
 #include <strata/plugin.hpp>
 
@@ -61,7 +62,12 @@ enum class StopReason { empty_queue, end_time, event_budget, requested, error };
 struct Partition : EngineCore {
   std::uint16_t id = 0;
   EventQueue queue;
-  std::vector<std::vector<Transaction*>> outbox;  // by destination partition
+  // Events for other partitions, by window parity then destination partition. Window w
+  // writes boxes[w & 1]; each partition drains its boxes of parity w & 1 at the start of
+  // window w + 1, while window w + 1 writes the other parity: one barrier per window.
+  std::array<std::vector<std::vector<Transaction*>>, 2> outbox;
+  std::array<Time, 2> outbox_min{kTimeMax, kTimeMax};  // earliest event in outbox[parity]
+  unsigned parity = 0;                                  // of the window being run
   std::uint64_t events = 0;
   std::exception_ptr error;
   std::string error_where;

@@ -463,6 +463,34 @@ latency = "1ns"
   CHECK(ra.stats.dump() == rb.stats.dump());
 }
 
+TEST_CASE("kernel: events sent across partitions from init() and in the last window are delivered on time") {
+  // The sender sends from init(), before the first window; the last note is the only
+  // pending event when the window before it ends (it waits in an outbox, not a queue).
+  const std::string two = R"(
+[[component]]
+name = "a"
+type = "test.sender"
+params = { count = 3, extra = "40ns" }
+[[component]]
+name = "b"
+type = "test.probe"
+[[link]]
+from = "a.out"
+to = "b.in[]"
+latency = "2ns"
+)";
+  for (int threads : {1, 2}) {
+    g_log.clear();
+    auto h = make_harness();
+    auto r = h.run(two, kTimeMax, {"threads=" + std::to_string(threads)});
+    CHECK(r.engine->partitions() == static_cast<std::size_t>(threads));
+    REQUIRE(g_log.size() == 3);
+    for (std::uint64_t i = 0; i < 3; ++i) CHECK(g_log[i].time == 2 * kNanosecond + i * 40 * kNanosecond);
+    CHECK(r.result.reason == detail::StopReason::empty_queue);
+    CHECK(r.result.end_time == 82 * kNanosecond);
+  }
+}
+
 TEST_CASE("kernel: a model error in one partition stops every partition with its message") {
   struct Thrower final : Component {
     explicit Thrower(const ComponentContext& c) : Component(c), ev_(event_port<&Thrower::fire>(this, "e")) {}
