@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <regex>
 #include <set>
@@ -52,10 +53,15 @@ double base_value(const ParamValue& v) {
 }
 
 std::string format_base(ParamKind k, double v) {
+  // a range bound a plugin declared may lie outside what Duration/Bytes hold (negative, huge)
+  const bool fits = v >= 0 && v * 1e12 + 0.5 < 18446744073709551615.0;
   switch (k) {
-    case ParamKind::duration: return to_string(Duration{static_cast<Time>(v * 1e12 + 0.5)});
+    case ParamKind::duration:
+      return fits ? to_string(Duration{static_cast<Time>(v * 1e12 + 0.5)}) : fmt::format("{}s", v);
     case ParamKind::frequency: return to_string(Frequency{v});
-    case ParamKind::bytes: return to_string(Bytes{static_cast<std::uint64_t>(v)});
+    case ParamKind::bytes:
+      return v >= 0 && v < 18446744073709551615.0 ? to_string(Bytes{static_cast<std::uint64_t>(v)})
+                                                  : fmt::format("{}B", v);
     case ParamKind::bandwidth: return to_string(Bandwidth{v});
     case ParamKind::energy: return to_string(Energy{v});
     case ParamKind::power: return to_string(Power{v});
@@ -109,6 +115,8 @@ EndpointRef parse_endpoint(const std::string& s) {
   if (m[2].matched) {
     if (m[3].length() == 0)
       r.append = true;
+    else if (m[3].length() > 9)
+      return r;  // not an index any grid has (and beyond int)
     else
       r.index = std::stoi(m[3]);
   }
@@ -449,6 +457,14 @@ void Builder::read_components(ExperimentSpec& spec, const toml::table& root, con
           else c.grid.push_back(static_cast<int>(*v));
         }
       if (!ok) diag_.error(loc_of(*g, file), "grid must be an array of 1 to 4 positive integers, e.g. [4, 4, 3]");
+      // every element is a component built one by one: refuse sizes no machine holds (and
+      // products that would wrap around 2^64, e.g. four dimensions of 2^16)
+      std::uint64_t total = 1;
+      for (int d : c.grid) total = std::min(total * static_cast<std::uint64_t>(d), std::uint64_t{1} << 40);
+      if (ok && total > (std::uint64_t{1} << 24))
+        diag_.error(loc_of(*g, file),
+                    fmt::format("grid is too large: {} elements, the limit is 2^24 = 16777216",
+                                total >= (std::uint64_t{1} << 40) ? std::string("over 2^40") : std::to_string(total)));
     }
     c.decl = registry_.find(c.type);
     if (!c.decl) {
@@ -636,8 +652,13 @@ void Builder::apply_overrides(ExperimentSpec& spec) {
       try {
         if (o.path[1] == "end_time")
           spec.stop.end_time = parse_duration(o.text).ps;
-        else if (o.path[1] == "max_events")
-          spec.stop.max_events = std::stoull(o.text);
+        else if (o.path[1] == "max_events") {
+          auto v = val.value<std::int64_t>();  // as in the file: a positive integer
+          if (v && *v > 0)
+            spec.stop.max_events = static_cast<std::uint64_t>(*v);
+          else
+            diag_.error(cl, fmt::format("--set stop.max_events={}: expected a positive integer", o.text));
+        }
         else
           diag_.error(cl, fmt::format("--set stop.{}: unknown setting", o.path[1]), "stop.end_time, stop.max_events");
       } catch (const std::exception& e) {
@@ -913,8 +934,8 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
       }
       for (auto& e : *a) {
         auto v = e.value<std::int64_t>();
-        if (!v) {
-          diag_.error(loc_of(e, w.file), fmt::format("'{}' must be an array of integers", key));
+        if (!v || *v < std::numeric_limits<int>::min() || *v > std::numeric_limits<int>::max()) {
+          diag_.error(loc_of(e, w.file), fmt::format("'{}' must be an array of (32-bit) integers", key));
           return false;
         }
         out.push_back(static_cast<int>(*v));
@@ -963,7 +984,8 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
                                       rt.component));
           break;
         }
-        std::string pf = rf.port + ((rf.append || PortWiring::decl(*st.elements[element_name(rf.component, idx)]).find_port(rf.port)->multi) ? "[]" : "");
+        const PortDecl* fpd = PortWiring::decl(*st.elements[element_name(rf.component, idx)]).find_port(rf.port);
+        std::string pf = rf.port + ((rf.append || (fpd && fpd->multi)) ? "[]" : "");  // no such port: resolve says so
         std::string ptt = rt.port;
         if (auto* pd = stt->second->decl->find_port(rt.port); pd && pd->multi) ptt += "[]";
         if (!one_link(element_name(rf.component, idx) + "." + pf, element_name(rt.component, to_idx) + "." + ptt)) break;
@@ -1059,6 +1081,10 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
       std::vector<std::pair<int, int>> pairs;
       if (*kind == "vertical") {
         int lo = layers.empty() ? 0 : layers.front(), hi = layers.empty() ? grid[2] - 1 : layers.back();
+        if (lo < 0 || hi >= grid[2]) {  // before the loop: a wild range would fill memory
+          diag_.error(tl, fmt::format("layers {} and {} are not both inside the grid (0..{})", lo, hi, grid[2] - 1));
+          continue;
+        }
         for (int z = lo; z < hi; ++z) pairs.emplace_back(z, z + 1);
       } else {
         if (layers.size() != 2) {

@@ -38,7 +38,8 @@ void PluginRegistry::add_env_dirs() {
     if (end == std::string::npos) end = s.size();
     std::string dir = s.substr(start, end - start);
     if (!dir.empty()) {
-      if (!fs::is_directory(dir))
+      std::error_code ec;  // not the throwing overload: a name too long for the OS is just not a folder
+      if (!fs::is_directory(dir, ec))
         errors_.push_back({dir, "STRATA_PLUGIN_PATH names a folder that does not exist"});
       else
         add_search_dir(dir);

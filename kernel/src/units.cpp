@@ -61,7 +61,11 @@ double parse_with(std::string_view text, const std::array<Suffix, N>& units, con
   if (unit.empty())
     throw UnitError(fmt::format("\"{}\" has no unit: a {} needs one, e.g. \"{}\"", text, what, example));
   for (const auto& u : units)
-    if (u.text == unit) return v * u.scale;
+    if (u.text == unit) {
+      if (!std::isfinite(v * u.scale))  // e.g. "1e308GB/s": the number is finite, the product not
+        throw UnitError(fmt::format("\"{}\" is out of range: not a finite {}", text, what));
+      return v * u.scale;
+    }
   std::string known;
   for (const auto& u : units) known += (known.empty() ? "" : ", ") + std::string(u.text);
   throw UnitError(fmt::format("\"{}\": unknown {} unit \"{}\" (expected one of {})", text, what, unit, known));
@@ -133,13 +137,15 @@ std::string with_unit(double base, const std::array<Suffix, N>& units) {
 
 Time Frequency::period() const {
   if (!(hz > 0)) return 0;
-  double p = std::llround(1e12 / hz);
+  double p = std::round(1e12 / hz);
+  if (!(p < 18446744073709551615.0)) return kTimeMax;  // below ~5e-8 Hz: longer than time itself
   return p < 1 ? 1 : static_cast<Time>(p);
 }
 
 Time Bandwidth::transfer_time(std::uint64_t n) const {
   if (n == 0 || !(bytes_per_s > 0)) return 0;
   double ps = std::ceil(static_cast<double>(n) * 1e12 / bytes_per_s - 1e-9);
+  if (!(ps < 18446744073709551615.0)) return kTimeMax;  // absurdly slow link (e.g. 1e-300 B/s)
   return ps < 1 ? 1 : static_cast<Time>(ps);
 }
 
@@ -164,7 +170,7 @@ Bytes parse_bytes(std::string_view text) {
   if (b >= 18446744073709551615.0) throw UnitError(fmt::format("\"{}\" is too large (limit 2^64-1 bytes)", text));
   if (std::fabs(b - std::round(b)) > 1e-6 * std::max(1.0, b))
     throw UnitError(fmt::format("\"{}\" is not a whole number of bytes", text));
-  return Bytes{static_cast<std::uint64_t>(std::llround(b))};
+  return Bytes{static_cast<std::uint64_t>(std::round(b))};  // not llround: b may exceed 2^63
 }
 
 Bandwidth parse_bandwidth(std::string_view text) {

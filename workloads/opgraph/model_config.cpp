@@ -194,8 +194,9 @@ ModelConfig from_table(const toml::table& tbl, std::string_view source_name) {
   for (auto&& [key, node] : tbl) {
     const std::string loc = region(key.source(), source_name);
     key_where[std::string(key.str())] = loc;
+    const std::string_view key_text = key.str();  // clang < 16 cannot capture a structured binding
     const auto spec = std::find_if(schema().begin(), schema().end(),
-                                   [&](const KeySpec& s) { return s.doc.key == key.str(); });
+                                   [&](const KeySpec& s) { return s.doc.key == key_text; });
     if (spec == schema().end()) {
       diags.push_back(fmt::format("{}: error: unknown key \"{}\"", loc, key.str()));
       if (auto m = closest_match(key.str(), known); !m.empty())
