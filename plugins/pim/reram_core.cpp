@@ -98,6 +98,11 @@ void CoreParams::declare(ParamSpec<CoreParams>& s) {
           "most copies of one matrix (0: as many as the load's m asks and free tiles hold)")
       .range(0, 1 << 20);
   s.param("dram_base", &P::dram_base, "with `mem` linked: DRAM address of the first stored matrix").min(0);
+  s.param("fit", &P::fit,
+          "how matrices share the crossbars: duplicate (copies up to the load's m as free tiles allow), error "
+          "(one copy; capacity_error when the free tiles are too few), reprogram (one copy; evict least-recently-"
+          "used matrices to make room and reprogram an evicted matrix when a gemm needs it, counting every write)")
+      .choices({"duplicate", "error", "reprogram"});
   s.preset("atleus", "Atleus ReRAM core: 16 tiles x 96 crossbars of 128x128, 2 b/cell, 8-bit ADCs, 1-bit DACs, "
                      "100 ns reads, 0.345 W/tile + 1.5% dequantisation",
            [](P& p) { p.assign(atleus_reram()); });
@@ -155,6 +160,14 @@ ReramCore::ReramCore(const ComponentContext& ctx)
   stat("cell_utilisation", cell_utilisation_);
   stat("capacity_used", capacity_used_);
   stat("duplication", duplication_);
+  stat("transposed_gemms", transposed_gemms_);
+  stat("evictions", evictions_);
+  stat("reprograms", reprograms_);
+  stat("reprogram_cells", reprogram_cells_);
+  stat("reprogram_time", reprogram_time_);
+  stat("copies", copies_);
+  stat("duplicated_loads", duplicated_loads_);
+  stat("utilisation", utilisation_);
   energy("crossbar_read", e_xbar_);
   energy("adc_conversion", e_adc_);
   energy("dac", e_dac_);
@@ -169,8 +182,56 @@ void ReramCore::init() {
   endpoint_ = static_cast<std::uint32_t>(std::max(0, system().ordinal(name())));
 }
 
+void ReramCore::finish() {
+  // Time-averaged share of the core's crossbars computing: every gemm keeps the crossbars
+  // of the copies it uses (min(m, duplication)) busy for its MVM time.
+  const double capacity = static_cast<double>(p_.tiles) * p_.crossbars * static_cast<double>(now());
+  utilisation_.add(capacity > 0 ? xbar_busy_ / capacity : 0.0);
+}
+
 std::uint32_t ReramCore::free_tiles() const {
   return static_cast<std::uint32_t>(std::count(owner_.begin(), owner_.end(), -1));
+}
+
+std::uint64_t ReramCore::tiles_held(std::uint64_t weight_id) const {
+  auto it = weights_.find(weight_id);
+  return it == weights_.end() ? 0 : it->second.tiles.size();
+}
+
+void ReramCore::evict_for(std::uint64_t need, std::uint64_t keep) {
+  while (free_tiles() + tiles_held(keep) < need) {
+    Stored* lru = nullptr;
+    for (auto& [id, st] : weights_)
+      if (id != keep && st.resident && (!lru || st.last_use < lru->last_use)) lru = &st;
+    if (!lru) return;  // nothing left to evict: the caller sees it does not fit
+    for (auto t : lru->tiles) owner_[t] = -1;
+    lru->tiles.clear();
+    lru->resident = false;
+    ++evictions_;
+  }
+}
+
+std::vector<std::uint32_t> ReramCore::allocate(std::uint64_t weight_id, std::uint64_t count) {
+  std::vector<std::uint32_t> tiles;
+  for (std::uint32_t t = 0; t < p_.tiles && tiles.size() < count; ++t) {
+    if (owner_[t] != -1) continue;
+    owner_[t] = static_cast<std::int64_t>(weight_id);
+    tiles.push_back(t);
+  }
+  if (tiles.size() != count) throw ModelError(name() + ": tile allocation out of step with the mapping");
+  return tiles;
+}
+
+void ReramCore::record_wear(const std::vector<std::uint32_t>& tiles, std::uint64_t writes_per_cell) {
+  for (auto t : tiles) {
+    const bool was_worn = wear_[t].worn_out();
+    wear_[t].record(writes_per_cell);
+    if (!was_worn && wear_[t].worn_out()) ++worn_tiles_;
+    if (wear_[t].writes() > max_writes_) {
+      max_writes_per_cell_ += wear_[t].writes() - max_writes_;
+      max_writes_ = wear_[t].writes();
+    }
+  }
 }
 
 void ReramCore::on_request(TxnPtr<> t) {
@@ -203,16 +264,23 @@ void ReramCore::fail(Status s) {
 void ReramCore::start_load() {
   Active& a = *active_;
   const ComputeRequest& r = *a.req;
-  // Tiles a reload may reuse: the free ones plus those of the matrix it replaces.
-  std::uint64_t available = free_tiles();
-  if (auto it = weights_.find(r.weight_id); it != weights_.end()) available += it->second.tiles.size();
-  // Copies: up to the number of input vectors the matrix will serve (the load's m), as
-  // free tiles allow; one when m is 0.
+  const WeightShape shape{r.k, r.n, r.weight_bits};
+  // Copies: with fit = duplicate, up to the number of input vectors the matrix will serve
+  // (the load's m), as free tiles allow; one when m is 0. Otherwise always one.
   std::uint64_t cap = r.m > 0 ? r.m : 1;
   if (p_.max_duplication > 0) cap = std::min<std::uint64_t>(cap, p_.max_duplication);
+  if (p_.fit != "duplicate") cap = 1;
   WeightMapping w;
   try {
-    w = map_weights(m_, WeightShape{r.k, r.n, r.weight_bits}, available, cap);
+    if (p_.fit == "reprogram") {
+      // Make room for one copy by evicting least-recently-used matrices, if the core can
+      // hold it at all.
+      const WeightMapping one = map_weights(m_, shape, p_.tiles, 1);
+      if (one.fits) evict_for(one.tiles_used, r.weight_id);
+    }
+    // Tiles a reload may reuse: the free ones plus those of the matrix it replaces.
+    const std::uint64_t available = free_tiles() + tiles_held(r.weight_id);
+    w = map_weights(m_, shape, available, cap);
   } catch (const std::invalid_argument&) {  // e.g. a weight wider than a crossbar row
     fail(Status::unsupported);
     return;
@@ -255,28 +323,66 @@ void ReramCore::on_mem(TxnPtr<> t) {
 void ReramCore::program() {
   Active& a = *active_;
   a.program = program_weights(m_, *a.load);
+  a.phase = Phase::program;
   schedule(*timer_, a.program.time_ps);
 }
 
 void ReramCore::start_gemm() {
   Active& a = *active_;
   const ComputeRequest& r = *a.req;
+  a.transposed = r.op == kTransposedOp;
   auto it = weights_.find(r.weight_id);
   if (!r.static_weights || it == weights_.end()) {  // dynamic operands cannot be written per request
     fail(Status::unsupported);
     return;
   }
-  const WeightShape& s = it->second.mapping.shape;
+  Stored& st = it->second;
+  // k and n name the stored K x N matrix, for gemm and gemm_t alike.
+  const WeightShape& s = st.mapping.shape;
   if ((r.k != 0 && r.k != s.k) || (r.n != 0 && r.n != s.n)) {
     fail(Status::refused);
     return;
   }
+  st.last_use = ++use_seq_;
+  if (st.resident) {
+    run_mvm();
+    return;
+  }
+  // fit = reprogram and the matrix was evicted: make room, place it and program it again
+  // (reading it from memory first when `mem` is linked), then run the products.
+  evict_for(st.mapping.tiles_used, r.weight_id);
+  if (free_tiles() < st.mapping.tiles_used) throw ModelError(name() + ": cannot make room for an evicted matrix");
+  st.tiles = allocate(r.weight_id, st.mapping.tiles_used);
+  st.resident = true;
+  a.reprogram = true;
+  a.load = st.mapping;
+  const std::uint64_t bytes = models::packed_bytes(s.k * s.n, s.weight_bits);
+  if (!mem_ || bytes == 0) {
+    program();
+    return;
+  }
+  auto mr = make<MemRequest>();
+  mr->op = MemRequest::Op::read;
+  mr->address = st.address;
+  mr->bytes = bytes;
+  mr->tag = r.weight_id;
+  mr->requester = endpoint_;
+  mr->issued_at = now();
+  mem_->send(std::move(mr));
+}
+
+void ReramCore::run_mvm() {
+  Active& a = *active_;
+  const ComputeRequest& r = *a.req;
+  const Stored& st = weights_.at(r.weight_id);
+  const MvmInput in{r.m, r.input_bits, r.output_bits};
   try {
-    a.mvm = evaluate_mvm(m_, it->second.mapping, MvmInput{r.m, r.input_bits, r.output_bits});
+    a.mvm = a.transposed ? evaluate_mvm_transposed(m_, st.mapping, in) : evaluate_mvm(m_, st.mapping, in);
   } catch (const std::invalid_argument&) {
     fail(Status::unsupported);
     return;
   }
+  a.phase = Phase::compute;
   schedule(*timer_, a.mvm->time_ps);
 }
 
@@ -289,14 +395,41 @@ void ReramCore::book_capacity() {
   }
 }
 
-void ReramCore::on_timer(TxnPtr<>) { finish_request(); }
+void ReramCore::on_timer(TxnPtr<>) {
+  Active& a = *active_;
+  if (a.reprogram && a.phase == Phase::program && a.status == Status::ok) {
+    // The evicted matrix is programmed again: book the writes, then run the products.
+    const Stored& st = weights_.at(a.req->weight_id);
+    record_wear(st.tiles, a.program.writes_per_cell);
+    ++weights_programmed_;
+    ++reprograms_;
+    cells_written_ += a.program.cells_written;
+    rows_written_ += a.program.rows_written;
+    reprogram_cells_ += a.program.cells_written;
+    reprogram_time_ += a.program.time_ps;
+    e_cell_write_.add(a.program.cells_written);
+    a.program_j = static_cast<double>(a.program.cells_written) * e_cell_write_.per_action();
+    a.programmed = true;
+    book_capacity();
+    run_mvm();
+    return;
+  }
+  finish_request();
+}
 
 void ReramCore::finish_request() {
   Active& a = *active_;
   ComputeRequest& r = *a.req;
   if (a.status == Status::unsupported) ++unsupported_;
   if (a.status == Status::refused) ++refused_;
-  if (a.status == Status::ok && a.load) {
+  const bool is_load = r.kind == ComputeRequest::Kind::load_weights;
+  if (a.reprogram && !a.programmed) {  // the evicted matrix could not be brought back
+    Stored& st = weights_.at(r.weight_id);
+    for (auto t : st.tiles) owner_[t] = -1;
+    st.tiles.clear();
+    st.resident = false;
+  }
+  if (is_load && a.status == Status::ok && a.load) {
     // Place the matrix: release the copy it replaces, take the lowest free tiles.
     Stored st;
     if (auto it = weights_.find(r.weight_id); it != weights_.end()) {
@@ -308,19 +441,9 @@ void ReramCore::finish_request() {
       next_address_ += models::packed_bytes(r.k * r.n, r.weight_bits);
     }
     st.mapping = *a.load;
-    for (std::uint32_t t = 0; t < p_.tiles && st.tiles.size() < st.mapping.tiles_used; ++t) {
-      if (owner_[t] != -1) continue;
-      owner_[t] = static_cast<std::int64_t>(r.weight_id);
-      const bool was_worn = wear_[t].worn_out();
-      wear_[t].record(a.program.writes_per_cell);
-      if (!was_worn && wear_[t].worn_out()) ++worn_tiles_;
-      if (wear_[t].writes() > max_writes_) {
-        max_writes_per_cell_ += wear_[t].writes() - max_writes_;
-        max_writes_ = wear_[t].writes();
-      }
-      st.tiles.push_back(t);
-    }
-    if (st.tiles.size() != st.mapping.tiles_used) throw ModelError(name() + ": tile allocation out of step with the mapping");
+    st.tiles = allocate(r.weight_id, st.mapping.tiles_used);
+    st.last_use = ++use_seq_;
+    record_wear(st.tiles, a.program.writes_per_cell);
     weights_.emplace(r.weight_id, std::move(st));
     ++loads_;
     ++weights_programmed_;
@@ -328,12 +451,21 @@ void ReramCore::finish_request() {
     rows_written_ += a.program.rows_written;
     e_cell_write_.add(a.program.cells_written);
     duplication_.add(static_cast<double>(a.load->duplication));
+    copies_ += a.load->duplication;
+    if (a.load->duplication > 1) ++duplicated_loads_;
     r.energy_j = static_cast<double>(a.program.cells_written) * e_cell_write_.per_action();
     busy_ += now() - a.t0;
     service_.add(static_cast<double>(now() - a.t0));
     book_capacity();
-  } else if (a.status == Status::ok && a.mvm) {
+  } else if (!is_load && a.status == Status::ok && a.mvm) {
     const MvmResult& v = *a.mvm;
+    const double program_j = a.program_j;  // a reprogram before the products (booked then)
+    if (a.transposed) ++transposed_gemms_;
+    {
+      const Stored& st = weights_.at(r.weight_id);
+      const double copies = static_cast<double>(std::min<std::uint64_t>(st.mapping.duplication, r.m));
+      xbar_busy_ += static_cast<double>(st.mapping.crossbars) * copies * static_cast<double>(v.time_ps);
+    }
     ++gemms_;
     crossbar_reads_ += v.crossbar_reads;
     adc_conversions_ += v.adc_conversions;
@@ -353,7 +485,7 @@ void ReramCore::finish_request() {
                  static_cast<double>(v.dac_activations) * e_dac_.per_action() +
                  static_cast<double>(v.shift_adds) * e_shift_add_.per_action() +
                  static_cast<double>(v.edram_bytes_read + v.edram_bytes_written) * e_edram_.per_action() +
-                 static_cast<double>(v.dequant_ops) * e_dequant_.per_action();
+                 static_cast<double>(v.dequant_ops) * e_dequant_.per_action() + program_j;
     crossbar_utilisation_.add(v.crossbar_utilisation);
     cell_utilisation_.add(v.cell_utilisation);
     busy_ += now() - a.t0;
@@ -390,7 +522,12 @@ STRATA_PLUGIN("pim", "1.0", "ReRAM processing-in-memory cores (ISAAC-style tiles
                       "gemm with static_weights = true runs m input vectors through the stored matrix; an "
                       "unknown weight_id, dynamic operands or vector ops answer unsupported, a k/n that "
                       "contradicts the stored shape answers refused. With `mem` linked a load first reads "
-                      "the matrix (k x n x weight_bits / 8 bytes) from memory.")
+                      "the matrix (k x n x weight_bits / 8 bytes) from memory. fit = duplicate | error | "
+                      "reprogram: copies up to m, one copy, or one copy with least-recently-used eviction and "
+                      "reprogramming of evicted matrices on demand (every write counted). op = \"gemm_t\": "
+                      "transposed products y = W x through the stored matrix (activation gradients through "
+                      "frozen weights; k, n name the stored matrix), slices reads per input step with the "
+                      "rows sensed (model.hpp evaluate_mvm_transposed).")
                   .port("ctrl", strata::PortDir::inout, "compute", "ComputeRequests in, the same objects back when done")
                   .port("mem", strata::PortDir::out, "mem", "optional: weight reads for load_weights (MemRequest)")
                   .counter("requests", "count", "ComputeRequests received")
@@ -403,7 +540,7 @@ STRATA_PLUGIN("pim", "1.0", "ReRAM processing-in-memory cores (ISAAC-style tiles
                   .counter("busy", "ps", "time serving requests")
                   .counter("crossbar_reads", "count", "crossbar read operations")
                   .counter("adc_conversions", "count", "ADC conversions")
-                  .counter("dac_activations", "count", "row (DAC) activations")
+                  .counter("dac_activations", "count", "row (DAC) activations (columns in a transposed gemm)")
                   .counter("shift_adds", "count", "shift-and-add operations")
                   .counter("dequant_ops", "count", "per-crossbar dequantisations")
                   .counter("edram_read", "B", "eDRAM bytes read (inputs)")
@@ -421,6 +558,16 @@ STRATA_PLUGIN("pim", "1.0", "ReRAM processing-in-memory cores (ISAAC-style tiles
                   .accumulator("cell_utilisation", "ratio", "per gemm: cells holding weights / cells of the crossbars used")
                   .accumulator("capacity_used", "ratio", "after each load: occupied tiles / tiles")
                   .accumulator("duplication", "count", "copies per load")
+                  .counter("transposed_gemms", "count", "gemms with op = \"gemm_t\" (also counted in gemms)")
+                  .counter("evictions", "count", "matrices evicted to make room (fit = reprogram)")
+                  .counter("reprograms", "count", "evicted matrices programmed again for a gemm (fit = reprogram)")
+                  .counter("reprogram_cells", "count", "cells written by those reprograms (also in cells_written)")
+                  .counter("reprogram_time", "ps", "time spent reprogramming evicted matrices (part of busy)")
+                  .counter("copies", "count", "copies placed by completed loads (fit = duplicate may place > 1)")
+                  .counter("duplicated_loads", "count", "loads placed with more than one copy")
+                  .accumulator("utilisation", "ratio",
+                               "one sample at the end: crossbar-time computing (crossbars of the copies a gemm "
+                               "uses x its MVM time, summed) / (tiles x crossbars x run time)")
                   .energy("crossbar_read")
                   .energy("adc_conversion")
                   .energy("dac")

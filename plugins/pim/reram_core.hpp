@@ -5,6 +5,24 @@
 // whole tiles (ISAAC gives each layer its own tiles); copies fill spare tiles up to the
 // requested duplication. Not modelled: analog noise, running two requests at once on
 // disjoint tiles (one request at a time, FIFO), eDRAM capacity.
+//
+// Fit policy (param `fit`), how matrices share the core's crossbars:
+//   duplicate  (default) a load takes min(m, max_duplication, what the free tiles hold)
+//              copies (one when m = 0); one that does not fit the free tiles answers
+//              capacity_error.
+//   error      one copy per matrix whatever m asks; capacity_error when it does not fit
+//              the free tiles.
+//   reprogram  one copy per matrix; when the free tiles are too few, the least-recently-
+//              used matrices (last load or gemm) are evicted until it fits (capacity_error
+//              only for a matrix larger than the whole core). A gemm on an evicted matrix
+//              reprograms it first (evicting others the same way; re-reading it from memory
+//              when `mem` is linked): its service time and energy include the programming,
+//              and every write is counted (cells_written, rows_written, wear, reprograms).
+// Transposed products: a gemm request with op = "gemm_t" (kTransposedOp) computes
+// y = W x for m vectors of length n through the stored K x N matrix (activation gradients
+// through frozen weights; k and n name the stored matrix as in the forward gemm), with the
+// cost model of evaluate_mvm_transposed() (model.hpp): slices reads per input step, rows
+// sensed instead of columns. The SDK's ComputeRequest has no transpose flag, hence the op.
 #pragma once
 
 #include <strata/pim/model.hpp>
@@ -14,9 +32,14 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace strata::pim {
+
+/// ComputeRequest::op of a transposed gemm (y = W x through a stored matrix).
+inline constexpr std::string_view kTransposedOp = "gemm_t";
 
 // Declared parameters. Defaults are the model's atleus_reram() (assign() below), so the
 // model stays the only copy of each number; the last three are this component's own.
@@ -41,6 +64,8 @@ struct CoreParams {
   std::uint32_t max_duplication = 0;
   // With `mem` linked, load_weights reads the matrix from here on (one slot per weight_id).
   std::uint64_t dram_base = 0;
+  // How matrices share the crossbars: duplicate | error | reprogram (see above).
+  std::string fit = "duplicate";
 
   CoreParams() { assign(atleus_reram()); }
   void assign(const TileParams& m);
@@ -52,19 +77,28 @@ class ReramCore final : public Component {
  public:
   explicit ReramCore(const ComponentContext& ctx);
   void init() override;
+  void finish() override;
 
  private:
   struct Stored {
     WeightMapping mapping;
-    std::vector<std::uint32_t> tiles;  // physical tiles it occupies
+    std::vector<std::uint32_t> tiles;  // physical tiles it occupies (empty when evicted)
     std::uint64_t address = 0;         // where it lives in DRAM (when `mem` is linked)
+    bool resident = true;              // false: evicted (fit = reprogram), shape remembered
+    std::uint64_t last_use = 0;        // LRU order: sequence number of the last load or gemm
   };
+  enum class Phase : std::uint8_t { none, program, compute };
   struct Active {
     TxnPtr<ComputeRequest> req;
     Time t0 = 0;
     Status status = Status::ok;
+    Phase phase = Phase::none;
+    bool transposed = false;            // op = "gemm_t"
+    bool reprogram = false;             // a gemm reprogramming its evicted matrix first
+    bool programmed = false;            // ... and that programming is done (writes booked)
+    double program_j = 0;               // its write energy, reported with the gemm
     std::optional<MvmResult> mvm;
-    std::optional<WeightMapping> load;  // a load_weights being programmed
+    std::optional<WeightMapping> load;  // a matrix being programmed (load_weights or reprogram)
     ProgramResult program;
   };
 
@@ -75,10 +109,17 @@ class ReramCore final : public Component {
   void start_load();
   void program();           // after the weight bytes arrived (or at once without `mem`)
   void start_gemm();
+  void run_mvm();
   void fail(Status s);
   void finish_request();
   std::uint32_t free_tiles() const;
   void book_capacity();
+  /// fit = reprogram: evict least-recently-used resident matrices other than `keep` until
+  /// the free tiles plus those `keep` holds number at least `need`.
+  void evict_for(std::uint64_t need, std::uint64_t keep);
+  std::uint64_t tiles_held(std::uint64_t weight_id) const;
+  std::vector<std::uint32_t> allocate(std::uint64_t weight_id, std::uint64_t count);
+  void record_wear(const std::vector<std::uint32_t>& tiles, std::uint64_t writes_per_cell);
 
   CoreParams p_;
   TileParams m_;
@@ -94,12 +135,16 @@ class ReramCore final : public Component {
   std::uint64_t next_address_;
   std::uint64_t max_writes_ = 0;
   std::uint64_t peak_tiles_ = 0;
+  std::uint64_t use_seq_ = 0;
+  double xbar_busy_ = 0;  // sum over gemms of active crossbars x MVM time (ps)
 
   Counter requests_, gemms_, loads_, unsupported_, capacity_errors_, refused_, mem_errors_;
   Counter busy_, crossbar_reads_, adc_conversions_, dac_activations_, shift_adds_, dequant_ops_;
   Counter edram_read_, edram_written_, weights_programmed_, cells_written_, rows_written_;
   Counter max_writes_per_cell_, worn_tiles_, capacity_used_peak_, dram_read_;
+  Counter transposed_gemms_, evictions_, reprograms_, reprogram_cells_, reprogram_time_, copies_, duplicated_loads_;
   Accumulator queue_wait_, service_, crossbar_utilisation_, cell_utilisation_, capacity_used_, duplication_;
+  Accumulator utilisation_;
   EnergyAction e_xbar_, e_adc_, e_dac_, e_shift_add_, e_edram_, e_dequant_, e_cell_write_;
 };
 

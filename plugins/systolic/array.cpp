@@ -211,7 +211,11 @@ void Array::start_vector() {
 void Array::start_gemm() {
   Active& a = *active_;
   const ComputeRequest& r = *a.req;
-  const GemmShape g{r.m, r.k, r.n, r.input_bits, r.weight_bits, r.output_bits};
+  // op = "gemm_t": the transposed product through a k x n weight matrix (activation
+  // gradients, dX = dY W^T): m x n times n x k, the weights read transposed from SRAM.
+  const bool transposed = r.op == "gemm_t";
+  const GemmShape g{r.m, transposed ? r.n : r.k, transposed ? r.k : r.n, r.input_bits, r.weight_bits,
+                    r.output_bits};
   SystolicParams mp = m_;
   if (mem_) mp.dram_bandwidth = 0.0;  // the memory, not the model, sets the DRAM time
   const GemmResult res = evaluate_gemm(mp, g);
@@ -229,10 +233,10 @@ void Array::start_gemm() {
   a.plan.emplace(mp, g);
   a.folds = res.mapping.folds;
   a.cur = a.plan->fold(0);
-  const std::uint64_t ifmap = models::packed_bytes(r.m * r.k, g.ifmap_bits);
-  const std::uint64_t filter = models::packed_bytes(r.k * r.n, g.filter_bits);
-  const std::uint64_t ofmap = std::max(models::packed_bytes(r.m * r.n, g.ofmap_bits),
-                                       models::packed_bytes(r.m * r.n, mp.accumulator_bits));
+  const std::uint64_t ifmap = models::packed_bytes(g.m * g.k, g.ifmap_bits);
+  const std::uint64_t filter = models::packed_bytes(g.k * g.n, g.filter_bits);
+  const std::uint64_t ofmap = std::max(models::packed_bytes(g.m * g.n, g.ofmap_bits),
+                                       models::packed_bytes(g.m * g.n, mp.accumulator_bits));
   a.region[0] = p_.dram_base;
   a.region[1] = a.region[0] + ifmap;
   a.region[2] = a.region[1] + filter;
@@ -426,7 +430,9 @@ STRATA_PLUGIN("systolic", "1.0", "Systolic-array cores (SCALE-Sim-style closed f
                       "write per fold, double buffered) and the next fold waits for them at a clock edge, "
                       "so memory latency and contention show as stall_dram_* cycles. Vector ops: softmax, "
                       "layernorm, gelu, residual_add, lora_scale (rows = m, length = elements/m or n); "
-                      "other ops and load_weights answer status unsupported.")
+                      "other ops and load_weights answer status unsupported. A gemm with op = \"gemm_t\" is "
+                      "the transposed product through a k x n weight matrix (m x n times n x k: activation "
+                      "gradients through frozen weights).")
                   .port("ctrl", strata::PortDir::inout, "compute", "ComputeRequests in, the same objects back when done")
                   .port("mem", strata::PortDir::out, "mem", "optional: DRAM operand/result traffic (MemRequest)")
                   .counter("requests", "count", "ComputeRequests received")

@@ -6,11 +6,15 @@ namespace strata::ops {
 
 void OpsParams::declare(ParamSpec<OpsParams>& s) {
   using P = OpsParams;
-  s.param("op", &P::op, "gemm, load_weights or a vector op (softmax, layernorm, gelu, residual_add, lora_scale)");
+  s.param("op", &P::op,
+          "gemm, gemm_t (transposed: y = W x through the k x n matrix; m vectors of n in, k out), load_weights "
+          "or a vector op (softmax, layernorm, gelu, residual_add, lora_scale)");
   s.param("m", &P::m, "per entry: GEMM rows (input vectors); rows of a vector op");
   s.param("k", &P::k, "per entry: GEMM inner dimension");
   s.param("n", &P::n, "per entry: GEMM columns (outputs)");
   s.param("elements", &P::elements, "per entry: elements of a vector op (empty: m x n)");
+  s.param("ids", &P::ids, "per entry: id of the stored matrix it names (empty: weight_id + j)");
+  s.param("loads", &P::loads, "per entry: 1 = a load_weights of (k, n) for its id instead of `op` (empty: none)");
   s.param("repeat", &P::repeat, "times the list is sent").range(1, 1 << 24);
   s.param("mode", &P::mode, "all at time 0, or serial (next after the answer) per core").choices({"all", "serial"});
   s.param("target", &P::target, "every core gets the list, or entry j goes to core j % cores")
@@ -31,17 +35,21 @@ OpsDriver::OpsDriver(const ComponentContext& ctx)
     : Component(ctx),
       p_(ctx.params<OpsParams>()),
       latency_hist_(0.0, static_cast<double>(p_.latency_max.ps), p_.latency_bins) {
-  entries_ = std::max({p_.m.size(), p_.k.size(), p_.n.size(), p_.elements.size()});
+  entries_ = std::max({p_.m.size(), p_.k.size(), p_.n.size(), p_.elements.size(), p_.ids.size(), p_.loads.size()});
   std::string errors;
-  for (const auto* list : {&p_.m, &p_.k, &p_.n, &p_.elements}) {
+  for (const auto* list : {&p_.m, &p_.k, &p_.n, &p_.elements, &p_.ids, &p_.loads}) {
     if (list->size() > 1 && list->size() != entries_)
-      errors = "m, k, n and elements must have the same length (or length 1)";
+      errors = "m, k, n, elements, ids and loads must have the same length (or length 1)";
     for (auto v : *list)
-      if (v < 0) errors = "m, k, n and elements must be >= 0";
+      if (v < 0) errors = "m, k, n, elements, ids and loads must be >= 0";
   }
+  for (auto v : p_.loads)
+    if (v > 1) errors = "loads entries must be 0 or 1";
   if (p_.m.empty() || p_.k.empty() || p_.n.empty()) errors = "m, k and n need at least one value";
   if (!errors.empty()) throw ConfigError(name() + ": " + errors);
-  kind_ = p_.op == "gemm"           ? ComputeRequest::Kind::gemm
+  // "gemm_t" is a transposed gemm (y = W x through the stored k x n matrix, e.g. activation
+  // gradients through frozen weights): a gemm request whose op string tells the core.
+  kind_ = p_.op == "gemm" || p_.op == "gemm_t" ? ComputeRequest::Kind::gemm
           : p_.op == "load_weights" ? ComputeRequest::Kind::load_weights
                                     : ComputeRequest::Kind::vector;
   on_receive<&OpsDriver::on_answer>("cores", this);
@@ -90,18 +98,19 @@ void OpsDriver::init() {
 void OpsDriver::send(std::size_t core, const Item& item) {
   auto r = make<ComputeRequest>();
   const std::size_t j = item.entry;
-  r->kind = item.load ? ComputeRequest::Kind::load_weights : kind_;
-  r->op = item.load ? "load_weights" : p_.op;
+  const bool load = item.load || at(p_.loads, j) == 1;
+  r->kind = load ? ComputeRequest::Kind::load_weights : kind_;
+  r->op = load ? "load_weights" : p_.op;
   r->m = static_cast<std::uint64_t>(at(p_.m, j));
   r->k = static_cast<std::uint64_t>(at(p_.k, j));
   r->n = static_cast<std::uint64_t>(at(p_.n, j));
   r->elements = static_cast<std::uint64_t>(at(p_.elements, j));
-  if (item.load && !p_.duplicate) r->m = 0;
+  if (load && !p_.duplicate) r->m = 0;
   r->weight_bits = static_cast<std::uint8_t>(p_.weight_bits);
   r->input_bits = static_cast<std::uint8_t>(p_.input_bits);
   r->output_bits = static_cast<std::uint8_t>(p_.output_bits);
   r->static_weights = p_.static_weights || p_.preload;
-  r->weight_id = static_cast<std::uint64_t>(p_.weight_id) + j;
+  r->weight_id = p_.ids.empty() ? static_cast<std::uint64_t>(p_.weight_id) + j : static_cast<std::uint64_t>(at(p_.ids, j));
   r->tag = next_tag_++;
   r->issued_at = now();
   ++sent_;

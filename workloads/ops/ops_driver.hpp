@@ -15,11 +15,16 @@
 namespace strata::ops {
 
 struct OpsParams {
-  // "gemm", "load_weights", or a vector op ("softmax", "layernorm", "gelu", ...).
+  // "gemm", "gemm_t" (transposed gemm through the k x n matrix, see plugins/pim), "load_weights",
+  // or a vector op ("softmax", "layernorm", "gelu", ...).
   std::string op = "gemm";
   // Request list: entry j is (m[j], k[j], n[j], elements[j]); a list of length 1 applies
   // to every entry, an empty `elements` means 0 (the core then uses m x n).
   std::vector<std::int64_t> m{128}, k{128}, n{128}, elements{};
+  // Optional scripts, per entry: `ids[j]` = the stored matrix entry j names (instead of
+  // weight_id + j), `loads[j]` = 1 makes entry j a load_weights of (k[j], n[j]) for that id
+  // instead of `op` (so loads and gemms can interleave, e.g. to exercise eviction).
+  std::vector<std::int64_t> ids{}, loads{};
   std::int64_t repeat = 1;           // the list is sent this many times
   std::string mode = "all";          // all: everything at time 0; serial: one at a time per core
   std::string target = "every";      // every core gets the list, or entry j goes to core j % cores

@@ -64,6 +64,9 @@ Traffic::Traffic(const ComponentContext& ctx)
   stat("latency_histogram", latency_histogram_);
   stat("offered_throughput", offered_throughput_);
   stat("accepted_throughput", accepted_throughput_);
+  stat("bytes_arrived", bytes_arrived_);
+  stat("node_arrival_error", node_arrival_error_);
+  stat("node_completion_error", node_completion_error_);
 }
 
 void Traffic::init() {
@@ -198,6 +201,8 @@ void Traffic::on_generate(TxnPtr<> t) {
     ++outstanding_;
     ++transfers_offered_;
     bytes_offered_ += p_.size.count;
+    node.issued += p_.size.count;
+    nodes_[static_cast<std::size_t>(d)].addressed += p_.size.count;
     if (now_ps >= p_.warmup.ps) node.bytes_offered += p_.size.count;
     nis_[k].send(std::move(req));
   }
@@ -215,17 +220,20 @@ void Traffic::on_generate(TxnPtr<> t) {
 
 void Traffic::on_reply(Port& p, TxnPtr<> t) {
   auto req = std::move(t).as<TransferRequest>();
+  Node& node = nodes_[static_cast<std::size_t>(p.index())];
   if (req->arrived) {
     ++arrivals_;
+    bytes_arrived_ += req->bytes;
+    node.arrived += req->bytes;
     return;
   }
-  Node& node = nodes_[static_cast<std::size_t>(p.index())];
   --node.outstanding;
   --outstanding_;
   if (req->status != Status::ok) {
     ++transfers_failed_;
   } else {
     ++transfers_completed_;
+    node.completed += req->bytes;
     const double lat = static_cast<double>(req->completed_at - req->issued_at);
     latency_.add(lat);
     latency_histogram_.add(lat);
@@ -246,6 +254,10 @@ void Traffic::maybe_end() {
 }
 
 void Traffic::finish() {
+  for (const auto& node : nodes_) {
+    node_arrival_error_.add(static_cast<double>(node.addressed) - static_cast<double>(node.arrived));
+    node_completion_error_.add(static_cast<double>(node.issued) - static_cast<double>(node.completed));
+  }
   const Time end = p_.duration.ps > 0 ? std::min<Time>(p_.duration.ps, std::max<Time>(now(), 1)) : now();
   if (end <= p_.warmup.ps) return;
   const double seconds = static_cast<double>(end - p_.warmup.ps) * 1e-12;
@@ -279,4 +291,10 @@ STRATA_PLUGIN("traffic", "1.0", "Synthetic NoC traffic generators",
                   .accumulator("latency", "ps", "issue to last byte arrived (completed_at - issued_at)")
                   .histogram("latency_histogram", "ps", "the same, binned")
                   .accumulator("offered_throughput", "B/s", "offered load per active node over [warmup, end)")
-                  .accumulator("accepted_throughput", "B/s", "accepted load per active node over [warmup, end)"))
+                  .accumulator("accepted_throughput", "B/s", "accepted load per active node over [warmup, end)")
+                  .counter("bytes_arrived", "B", "bytes of the transfers destination NIs reported arrived")
+                  .accumulator("node_arrival_error", "B",
+                               "one sample per node at the end: bytes addressed to it minus bytes its NI reported "
+                               "arrived (0 everywhere after a drained run: nothing lost or duplicated)")
+                  .accumulator("node_completion_error", "B",
+                               "one sample per node at the end: bytes it issued minus bytes answered ok"))

@@ -17,6 +17,10 @@
 // for every transfer to complete and calls end_simulation(). Offered throughput counts
 // transfers generated in the measurement window [warmup, end of generation); accepted
 // throughput counts transfers whose last byte arrived in it (TransferRequest::completed_at).
+// Conservation is counted per node: at the end, node_arrival_error has one sample per node,
+// the bytes addressed to it minus the bytes its NI reported arrived (arrived = true
+// notices), and node_completion_error the bytes it issued minus those answered ok. Both
+// are 0 for every node of a drained run when no packet was lost or duplicated.
 #pragma once
 
 #include <strata/strata.hpp>
@@ -57,6 +61,9 @@ class Traffic final : public Component {
     std::int64_t sent = 0;
     std::uint64_t outstanding = 0;
     std::uint64_t bytes_offered = 0, bytes_accepted = 0;
+    // Conservation, per node over the whole run: bytes it issued / had answered ok, bytes
+    // addressed to it / reported arrived by its NI (arrival notices).
+    std::uint64_t issued = 0, completed = 0, addressed = 0, arrived = 0;
     bool generating = false;
   };
   void on_reply(Port& p, TxnPtr<> t);
@@ -79,8 +86,9 @@ class Traffic final : public Component {
   std::size_t generating_ = 0;  // nodes still generating
   std::uint64_t outstanding_ = 0;
 
-  Counter transfers_offered_, transfers_completed_, transfers_failed_, bytes_offered_, bytes_accepted_, arrivals_;
-  Accumulator latency_, offered_throughput_, accepted_throughput_;
+  Counter transfers_offered_, transfers_completed_, transfers_failed_, bytes_offered_, bytes_accepted_, arrivals_,
+      bytes_arrived_;
+  Accumulator latency_, offered_throughput_, accepted_throughput_, node_arrival_error_, node_completion_error_;
   Histogram latency_histogram_;
 };
 

@@ -123,7 +123,8 @@ TEST_CASE("noc: up*/down* tables also route a mesh, and runs are deterministic",
 
 TEST_CASE("noc: example topologies run to completion", "[noc][examples]") {
   auto name = GENERATE(std::string("noc_mesh4x4_uniform"), std::string("noc_torus_uniform"),
-                       std::string("noc_atleus_tsv"));
+                       std::string("noc_atleus_tsv"), std::string("noc_mesh4x4x4_uniform"),
+                       std::string("noc_torus4x4x4_uniform"));
   std::ifstream f(strata::testing::source_dir() / "topologies" / "examples" / (name + ".toml"));
   REQUIRE(f);
   std::stringstream text;

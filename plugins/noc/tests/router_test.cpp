@@ -4,9 +4,12 @@
 
 #include <catch2/catch.hpp>
 #include <strata/noc/link_model.hpp>
+#include <strata/noc/sfc.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 using noc_test::energy;
 using noc_test::flits;
@@ -273,4 +276,84 @@ TEST_CASE("noc: configuration mistakes are reported", "[noc][errors]") {
     n.traffic = "rate = 0.1";
     CHECK_THROWS_WITH(h.run(n.toml()), Catch::Contains("duration or count"));
   }
+}
+
+// Zero-load latency on every generator, against the closed form derived from the route the
+// routing function must take: H routers, H + 1 links (NI -> router, H - 1 router links,
+// router -> NI), H pipelines, flits - 1 cycles of serialisation, plus the Elmore delay of
+// each TSV crossed (|dz| segments in series for a link spanning |dz| tiers).
+namespace {
+struct ZeroLoad {
+  const char* name;
+  std::string grid, wiring, router;
+  int dims[3];        // grid extents
+  int src[3], dst[3]; // node coordinates
+  Time hops;          // routers on the route, derived in the test case below
+  std::vector<int> tsv_spans;  // |dz| of every vertical link crossed
+};
+
+Time tsv_delay_ps(int tiers) {  // defaults of noc.router: the Atleus TSV and driver
+  const double c = 37e-15 * tiers, res = 20e-3 * tiers, rdrv = 1e3, cl = 2e-15;
+  const double s = 0.69 * (rdrv * (c + cl) + res * (c / 2 + cl));
+  return std::max<Time>(1, static_cast<Time>(std::ceil(s * 1e12 - 1e-6)));
+}
+
+std::string gen(const std::string& kind, const std::string& extra = "") {
+  return "[[generate]]\nkind = \"" + kind + "\"\ncomponent = \"r\"\nport = \"port\"\n" + extra + "latency = \"1ns\"\n\n";
+}
+
+int node_index(const int* dims, const int* c) { return c[0] + dims[0] * (c[1] + dims[1] * c[2]); }
+std::string ni_name(const ZeroLoad& z, const int* c) {
+  std::string s = "ni[" + std::to_string(c[0]) + "," + std::to_string(c[1]);
+  if (z.grid.find(',') != z.grid.rfind(',')) s += "," + std::to_string(c[2]);
+  return s + "]";
+}
+}  // namespace
+
+TEST_CASE("noc: zero-load latency closed form on mesh, torus, 3D mesh, 3D torus and chain generators",
+          "[noc][timing][zero-load]") {
+  // Snake order on 4x4: row y runs x ascending when y is even, descending when odd, so
+  // (0,0) is position 0 and (0,1) position 7; a chain is a path, and up*/down* on a path
+  // takes the only route: |7 - 0| links between routers, 8 routers.
+  const int snake_from = 0, snake_to = 1 * 4 + (4 - 1 - 0);
+  // Hilbert on 4x4 (model's curve, the builder's chain uses the same order).
+  const auto hil = strata::noc::curve_index(strata::noc::hilbert_order(4, 4), 4, 4);
+  const auto hil_a = hil[0 * 4 + 0], hil_b = hil[3 * 4 + 0];  // (0,0) and (0,3)
+  const Time hil_hops = static_cast<Time>(hil_a > hil_b ? hil_a - hil_b : hil_b - hil_a) + 1;
+
+  const Time tsv1 = tsv_delay_ps(1), tsv3 = tsv_delay_ps(3);
+  auto c = GENERATE_COPY(
+      // 2D mesh: X then Y, |dx| + |dy| router links.
+      ZeroLoad{"mesh 4x4", "[4, 4]", gen("mesh"), "", {4, 4, 1}, {0, 0, 0}, {3, 2, 0}, 3 + 2 + 1, {}},
+      // 2D torus: x 0 -> 3 is one hop back over the wrap link; y 0 -> 2 is a tie (2 either way,
+      // the + direction is taken): 1 + 2 links.
+      ZeroLoad{"torus 4x4", "[4, 4]", gen("torus"), "", {4, 4, 1}, {0, 0, 0}, {3, 2, 0}, 1 + 2 + 1, {}},
+      // 3D mesh: X, Y, then Z through 3 single-tier TSVs.
+      ZeroLoad{"mesh 4x4x4", "[4, 4, 4]", gen("mesh"), "", {4, 4, 4}, {0, 0, 0}, {1, 3, 3}, 1 + 3 + 3 + 1, {1, 1, 1}},
+      // 3D torus: z 0 -> 3 is one hop over the Z wrap link, a TSV through 3 tiers.
+      ZeroLoad{"torus 4x4x4", "[4, 4, 4]", gen("torus"), "", {4, 4, 4}, {0, 0, 0}, {3, 1, 3}, 1 + 1 + 1 + 1, {3}},
+      ZeroLoad{"snake chain 4x4", "[4, 4]", gen("chain", "curve = \"snake\"\n"), "routing = \"table\"", {4, 4, 1},
+               {0, 0, 0}, {0, 1, 0}, static_cast<Time>(snake_to - snake_from) + 1, {}},
+      ZeroLoad{"hilbert chain 4x4", "[4, 4]", gen("chain", "curve = \"hilbert\"\n"), "routing = \"table\"",
+               {4, 4, 1}, {0, 0, 0}, {0, 3, 0}, hil_hops, {}});
+  CAPTURE(c.name);
+  const std::uint64_t bytes = 100, width = 128;
+  const Time cycle = 1000, link = 1000, pipe = 3;
+  Net n;
+  n.grid = c.grid;
+  n.router = c.router;
+  n.wiring = c.wiring;
+  n.ni = "max_packet = \"1KiB\"";
+  n.traffic = one_transfer(node_index(c.dims, c.src), node_index(c.dims, c.dst), bytes);
+  strata::testing::Harness h;
+  auto r = h.run(n.toml());
+  Time tsv = 0;
+  for (int span : c.tsv_spans) tsv += span == 1 ? tsv1 : tsv3;
+  const Time expect = (c.hops + 1) * link + c.hops * pipe * cycle + (flits(bytes, width) - 1) * cycle + tsv;
+  const auto& dst = stats(r, ni_name(c, c.dst));
+  CHECK(dst.at("hops").at("mean").get<double>() == static_cast<double>(c.hops));
+  CHECK(dst.at("packet_latency").at("count") == 1);
+  CHECK(dst.at("packet_latency").at("min").get<double>() == static_cast<double>(expect));
+  CHECK(stats(r, "gen").at("latency").at("max").get<double>() == static_cast<double>(expect + link /* ctrl */));
+  if (!c.tsv_spans.empty()) CHECK(sum_over(r, "noc.router", "count", "tsv") > 0);
 }

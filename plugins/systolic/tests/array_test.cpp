@@ -364,3 +364,26 @@ TEST_CASE("systolic.array: tracing records one span per request, named by its op
   CHECK(spans == 2);
   std::filesystem::remove(path);
 }
+
+TEST_CASE("systolic.array: op = gemm_t is the transposed product m x n times n x k through a k x n matrix",
+          "[systolic][plugin][transposed]") {
+  // OS maps Sr = M onto rows and Sc = the output width onto columns, T = the inner
+  // dimension: forward (M, K, N) has Sc = N, T = K; transposed has Sc = K, T = N.
+  const u64 R = 8, C = 4, M = 20, K = 100, N = 10;
+  Harness h;
+  auto fwd = h.run(small_array("os") + driver("m = [20], k = [100], n = [10]"));
+  auto bwd = h.run(small_array("os") + driver("op = \"gemm_t\", m = [20], k = [100], n = [10]"));
+  const u64 fwd_cycles = cdiv(M, R) * cdiv(N, C) * cycles_per_fold(R, C, K);
+  const u64 bwd_cycles = cdiv(M, R) * cdiv(K, C) * cycles_per_fold(R, C, N);
+  CHECK(stats(fwd, "sa")["busy"] == fwd_cycles * kNs);
+  CHECK(stats(bwd, "sa")["busy"] == bwd_cycles * kNs);
+  CHECK(stats(bwd, "sa")["macs"] == M * K * N);
+  CHECK(stats(bwd, "sa")["gemms"] == 1);
+}
+
+TEST_CASE("systolic.array: a zero-size array is an error naming the parameter", "[systolic][plugin][errors]") {
+  Harness h;
+  const std::string p = GENERATE(std::string("rows"), std::string("cols"), std::string("vector_lanes"));
+  CAPTURE(p);
+  CHECK_THAT(h.errors(small_array("os") + driver("m = [4], k = [4], n = [4]"), {"sa." + p + "=0"}), Catch::Contains(p));
+}

@@ -107,3 +107,56 @@ TEST_CASE("examples: core_sa, core_pim, hbm_sa and hbm_pim run to completion wit
   CHECK(drv["ok"] == drv["sent"]);
   CHECK(r.stats["simulation"]["stop_reason"] == "requested");
 }
+
+TEST_CASE("examples: cores_sa_pim_hbm reports latency, energy and utilisation for each core", "[ops][examples]") {
+  const auto text =
+      read_file((strata::testing::source_dir() / "workloads" / "ops" / "examples" / "cores_sa_pim_hbm.toml").string());
+  REQUIRE(!text.empty());
+  Harness h;
+  auto r = h.run(text);
+  CHECK(r.stats["simulation"]["stop_reason"] != "error");
+  CHECK(stats(r, "drv_sa")["ok"] == 3);
+  CHECK(stats(r, "drv_pim")["ok"] == 4);  // 2 loads + 2 gemms
+  CHECK(stats(r, "sa")["gemms"] == 3);
+  CHECK(stats(r, "pim")["gemms"] == 2);
+  const double end = double(r.result.end_time);
+  for (const std::string core : {"sa", "pim"}) {
+    CAPTURE(core);
+    const auto& c = r.stats["components"][core];
+    CHECK(c["energy"]["dynamic_j"].get<double>() > 0);
+    CHECK(c["energy"]["static_j"].get<double>() > 0);
+    const double u = c["stats"]["utilisation"]["mean"].get<double>();
+    CHECK(u > 0);
+    CHECK(u <= 1);
+    CHECK(c["stats"]["busy"].get<double>() <= end);
+    CHECK(stats(r, "drv_" + core)["latency"]["max"].get<double>() > 0);
+  }
+  // Both cores' memory traffic reached the stack: SA operands and results, PIM weights.
+  CHECK(stats(r, "sa")["mem_requests"].get<u64>() > 0);
+  CHECK(stats(r, "pim")["dram_read"] == 768 * 768 + 768 * 256);
+  CHECK(stats(r, "hbm")["bytes_read"].get<u64>() >= 768 * 768 + 768 * 256);
+}
+
+TEST_CASE("workload.ops: ids and loads script interleaved loads and gemms on named matrices", "[ops]") {
+  Harness h;
+  auto r = h.run(R"(
+[[component]]
+name = "pim"
+type = "pim.reram_core"
+preset = "atleus"
+
+[[component]]
+name = "drv"
+type = "workload.ops"
+params = { m = [4], k = [256], n = [128], ids = [7, 7, 7], loads = [1, 0, 0], static_weights = true, mode = "serial" }
+
+[[link]]
+from = "drv.cores[]"
+to = "pim.ctrl"
+latency = "1ns"
+)");
+  CHECK(stats(r, "drv")["ok"] == 3);
+  CHECK(stats(r, "pim")["loads"] == 1);
+  CHECK(stats(r, "pim")["gemms"] == 2);
+  CHECK_THROWS_WITH(h.run(cores("m = [16], k = [64], n = [8], loads = [2]")), Catch::Contains("0 or 1"));
+}

@@ -182,6 +182,72 @@ MvmResult evaluate_mvm(const TileParams& p, const WeightMapping& w, const MvmInp
   return r;
 }
 
+std::uint32_t adc_bits_required_transposed(const TileParams& p, const WeightMapping& w) noexcept {
+  if (p.dac_bits == 0 || p.bits_per_cell == 0 || p.dac_bits > 16 || p.bits_per_cell > 16) return 0;
+  const std::uint64_t max_sum =
+      w.weights_per_xbar_row * ((1ULL << p.dac_bits) - 1) * ((1ULL << p.bits_per_cell) - 1);
+  return ceil_log2(max_sum + 1);
+}
+
+MvmResult evaluate_mvm_transposed(const TileParams& p, const WeightMapping& w, const MvmInput& in) {
+  require_valid(p);
+  if (in.activation_bits == 0) throw std::invalid_argument("evaluate_mvm_transposed: activation_bits must be > 0");
+  if (const auto need = adc_bits_required_transposed(p, w); p.adc_bits + 1 < need) {
+    throw std::invalid_argument(fmt::format(
+        "evaluate_mvm_transposed: adc_bits {} cannot resolve a row sum of {} weights (needs {})", p.adc_bits,
+        w.weights_per_xbar_row, need - 1));
+  }
+  MvmResult r;
+  r.fits = w.fits;
+  r.cell_utilisation = w.cell_utilisation;
+  r.crossbar_utilisation = w.crossbar_utilisation;
+  r.input_cycles = static_cast<std::uint32_t>(ceil_div(in.activation_bits, p.dac_bits));
+  if (in.m == 0 || w.crossbars == 0) return r;
+
+  const std::uint64_t k = w.shape.k;
+  const std::uint64_t n = w.shape.n;
+  const std::uint64_t ic = r.input_cycles;
+  const std::uint64_t slices = w.slices;
+
+  const std::uint64_t rows_used_max = std::min<std::uint64_t>(k, p.xbar_rows);
+  const std::uint64_t rows_per_adc = ceil_div(rows_used_max * p.crossbars, p.adcs);
+  r.adc_time_ps = models::duration_ps(rows_per_adc, p.adc_sample_rate);
+  r.interval_ps = std::max(p.xbar_read_latency, r.adc_time_ps);
+  r.adc_bound = r.adc_time_ps > p.xbar_read_latency;
+
+  r.rounds = ceil_div(in.m, w.duplication);
+  const std::uint64_t steps = r.rounds * ic * slices;
+  const std::uint64_t tail_ps =
+      models::cycles_to_ps(p.digital_tail_cycles + ceil_log2(w.col_tiles), p.logic_frequency);
+  const std::uint64_t pipeline_ps =
+      p.xbar_read_latency + r.adc_time_ps + (steps - 1) * r.interval_ps + tail_ps;
+
+  r.edram_bytes_read = in.m * models::packed_bytes(n, in.activation_bits);
+  r.edram_bytes_written = in.m * models::packed_bytes(k, in.output_bits);
+  const std::uint64_t edram_ps =
+      models::bytes_to_ps(r.edram_bytes_read + r.edram_bytes_written,
+                          p.edram_bandwidth * static_cast<double>(w.tiles_used));
+  r.edram_bound = edram_ps > pipeline_ps;
+  r.time_ps = std::max(pipeline_ps, edram_ps);
+
+  r.crossbar_reads = in.m * ic * slices * w.crossbars;
+  r.adc_conversions = in.m * ic * slices * w.col_tiles * k;  // every used row, per slice read
+  r.dac_activations = in.m * ic * w.row_tiles * n * slices;  // every used column, once per step
+  r.shift_adds = r.adc_conversions + in.m * k * (w.col_tiles - 1);
+  r.dequant_ops = in.m * k * w.col_tiles;
+
+  r.energy.crossbar = static_cast<double>(r.crossbar_reads) * p.xbar_read_energy;
+  r.energy.adc = static_cast<double>(r.adc_conversions) * p.adc_conversion_energy;
+  r.energy.dac = static_cast<double>(r.dac_activations) * p.dac_energy;
+  r.energy.shift_add = static_cast<double>(r.shift_adds) * p.shift_add_energy;
+  r.energy.edram = static_cast<double>(r.edram_bytes_read + r.edram_bytes_written) *
+                   p.edram_energy_per_byte;
+  r.energy.dequant = static_cast<double>(r.dequant_ops) * p.dequant_energy;
+  r.energy.static_energy = static_power(p) * static_cast<double>(w.tiles_used) *
+                           models::ps_to_seconds(r.time_ps);
+  return r;
+}
+
 ProgramResult program_weights(const TileParams& p, const WeightMapping& w) {
   require_valid(p);
   ProgramResult r;

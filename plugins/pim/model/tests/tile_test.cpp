@@ -297,3 +297,44 @@ TEST_CASE("pim: endurance counter wears out after cell_endurance rewrites", "[pi
   CHECK(wear.remaining() == 0);
   CHECK(EnduranceCounter(atleus_reram().cell_endurance).remaining() == 1'000'000);
 }
+
+TEST_CASE("pim: transposed MVM = slices reads per input step, rows sensed, reduction across column tiles",
+          "[pim][mvm][transposed]") {
+  const auto p = atleus_reram();
+  // 300 x 100 of 8-bit weights: 4 slices, 32 weights per row: 3 row tiles x 4 column tiles.
+  const auto w = map_weights(p, {300, 100, 8}, 16, 1);
+  REQUIRE(w.row_tiles == 3);
+  REQUIRE(w.col_tiles == 4);
+  const MvmInput in{5, 8, 16};
+  const auto f = evaluate_mvm(p, w, in);
+  const auto t = evaluate_mvm_transposed(p, w, in);
+  const u64 ic = 8, slices = 4;
+  // Rows sensed per crossbar: min(K, 128) = 128, 96 crossbars over 96 ADCs at 1.28 GS/s: 100 ns.
+  CHECK(t.adc_time_ps == cdiv(128 * 96 / 96 * 1'000'000'000'000ull, 1'280'000'000ull));
+  CHECK(t.interval_ps == 100'000);
+  const u64 steps = in.m * ic * slices;
+  const u64 tail = cdiv((p.digital_tail_cycles + clog2(w.col_tiles)) * 10000, 12);
+  CHECK(t.time_ps == 100'000 + t.adc_time_ps + (steps - 1) * t.interval_ps + tail);
+  CHECK(t.crossbar_reads == slices * f.crossbar_reads);
+  CHECK(t.adc_conversions == in.m * ic * slices * w.col_tiles * 300);
+  CHECK(t.dac_activations == in.m * ic * w.row_tiles * 100 * slices);
+  CHECK(t.shift_adds == t.adc_conversions + in.m * 300 * (w.col_tiles - 1));
+  CHECK(t.dequant_ops == in.m * 300 * w.col_tiles);
+  CHECK(t.edram_bytes_read == in.m * 100);       // inputs of N bytes
+  CHECK(t.edram_bytes_written == in.m * 300 * 2);  // outputs of K 16-bit values
+  // A row sum adds 32 products of 1-bit inputs and 2-bit cells: 96 -> 7 bits.
+  CHECK(adc_bits_required_transposed(p, w) == 7);
+}
+
+TEST_CASE("pim: a transposed MVM whose row sums exceed the ADC is refused", "[pim][mvm][transposed]") {
+  // Short, wide crossbars: 64 rows, 256 columns, 2-bit weights in one 2-bit cell. Columns
+  // sum 64 x 3 = 192 (8 bits: the 8-bit ADC is fine); rows sum 256 x 3 = 768 (10 bits).
+  auto p = atleus_reram();
+  p.xbar_rows = 64;
+  p.xbar_cols = 256;
+  REQUIRE(validate(p).empty());
+  const auto w = map_weights(p, {64, 256, 2}, 16, 1);
+  CHECK(adc_bits_required_transposed(p, w) == 10);
+  CHECK_NOTHROW(evaluate_mvm(p, w, {1, 8, 8}));
+  CHECK_THROWS_AS(evaluate_mvm_transposed(p, w, {1, 8, 8}), std::invalid_argument);
+}

@@ -175,6 +175,31 @@ struct MvmResult {
 // Throws std::invalid_argument when validate(p) is not empty.
 MvmResult evaluate_mvm(const TileParams& p, const WeightMapping& w, const MvmInput& in);
 
+// Transposed products y = W x for M vectors x of length N (e.g. activation gradients
+// dX = dY W^T through frozen weights), on the same mapping as the forward y = x W; the
+// result has K elements. Cost model (ASSUMPTION: bidirectional crossbars as in PipeLayer,
+// Song et al., HPCA 2017, and ReRAM training accelerators: inputs can drive the bit lines
+// and the word-line currents can be sensed, the tile's drivers and ADCs serving both):
+//   * the inputs drive the columns, the rows are sensed; a weight's `slices` cells sit in
+//     adjacent columns of different significance, so one input step is `slices` reads, one
+//     per slice position (drive that column of every weight, sense every used row,
+//     shift-and-add by slice), instead of one;
+//   * steps  = ceil(M / duplication) * input_cycles * slices
+//   * rows sensed per crossbar = min(K, xbar_rows), shared by the ADCs like columns are
+//     in the forward pass: adc_time = ceil(rows * crossbars / adcs) / adc_sample_rate,
+//     interval = max(read, adc_time); tail = digital_tail_cycles + ceil(log2(col_tiles))
+//     (partial sums reduce across column tiles);
+//   * time = max(read + adc_time + (steps - 1) * interval + tail, eDRAM bytes / bandwidth);
+//   * counts: crossbar_reads = M * ic * slices * crossbars; adc_conversions =
+//     M * ic * slices * col_tiles * K; dac_activations = M * ic * row_tiles * N * slices;
+//     shift_adds = adc_conversions + M * K * (col_tiles - 1); dequant_ops = M * K * col_tiles;
+//     eDRAM reads M * N inputs, writes M * K outputs.
+// A row sum adds weights_per_xbar_row products, so the ADC needs
+// adc_bits_required_transposed(); throws std::invalid_argument when adc_bits + 1 is less
+// (ISAAC's flipped-encoding allowance, as in validate()).
+std::uint32_t adc_bits_required_transposed(const TileParams& p, const WeightMapping& w) noexcept;
+MvmResult evaluate_mvm_transposed(const TileParams& p, const WeightMapping& w, const MvmInput& in);
+
 // ---- programming and wear -------------------------------------------------------------
 
 struct ProgramResult {
