@@ -7,6 +7,7 @@
 #include <limits>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -16,7 +17,8 @@
 namespace strata::opgraph {
 namespace {
 
-using json = nlohmann::json;
+// Ordered, so that a mapping table keeps its rules in file order (first match wins).
+using json = nlohmann::ordered_json;
 using ojson = nlohmann::ordered_json;
 
 // ---- writer --------------------------------------------------------------------------
@@ -85,9 +87,12 @@ class Reader {
       std::string reason = "not valid JSON: " + msg;
       throw GraphFormatError(file_, fmt::format("{}:{}", line, col), reason,
                              fmt::format("{}:{}:{}: error: {}", file_, line, col, reason));
+    } catch (const json::out_of_range& e) {  // a number beyond double range, e.g. 1E51615
+      std::string reason = std::string("not valid JSON: ") + e.what();
+      throw GraphFormatError(file_, "", reason, fmt::format("{}: error: {}", file_, reason));
     }
     if (!root.is_object()) fail("", "", fmt::format("expected a JSON object at the top, got {}", type_of(root)));
-    check_keys(root, "", "", {"format", "version", "model", "workload", "parameters", "ops", "edges"});
+    check_keys(root, "", "", {"format", "version", "model", "workload", "mapping_table", "parameters", "ops", "edges"});
 
     const auto& format = member(root, "", "", "format");
     if (!format.is_string() || format.get<std::string>() != graph_format_name)
@@ -99,6 +104,12 @@ class Reader {
 
     Graph g;
     read_info(root, g.info);
+    if (root.contains("mapping_table")) {
+      const auto& t = root["mapping_table"];
+      if (!t.is_object() && !t.is_array())
+        fail("/mapping_table", "", fmt::format("wrong type: expected an object or an array, got {}", type_of(t)));
+      g.mapping_table = t.dump();
+    }
     if (root.contains("parameters")) {
       const auto& params = array(root["parameters"], "/parameters", "");
       for (std::size_t i = 0; i < params.size(); ++i) g.parameters.push_back(read_param(params[i], i));
@@ -412,6 +423,15 @@ void write_graph(const Graph& g, std::ostream& out) {
   out << "{\n  \"format\": \"" << graph_format_name << "\",\n  \"version\": " << graph_format_version << ",\n";
   out << "  \"model\": " << model.dump() << ",\n";
   out << "  \"workload\": " << work.dump() << ",\n";
+  if (!g.mapping_table.empty()) {
+    ojson table;
+    try {
+      table = ojson::parse(g.mapping_table);
+    } catch (const ojson::parse_error& e) {
+      throw std::invalid_argument(fmt::format("write_graph: mapping_table is not valid JSON: {}", e.what()));
+    }
+    out << "  \"mapping_table\": " << table.dump() << ",\n";
+  }
   std::vector<ojson> items;
   items.reserve(g.parameters.size());
   for (const auto& p : g.parameters) {

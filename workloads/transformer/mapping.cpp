@@ -1,7 +1,10 @@
 // Mapping policies (see mapping.hpp and README.md, "Mapping").
 #include "mapping.hpp"
 
+#include <strata/opgraph/model_config.hpp>  // closest_match
+
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <map>
@@ -22,6 +25,185 @@ std::string_view to_string(Policy p) {
     case Policy::pim_only: return "pim_only";
   }
   return "?";
+}
+
+bool glob_match(std::string_view p, std::string_view t) {
+  std::size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;
+  while (ti < t.size()) {
+    if (pi < p.size() && (p[pi] == '?' || p[pi] == t[ti])) {
+      ++pi;
+      ++ti;
+    } else if (pi < p.size() && p[pi] == '*') {
+      star = pi++;
+      mark = ti;
+    } else if (star != std::string_view::npos) {
+      pi = star + 1;
+      ti = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.size() && p[pi] == '*') ++pi;
+  return pi == p.size();
+}
+
+int match_rule(const std::vector<MappingRule>& rules, const Op& op) {
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const MappingRule& r = rules[i];
+    if (!r.op.empty() && !glob_match(r.op, op.name)) continue;
+    if (!r.kind.empty() && !glob_match(r.kind, opgraph::to_string(op.kind))) continue;
+    if (r.shape >= 0 && (r.shape == 0) != opgraph::kind_info(op.kind).gemm_like) continue;
+    if (r.phase >= 0 && r.phase != static_cast<int>(op.phase)) continue;
+    if (r.layer != -2 && r.layer != op.layer) continue;
+    if (r.head != -2 && r.head != op.head) continue;
+    return static_cast<int>(i);
+  }
+  return -1;
+}
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+struct TableParser {
+  std::string source;
+
+  [[noreturn]] void fail(const std::string& ptr, const std::string& reason) const {
+    throw MappingError(fmt::format("{}: error: {}: {}", source, ptr.empty() ? "/" : ptr, reason));
+  }
+
+  void target(const ojson& v, const std::string& ptr, MappingRule& r) const {
+    if (v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0)) {
+      r.target = Target::core;
+      r.core = static_cast<std::uint32_t>(v.get<std::uint64_t>());
+      return;
+    }
+    if (v.is_string()) {
+      const auto s = v.get<std::string>();
+      if (s == "pim") r.target = Target::pim;
+      else if (s == "sa") r.target = Target::sa;
+      else if (s == "policy") r.target = Target::policy;
+      else fail(ptr, fmt::format("unknown target \"{}\": use \"pim\", \"sa\", \"policy\" or a core index (0-based, in cores[] order)", s));
+      return;
+    }
+    fail(ptr, fmt::format("a target is \"pim\", \"sa\", \"policy\" or a core index, not {}", v.dump()));
+  }
+
+  void kind(const std::string& k, const std::string& ptr) const {
+    if (k.find_first_of("*?") != std::string::npos || opgraph::parse_op_kind(k)) return;
+    std::vector<std::string_view> names;
+    for (int i = 0; i < opgraph::op_kind_count; ++i) names.push_back(opgraph::to_string(static_cast<OpKind>(i)));
+    std::string reason = fmt::format("unknown op kind \"{}\"", k);
+    if (auto m = opgraph::closest_match(k, names); !m.empty()) reason += fmt::format(" (did you mean \"{}\"?)", m);
+    fail(ptr, reason);
+  }
+
+  std::int32_t phase(const std::string& p, const std::string& ptr) const {
+    auto ph = opgraph::parse_phase(p);
+    if (!ph) fail(ptr, fmt::format("unknown phase \"{}\" (forward, backward or update)", p));
+    return static_cast<std::int32_t>(*ph);
+  }
+
+  std::int32_t shape(const std::string& s, const std::string& ptr) const {
+    if (s == "gemm") return 0;
+    if (s == "vector") return 1;
+    fail(ptr, fmt::format("unknown shape \"{}\" (gemm or vector)", s));
+  }
+
+  std::int32_t index(const ojson& v, const std::string& ptr) const {
+    if (!v.is_number_integer() || v.get<std::int64_t>() < -1 || v.get<std::int64_t>() > (1LL << 31))
+      fail(ptr, fmt::format("expected an integer >= -1, got {}", v.dump()));
+    return static_cast<std::int32_t>(v.get<std::int64_t>());
+  }
+
+  std::string str(const ojson& v, const std::string& ptr) const {
+    if (!v.is_string()) fail(ptr, fmt::format("expected a string, got {}", v.dump()));
+    return v.get<std::string>();
+  }
+
+  MappingRule rule(const ojson& j, const std::string& ptr) const {
+    if (!j.is_object()) fail(ptr, "a rule is an object, e.g. {\"kind\": \"softmax\", \"core\": \"sa\"}");
+    MappingRule r;
+    r.where = fmt::format("{}: {}", source, ptr);
+    bool has_target = false;
+    for (const auto& [key, v] : j.items()) {
+      const std::string kp = ptr + "/" + key;
+      if (key == "op") r.op = str(v, kp);
+      else if (key == "kind") kind(r.kind = str(v, kp), kp);
+      else if (key == "shape") r.shape = shape(str(v, kp), kp);
+      else if (key == "phase") r.phase = phase(str(v, kp), kp);
+      else if (key == "layer") r.layer = index(v, kp);
+      else if (key == "head") r.head = index(v, kp);
+      else if (key == "core") {
+        target(v, kp, r);
+        has_target = true;
+      } else if (key == "comment") {
+      } else {
+        const std::vector<std::string_view> keys{"op", "kind", "shape", "phase", "layer", "head", "core", "comment"};
+        std::string reason = fmt::format("unknown key \"{}\"", key);
+        if (auto m = opgraph::closest_match(key, keys); !m.empty()) reason += fmt::format(" (did you mean \"{}\"?)", m);
+        fail(kp, reason + "; a rule has op, kind, shape, phase, layer, head, core, comment");
+      }
+    }
+    if (!has_target) fail(ptr, "missing required key \"core\" (\"pim\", \"sa\", \"policy\" or a core index)");
+    return r;
+  }
+
+  std::vector<MappingRule> parse(const ojson& root) const {
+    std::vector<MappingRule> out;
+    auto rules = [&](const ojson& arr, const std::string& ptr) {
+      if (!arr.is_array()) fail(ptr, "expected an array of rules");
+      for (std::size_t i = 0; i < arr.size(); ++i) out.push_back(rule(arr[i], fmt::format("{}/{}", ptr, i)));
+    };
+    if (root.is_array()) {
+      rules(root, "");
+    } else if (root.is_object() && root.contains("rules")) {
+      for (const auto& [key, v] : root.items())
+        if (key != "rules" && key != "comment")
+          fail("/" + key, fmt::format("unknown key \"{}\" beside \"rules\" (only \"comment\" may join it)", key));
+      rules(root["rules"], "/rules");
+    } else if (root.is_object()) {
+      // Shorthand: {"pattern": target, ...}, first match wins in file order.
+      for (const auto& item : root.items()) {
+        const std::string key = item.key();  // not a structured binding: lambdas capture it
+        const auto& v = item.value();
+        const std::string kp = "/" + key;
+        MappingRule r;
+        r.where = fmt::format("{}: {}", source, kp);
+        auto after = [&](std::string_view prefix) { return key.substr(prefix.size()); };
+        if (key.rfind("kind:", 0) == 0) kind(r.kind = after("kind:"), kp);
+        else if (key.rfind("shape:", 0) == 0) r.shape = shape(after("shape:"), kp);
+        else if (key.rfind("phase:", 0) == 0) r.phase = phase(after("phase:"), kp);
+        else if (key.rfind("layer:", 0) == 0) {
+          try {
+            r.layer = static_cast<std::int32_t>(std::stol(after("layer:")));
+          } catch (const std::exception&) {
+            fail(kp, "layer:<n> needs an integer");
+          }
+        } else {
+          r.op = key;
+        }
+        target(v, kp, r);
+        out.push_back(std::move(r));
+      }
+    } else {
+      fail("", "a mapping table is an object ({\"rules\": [...]} or {\"pattern\": target, ...}) or an array of rules");
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+std::vector<MappingRule> parse_mapping_table(std::string_view text, std::string_view source) {
+  TableParser p{std::string(source)};
+  ojson root;
+  try {
+    root = ojson::parse(text.begin(), text.end());
+  } catch (const ojson::parse_error& e) {
+    throw MappingError(fmt::format("{}: error: not valid JSON: {}", source, e.what()));
+  }
+  return p.parse(root);
 }
 
 std::vector<std::int32_t> effective_layers(const Graph& g, const opgraph::Adjacency& adj) {
@@ -142,18 +324,20 @@ struct Packing {
 };
 
 // Greedy packing in whole column groups (the columns one crossbar row holds), counting
-// whole tiles per shard as the ReRAM core allocates them.
+// whole tiles per shard as the ReRAM core allocates them. Each core offers `cap` tiles,
+// of which `preused[core]` are already taken (weights pinned there by a mapping rule).
 Packing pack(const std::vector<Weight>& ws, const std::vector<std::uint32_t>& pim, const PimGeometry& geo,
-             bool aligned) {
+             bool aligned, std::uint64_t cap, const std::vector<std::uint64_t>& preused) {
   Packing r;
+  auto base = [&](std::size_t c) { return c < pim.size() ? preused[pim[c]] : 0; };
   std::size_t c = 0;
-  std::uint64_t used = 0;
+  std::uint64_t used = base(0);
   std::int64_t group = 0;
   bool first = true;
   for (const auto& w : ws) {
-    if (aligned && !first && w.group != group && used > 0) {
+    if (aligned && !first && w.group != group && used > base(c)) {
       ++c;
-      used = 0;
+      used = base(c);
     }
     first = false;
     group = w.group;
@@ -164,10 +348,10 @@ Packing pack(const std::vector<Weight>& ws, const std::vector<std::uint32_t>& pi
     std::size_t cc = c;
     std::uint64_t uu = used, col = 0;
     while (col < w.cols && cc < pim.size()) {
-      const std::uint64_t groups = (geo.tiles - uu) * geo.tile_crossbars / xbars;
+      const std::uint64_t groups = uu >= cap ? 0 : (cap - uu) * geo.tile_crossbars / xbars;
       if (groups == 0) {
         ++cc;
-        uu = 0;
+        uu = base(cc);
         continue;
       }
       const std::uint64_t take = std::min(groups * per, w.cols - col);
@@ -187,6 +371,13 @@ Packing pack(const std::vector<Weight>& ws, const std::vector<std::uint32_t>& pi
   return r;
 }
 
+bool is_frozen_dx(const Graph& g, const Op& op) {
+  return op.kind == OpKind::grad_gemm_dx && op.b.is_static && !op.params.empty() &&
+         !g.parameters[static_cast<std::size_t>(op.params.front())].trainable;
+}
+
+std::int64_t weight_key(const Op& op) { return op.params.empty() ? -(op.id + 1) : op.params.front(); }
+
 }  // namespace
 
 Mapping map_graph(const Graph& g, const std::vector<CoreInfo>& cores, const MappingOptions& opt) {
@@ -198,64 +389,151 @@ Mapping map_graph(const Graph& g, const std::vector<CoreInfo>& cores, const Mapp
   for (std::uint32_t i = 0; i < cores.size(); ++i)
     if (cores[i].cls == CoreClass::sa) sa.push_back(i);
   const std::string policy(to_string(opt.policy));
+  for (const auto& r : opt.rules)
+    if (r.target == Target::core && r.core >= cores.size())
+      throw MappingError(fmt::format("mapping rule {}: core {} does not exist: cores[] has {} elements (0..{})",
+                                     r.where, r.core, cores.size(), cores.size() - 1));
+  const std::size_t n_ops = g.ops.size();
 
-  // Stored weights, in order of first use.
+  // 1. What each op asks for: the first matching rule, else the base policy.
+  std::vector<std::int32_t> rule_of(n_ops, -1);
+  std::vector<Target> want(n_ops, Target::sa);
+  std::vector<std::uint32_t> want_core(n_ops, 0);
+  std::vector<bool> dx_on_shards(n_ops, false);
+  for (const auto& op : g.ops) {
+    const auto i = static_cast<std::size_t>(op.id);
+    const int r = match_rule(opt.rules, op);
+    rule_of[i] = r;
+    Target t = r >= 0 ? opt.rules[static_cast<std::size_t>(r)].target : Target::policy;
+    if (t == Target::core) want_core[i] = opt.rules[static_cast<std::size_t>(r)].core;
+    if (t == Target::policy) {
+      const bool dx_pim = opt.frozen_dx == DxPlacement::pim && is_frozen_dx(g, op);
+      switch (opt.policy) {
+        case Policy::atleus: t = is_frozen_static_gemm(g, op) || dx_pim ? Target::pim : Target::sa; break;
+        case Policy::sa_only: t = Target::sa; break;
+        case Policy::pim_only: t = Target::pim; break;
+      }
+      dx_on_shards[i] = dx_pim;
+    } else {
+      dx_on_shards[i] = t == Target::pim && is_frozen_dx(g, op);  // "pim": the weight's own shards
+    }
+    want[i] = t;
+  }
+  auto on_pim = [&](std::size_t i) {
+    return want[i] == Target::pim || (want[i] == Target::core && cores[want_core[i]].cls == CoreClass::pim);
+  };
+
+  // 2. Stored weights: those of frozen GEMMs sent to PIM, in order of first use; a rule
+  // naming a PIM core pins the weight there.
   std::vector<Weight> ws;
   std::map<std::int64_t, std::size_t> by_key;
+  std::map<std::int64_t, std::uint32_t> pinned;  // weight key -> core
   std::int64_t outside_group = -1;
-  const bool store = opt.policy != Policy::sa_only;
-  if (store) {
-    for (const auto& op : g.ops) {
-      if (!is_frozen_static_gemm(g, op)) continue;
-      const std::int64_t key = op.params.empty() ? -(op.id + 1) : op.params.front();
-      if (auto it = by_key.find(key); it != by_key.end()) {
-        const Weight& w = ws[it->second];
-        if (w.rows != op.shape.k || w.cols != op.shape.n)
-          throw MappingError(fmt::format("op {} \"{}\" uses stored weight \"{}\" as {}x{}, an earlier op as {}x{}",
-                                         op.id, op.name, w.name, op.shape.k, op.shape.n, w.rows, w.cols));
-        continue;
-      }
-      Weight w{key, op.params.empty() ? -1 : op.params.front(),
-               op.params.empty() ? op.name : g.parameters[static_cast<std::size_t>(op.params.front())].name,
-               op.shape.k, op.shape.n, op.b.bits, op.layer >= 0 ? op.layer : outside_group--};
-      by_key.emplace(key, ws.size());
-      ws.push_back(std::move(w));
+  for (const auto& op : g.ops) {
+    const auto i = static_cast<std::size_t>(op.id);
+    if (!is_frozen_static_gemm(g, op) || !on_pim(i)) continue;
+    const std::int64_t key = weight_key(op);
+    if (want[i] == Target::core) {
+      auto [it, fresh] = pinned.emplace(key, want_core[i]);
+      if (!fresh && it->second != want_core[i])
+        throw MappingError(fmt::format("mapping rule {}: pins the weight of op {} \"{}\" to core {} ({}), but an "
+                                       "earlier op pinned it to core {} ({})",
+                                       opt.rules[static_cast<std::size_t>(rule_of[i])].where, op.id, op.name,
+                                       want_core[i], cores[want_core[i]].name, it->second, cores[it->second].name));
     }
-    if (!ws.empty() && pim.empty())
-      throw MappingError(fmt::format(
-          "mapping \"{}\" stores {} weight matrices on PIM cores, but none of cores[] is a PIM core "
-          "(see pim_types); use mapping = \"sa_only\" for an SA-only chip",
-          policy, ws.size()));
+    if (auto it = by_key.find(key); it != by_key.end()) {
+      const Weight& w = ws[it->second];
+      if (w.rows != op.shape.k || w.cols != op.shape.n)
+        throw MappingError(fmt::format("op {} \"{}\" uses stored weight \"{}\" as {}x{}, an earlier op as {}x{}",
+                                       op.id, op.name, w.name, op.shape.k, op.shape.n, w.rows, w.cols));
+      continue;
+    }
+    Weight w{key, op.params.empty() ? -1 : op.params.front(),
+             op.params.empty() ? op.name : g.parameters[static_cast<std::size_t>(op.params.front())].name,
+             op.shape.k, op.shape.n, op.b.bits, op.layer >= 0 ? op.layer : outside_group--};
+    by_key.emplace(key, ws.size());
+    ws.push_back(std::move(w));
   }
+  if (!ws.empty() && pim.empty())
+    throw MappingError(fmt::format(
+        "mapping \"{}\" stores {} weight matrices on PIM cores, but none of cores[] is a PIM core "
+        "(see pim_types); use mapping = \"sa_only\" for an SA-only chip",
+        policy, ws.size()));
+
+  // 3. Dynamic operands written into PIM crossbars: every PIM core keeps `reserve` tiles
+  // free for them (the largest such operand of the graph, unless set).
+  auto dyn_candidate = [&](const Op& op) {
+    const auto i = static_cast<std::size_t>(op.id);
+    return opt.dynamic == DynamicOperands::write && on_pim(i) && opgraph::kind_info(op.kind).gemm_like &&
+           !is_frozen_static_gemm(g, op) && !(dx_on_shards[i] && by_key.count(weight_key(op)));
+  };
+  auto dyn_tiles = [&](const Op& op) { return opt.pim.tiles_for(op.shape.k, op.shape.n, op.b.bits); };
+  std::uint64_t reserve = 0;
+  if (opt.pim.tiles > 0) {
+    if (opt.scratch_tiles > 0) {
+      reserve = std::min(opt.scratch_tiles, opt.pim.tiles);
+    } else {
+      for (const auto& op : g.ops)
+        if (dyn_candidate(op)) {
+          const std::uint64_t t = dyn_tiles(op);
+          if (t <= opt.pim.tiles) reserve = std::max(reserve, t);
+        }
+    }
+  }
+  const std::uint64_t cap = opt.pim.tiles > reserve ? opt.pim.tiles - reserve : 0;
 
   Mapping m;
-  m.ops.resize(g.ops.size());
+  m.ops.resize(n_ops);
   m.tiles_used.assign(cores.size(), 0);
+  m.scratch_tiles = reserve;
+  m.rule_ops.assign(opt.rules.size(), 0);
   Packing packing;
   if (!ws.empty()) {
     for (const auto& w : ws) (void)opt.pim.columns_per_group(w.bits);  // a weight no crossbar row holds
+    std::vector<std::uint64_t> preused(cores.size(), 0);
+    std::vector<Weight> free_ws;
+    for (const auto& w : ws) {
+      auto pin = pinned.find(w.key);
+      if (pin == pinned.end()) {
+        free_ws.push_back(w);
+        continue;
+      }
+      const std::uint64_t t = opt.pim.tiles_for(w.rows, w.cols, w.bits);
+      preused[pin->second] += t;
+      if (opt.pim.tiles > 0 && preused[pin->second] > cap)
+        throw MappingError(fmt::format(
+            "mapping table: weight \"{}\" ({}x{} at {} bits, {} tiles) is pinned to core {} ({}), which has {} tiles "
+            "for weights ({} per core{}) and {} of them already taken by other pinned weights",
+            w.name, w.rows, w.cols, w.bits, t, pin->second, cores[pin->second].name, cap, opt.pim.tiles,
+            reserve ? fmt::format(", {} kept for dynamic operands", reserve) : "", preused[pin->second] - t));
+      packing.shards[w.key] = {Shard{pin->second, 0, w.cols, w.cols, 0}};
+    }
     if (opt.pim.tiles == 0) {  // unlimited: one layer group per core, round robin
       std::map<std::int64_t, std::size_t> group_core;
-      for (const auto& w : ws) {
+      for (const auto& w : free_ws) {
         auto [it, fresh] = group_core.emplace(w.group, group_core.size() % pim.size());
         packing.shards[w.key] = {Shard{pim[it->second], 0, w.cols, w.cols, 0}};
       }
       m.layer_aligned = true;
     } else {
-      packing = pack(ws, pim, opt.pim, true);
-      m.layer_aligned = packing.overflow.empty();
-      if (!packing.overflow.empty()) packing = pack(ws, pim, opt.pim, false);
+      auto packed = pack(free_ws, pim, opt.pim, true, cap, preused);
+      m.layer_aligned = packed.overflow.empty();
+      if (!packed.overflow.empty()) packed = pack(free_ws, pim, opt.pim, false, cap, preused);
+      for (auto& [k, v] : packed.shards) packing.shards[k] = std::move(v);
+      packing.overflow = std::move(packed.overflow);
+      packing.overflow_bytes = packed.overflow_bytes;
     }
     if (!packing.overflow.empty() && opt.overflow == Overflow::error) {
       std::uint64_t need = 0;
       for (const auto& w : ws) need += w.bytes();
       const auto first = std::find_if(ws.begin(), ws.end(), [&](const Weight& w) { return packing.overflow.count(w.key); });
       throw MappingError(fmt::format(
-          "stored weights do not fit the PIM cores: {} B of weights, {} PIM cores x {} tiles of {} crossbars; "
+          "stored weights do not fit the PIM cores: {} B of weights, {} PIM cores x {} tiles of {} crossbars{}; "
           "{} weight matrices ({} B) left over, the first \"{}\" ({}x{} at {} bits). "
           "Set overflow = \"sa\" to run them on SA cores, or give the cores more tiles",
-          need, pim.size(), opt.pim.tiles, opt.pim.tile_crossbars, packing.overflow.size(), packing.overflow_bytes,
-          first->name, first->rows, first->cols, first->bits));
+          need, pim.size(), opt.pim.tiles, opt.pim.tile_crossbars,
+          reserve ? fmt::format(" ({} per core kept for dynamic operands)", reserve) : "", packing.overflow.size(),
+          packing.overflow_bytes, first->name, first->rows, first->cols, first->bits));
     }
     std::uint64_t next_id = 1;
     for (const auto& w : ws) {
@@ -273,7 +551,8 @@ Mapping map_graph(const Graph& g, const std::vector<CoreInfo>& cores, const Mapp
     m.overflow_bytes = packing.overflow_bytes;
   }
 
-  // A layer's home PIM core (pim_only): where its first weight lives.
+  // A layer's home PIM core (ops sent to PIM without a stored weight): where its first
+  // weight lives, else the PIM cores round robin by layer.
   std::map<std::int32_t, std::uint32_t> pim_home;
   for (const auto& w : ws)
     if (w.group >= 0)
@@ -282,28 +561,65 @@ Mapping map_graph(const Graph& g, const std::vector<CoreInfo>& cores, const Mapp
   const std::uint32_t A = std::max<std::uint32_t>(1, opt.attention_cores);
 
   for (const auto& op : g.ops) {
-    auto& pl = m.ops[static_cast<std::size_t>(op.id)];
-    const std::int32_t l = eff[static_cast<std::size_t>(op.id)];
+    const auto i = static_cast<std::size_t>(op.id);
+    auto& pl = m.ops[i];
+    const std::int32_t l = eff[i];
     pl.layer = l;
-    const bool frozen = store && is_frozen_static_gemm(g, op);
-    const bool frozen_dx = store && opt.frozen_dx == DxPlacement::pim && op.kind == OpKind::grad_gemm_dx &&
-                           op.b.is_static && !op.params.empty() &&
-                           !g.parameters[static_cast<std::size_t>(op.params.front())].trainable;
-    if (frozen || frozen_dx) {
-      const std::int64_t key = op.params.empty() ? -(op.id + 1) : op.params.front();
-      auto it = packing.shards.find(key);
-      if (it != packing.shards.end()) {
+    pl.rule = rule_of[i];
+    const bool frozen = is_frozen_static_gemm(g, op);
+    if (on_pim(i)) {
+      auto it = packing.shards.find(weight_key(op));
+      const bool here = want[i] == Target::core && it != packing.shards.end() && it->second.size() == 1 &&
+                        it->second.front().core == want_core[i];  // a dX sent to the core its weight is pinned to
+      const bool stored =
+          it != packing.shards.end() && (frozen || (is_frozen_dx(g, op) && (dx_on_shards[i] || here)));
+      if (stored) {
         pl.shards = it->second;
         pl.stored = true;
         pl.split = pl.shards.size() > 1 ? (frozen ? Split::columns : Split::reduction) : Split::none;
         continue;
       }
-      pl.overflowed = frozen;
-    }
-    const bool on_pim = opt.policy == Policy::pim_only && !pl.overflowed;
-    if (on_pim) {
-      auto it = pim_home.find(l);
-      pl.shards = {Shard{it != pim_home.end() ? it->second : pim[static_cast<std::size_t>(l) % pim.size()], 0, 1, 1, 0}};
+      pl.overflowed = frozen;  // its weight did not fit: streamed on SA
+      // Atleus's dX through a weight that did not fit runs on SA, like its forward GEMM.
+      const bool atleus_dx = !frozen && rule_of[i] < 0 && opt.policy == Policy::atleus;
+      if (!frozen && !atleus_dx) {
+        if (pim.empty())
+          throw MappingError(fmt::format("{} puts op {} \"{}\" ({}) on a PIM core, but none of cores[] is a PIM core "
+                                         "(see pim_types)",
+                                         rule_of[i] >= 0 ? "mapping rule " + opt.rules[static_cast<std::size_t>(rule_of[i])].where
+                                                         : fmt::format("mapping \"{}\"", policy),
+                                         op.id, op.name, opgraph::to_string(op.kind)));
+        std::uint32_t core = want[i] == Target::core ? want_core[i] : 0;
+        if (want[i] != Target::core) {
+          auto h = pim_home.find(l);
+          core = h != pim_home.end() ? h->second : pim[static_cast<std::size_t>(l) % pim.size()];
+        }
+        if (opt.dynamic == DynamicOperands::write && opgraph::kind_info(op.kind).gemm_like) {
+          const std::uint64_t t = dyn_tiles(op);
+          if (opt.pim.tiles > 0 && t > reserve) {
+            if (opt.overflow == Overflow::error)
+              throw MappingError(fmt::format(
+                  "op {} \"{}\" ({}) on a PIM core writes its {}x{} operand at {} bits into {} tiles before each use, "
+                  "but a core keeps {} tiles for dynamic operands (pim_scratch_tiles; {} per core). Set overflow = "
+                  "\"sa\" to run such ops on SA cores, or raise pim_scratch_tiles",
+                  op.id, op.name, opgraph::to_string(op.kind), op.shape.k, op.shape.n, op.b.bits, t, reserve,
+                  opt.pim.tiles));
+            pl.overflowed = true;
+          } else {
+            pl.dynamic_write = true;
+            pl.write_rows = op.shape.k;
+            pl.write_cols = op.shape.n;
+            pl.write_bits = op.b.bits;
+            pl.write_copies = op.b.is_static ? 1 : std::max<std::uint64_t>(1, op.shape.batch);
+          }
+        }
+        if (!pl.overflowed) {
+          pl.shards = {Shard{core, 0, 1, 1, 0}};
+          continue;
+        }
+      }
+    } else if (want[i] == Target::core) {
+      pl.shards = {Shard{want_core[i], 0, 1, 1, 0}};
       continue;
     }
     if (sa.empty())
@@ -317,8 +633,10 @@ Mapping map_graph(const Graph& g, const std::vector<CoreInfo>& cores, const Mapp
   }
 
   std::set<std::uint32_t> used;
-  for (const auto& pl : m.ops)
+  for (const auto& pl : m.ops) {
     for (const auto& s : pl.shards) used.insert(s.core);
+    if (pl.rule >= 0) ++m.rule_ops[static_cast<std::size_t>(pl.rule)];
+  }
   for (const auto& ld : m.loads) used.insert(ld.core);
   for (auto c : used) (cores[c].cls == CoreClass::pim ? m.pim_cores_used : m.sa_cores_used)++;
   return m;

@@ -6,7 +6,11 @@
 //   * atleus   frozen static-weight GEMMs (and, by default, the dX GEMMs through them) on
 //              the PIM cores holding their weights; every other op on SA cores.
 //   * sa_only  every op on SA cores; stored weights are streamed (no load phase).
-//   * pim_only frozen weights on PIM as above; every other op on its layer's PIM core.
+//   * pim_only frozen weights on PIM as above; every other op on its layer's PIM core;
+//              a GEMM there without a stored weight writes its b operand into crossbars
+//              before each use (DynamicOperands::write) or streams it (::stream).
+// A mapping table (MappingRule list, parsed from JSON by parse_mapping_table) overrides
+// the policy op by op: the first rule that matches an op names its core class or core.
 // Weights are packed into PIM cores in the order of first use, each layer starting on a
 // fresh core when the whole model fits that way, densely otherwise; a weight larger than
 // the space left is split along its output columns across cores. Space is counted as the
@@ -32,6 +36,14 @@ enum class Policy : std::uint8_t { atleus, sa_only, pim_only };
 enum class Overflow : std::uint8_t { sa, error };
 enum class DxPlacement : std::uint8_t { pim, sa };
 enum class PimOrder : std::uint8_t { ports, hilbert };
+// How a GEMM placed on a PIM core without a stored weight gets its b operand: written into
+// the core's crossbars (a load_weights under the scratch weight id) before every use, or
+// sent as a streamed operand (static_weights = false; for PIM models with such a unit).
+enum class DynamicOperands : std::uint8_t { write, stream };
+// Where a mapping rule sends an op: the base policy decides, a PIM core (the one holding
+// the op's frozen weight, else its layer's home PIM core), an SA core (layer placement),
+// or one core by its index in cores[].
+enum class Target : std::uint8_t { policy, pim, sa, core };
 
 std::string_view to_string(Policy p);
 
@@ -57,6 +69,31 @@ struct PimGeometry {
   std::uint64_t columns_per_group(std::uint32_t bits) const;
 };
 
+// One rule of a mapping table. An op matches when every given field matches; the first
+// matching rule of the table decides the op's target (README.md, "Mapping tables").
+struct MappingRule {
+  std::string op;            // glob over the op name ('*' any run, '?' one char); "" = any
+  std::string kind;          // glob over the op kind's name; "" = any
+  std::int32_t shape = -1;   // -1 any, 0 GEMM-like kinds, 1 the others (vector ops)
+  std::int32_t phase = -1;   // -1 any, else static_cast<int>(opgraph::Phase)
+  std::int32_t layer = -2;   // -2 any; -1 = ops outside the layers; else that layer
+  std::int32_t head = -2;    // -2 any; -1 = ops spanning every head; else that head
+  Target target = Target::policy;
+  std::uint32_t core = 0;    // Target::core: index into cores[]
+  std::string where;         // where the rule came from ("file.json: /rules/3"), for messages
+};
+
+// Parses a mapping table (README.md, "Mapping tables"): {"rules": [{...}, ...]}, a bare
+// array of rule objects, or the shorthand {"pattern": target, ...} in file order, where a
+// pattern "kind:<glob>" matches op kinds, "vector" / "gemm" every vector / GEMM-like op,
+// and anything else op names; a target is "pim", "sa", "policy" or a core index.
+// Throws MappingError naming `source` and the JSON pointer of the offending value.
+std::vector<MappingRule> parse_mapping_table(std::string_view json_text, std::string_view source);
+// '*' matches any run of characters (also none), '?' exactly one; everything else itself.
+bool glob_match(std::string_view pattern, std::string_view text);
+// Index of the first rule that matches op (in graph g), or -1.
+int match_rule(const std::vector<MappingRule>& rules, const opgraph::Op& op);
+
 struct MappingOptions {
   Policy policy = Policy::atleus;
   PimGeometry pim;
@@ -64,7 +101,16 @@ struct MappingOptions {
   DxPlacement frozen_dx = DxPlacement::pim;
   std::uint32_t attention_cores = 1;
   PimOrder pim_order = PimOrder::ports;
+  DynamicOperands dynamic = DynamicOperands::write;
+  // Tiles every PIM core keeps free for dynamic operand writes (DynamicOperands::write);
+  // 0 = as many as the largest dynamic operand of the graph needs (only when there is one).
+  std::uint64_t scratch_tiles = 0;
+  std::vector<MappingRule> rules;  // mapping table: first match wins, else the policy
 };
+
+// The weight id under which dynamic operands are written on a PIM core: one per core,
+// rewritten in place for every use (a reload of the same id replaces the old copy).
+inline constexpr std::uint64_t kScratchWeightId = 1ULL << 48;
 
 // How a sharded op divides its work: along the stored weight's output columns (n of a
 // forward GEMM: every shard reads the whole input, writes a slice of the output), or
@@ -85,6 +131,14 @@ struct OpPlacement {
   bool stored = false;        // uses a weight stored on the PIM core(s) (static_weights)
   bool overflowed = false;    // wanted PIM, ran on SA because the weights did not fit
   std::int32_t layer = 0;     // effective layer used for placement
+  std::int32_t rule = -1;     // the mapping rule that placed it (index into rules), or -1
+  // A GEMM on a PIM core without a stored weight, DynamicOperands::write: before each use
+  // its b operand (write_rows x write_cols at write_bits) is written under
+  // kScratchWeightId, `write_copies` times (one per batch element when b is not a shared
+  // parameter), each followed by the GEMM of that copy.
+  bool dynamic_write = false;
+  std::uint64_t write_rows = 0, write_cols = 0, write_copies = 1;
+  std::uint32_t write_bits = 0;
 };
 
 // One load_weights request of the setup phase.
@@ -106,6 +160,8 @@ struct Mapping {
   std::uint64_t stored_bytes = 0, overflow_bytes = 0;
   std::vector<std::uint64_t> tiles_used;  // per core index: PIM tiles the loads take
   std::uint32_t pim_cores_used = 0, sa_cores_used = 0;
+  std::uint64_t scratch_tiles = 0;        // tiles kept free per PIM core for dynamic writes
+  std::vector<std::uint64_t> rule_ops;    // per mapping rule: ops it placed
 };
 
 class MappingError : public std::runtime_error {

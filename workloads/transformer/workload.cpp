@@ -11,7 +11,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 namespace strata::transformer {
 
@@ -72,6 +75,35 @@ void TransformerParams::declare(ParamSpec<TransformerParams>& s) {
           "comma-separated core types that are PIM cores (a trailing * matches a prefix)");
   s.param("sa_types", &TransformerParams::sa_types,
           "comma-separated core types that are SA cores (a trailing * matches a prefix)");
+  s.param("layers", &TransformerParams::layers,
+          "transformer layers generated: 0 = the model's own; n overrides the model's depth (a quick, reduced-size run)")
+      .range(0, 1 << 20);
+  s.param("mapping_file", &TransformerParams::mapping_file,
+          "JSON mapping table (README.md, \"Mapping tables\"): rules {op/kind/shape/phase/layer/head -> \"pim\", "
+          "\"sa\", \"policy\" or a core index}; the first match places an op, the `mapping` policy places the rest. "
+          "Applied before a graph file's own mapping_table. A relative path is relative to the working folder");
+  s.param("dynamic_operands", &TransformerParams::dynamic_operands,
+          "a GEMM on a PIM core without a stored weight (pim_only, mapping tables): write its b operand into the "
+          "crossbars (load_weights under a scratch weight id) before each use, or stream it (static_weights = false)")
+      .choices({"write", "stream"});
+  s.param("pim_scratch_tiles", &TransformerParams::pim_scratch_tiles,
+          "tiles every PIM core keeps free for dynamic operand writes; 0 = what the largest one needs")
+      .range(0, 1 << 30);
+  s.param("offchip", &TransformerParams::offchip,
+          "comma-separated data loaded from memory before each use: lora (adapter matrices), embedding (gathered "
+          "table rows), kv_cache (reads of layers beyond kv_cache_capacity), weights (other parameters not stored in "
+          "PIM crossbars); \"all\" or \"\" (none)");
+  s.param("kv_cache_capacity", &TransformerParams::kv_cache_capacity,
+          "on-chip bytes for the KV cache (all micro-batches); layers whose cache does not fit, in layer order, "
+          "read and write it in memory (offchip kv_cache)");
+  s.param("mem_bandwidth", &TransformerParams::mem_bandwidth,
+          "off-chip loads without mem[] linked: one FIFO channel of this bandwidth (default Atleus HBM2)");
+  s.param("mem_latency", &TransformerParams::mem_latency,
+          "off-chip loads without mem[] linked: access latency added to each (default: memory.hbm's)");
+  s.param("mem_energy_per_bit", &TransformerParams::mem_energy_per_bit,
+          "off-chip loads without mem[] linked: energy per bit, booked as mem_access (default: memory.hbm's)");
+  s.param("mem_base", &TransformerParams::mem_base,
+          "with mem[] linked: address of the first parameter; parameters, then the KV caches, follow in order");
   s.param("vector_aliases", &TransformerParams::vector_aliases,
           "kind=name,...: the op name a vector request carries for an op kind the cores do not know by name "
           "(default: onto systolic.array's softmax, layernorm, gelu, residual_add); other kinds carry their own name");
@@ -80,6 +112,7 @@ void TransformerParams::declare(ParamSpec<TransformerParams>& s) {
 namespace {
 
 constexpr std::uint64_t kLoadTag = 1ULL << 63;
+constexpr std::uint64_t kDynTag = 1ULL << 62;  // a dynamic operand write (pim_only) of the node in the low bits
 
 std::vector<std::string> split_list(std::string_view text, char sep) {
   std::vector<std::string> out;
@@ -119,9 +152,12 @@ std::uint8_t bits8(std::uint32_t b) { return static_cast<std::uint8_t>(std::min<
 }  // namespace
 
 TransformerWorkload::TransformerWorkload(const ComponentContext& ctx)
-    : Component(ctx), p_(ctx.params<TransformerParams>()) {
+    : Component(ctx), p_(ctx.params<TransformerParams>()), e_mem_(p_.mem_energy_per_bit) {
   on_receive<&TransformerWorkload::on_core>("cores", this);
   on_receive<&TransformerWorkload::on_ni>("nis", this);
+  on_receive<&TransformerWorkload::on_mem>("mem", this);
+  mem_timer_ = &event_port<&TransformerWorkload::on_mem_timer>(this, "mem_timer");
+  energy("mem_access", e_mem_);
   auto fail = [&](const std::string& msg) { throw ConfigError(fmt::format("{}: {}", name(), msg)); };
 
   mopt_.policy = p_.mapping == "sa_only" ? Policy::sa_only : p_.mapping == "pim_only" ? Policy::pim_only : Policy::atleus;
@@ -134,7 +170,20 @@ TransformerWorkload::TransformerWorkload(const ComponentContext& ctx)
   mopt_.frozen_dx = p_.frozen_dx == "sa" ? DxPlacement::sa : DxPlacement::pim;
   mopt_.attention_cores = static_cast<std::uint32_t>(p_.attention_cores);
   mopt_.pim_order = p_.pim_order == "hilbert" ? PimOrder::hilbert : PimOrder::ports;
+  mopt_.dynamic = p_.dynamic_operands == "stream" ? DynamicOperands::stream : DynamicOperands::write;
+  mopt_.scratch_tiles = static_cast<std::uint64_t>(p_.pim_scratch_tiles);
   instances_ = static_cast<std::uint64_t>(p_.micro_batches);
+  for (const auto& c : split_list(p_.offchip, ',')) {
+    static constexpr std::array<std::string_view, kOffchipKinds> names{"lora", "embedding", "kv_cache", "weights"};
+    if (c == "all") {
+      offchip_.fill(true);
+      continue;
+    }
+    auto it = std::find(names.begin(), names.end(), c);
+    if (it == names.end())
+      fail(fmt::format("offchip: unknown category \"{}\" (lora, embedding, kv_cache, weights, all)", c));
+    offchip_[static_cast<std::size_t>(it - names.begin())] = true;
+  }
 
   if (!p_.graph_file.empty()) {
     try {
@@ -170,6 +219,7 @@ TransformerWorkload::TransformerWorkload(const ComponentContext& ctx)
     } catch (const std::exception& e) {
       fail(fmt::format("model: {}", e.what()));
     }
+    if (p_.layers > 0) model.layers = static_cast<std::uint32_t>(p_.layers);
     spec.seq_len = p_.seq_len > 0                    ? static_cast<std::uint64_t>(p_.seq_len)
                    : model.family == og::Family::vit ? 0
                                                      : 128;
@@ -182,6 +232,27 @@ TransformerWorkload::TransformerWorkload(const ComponentContext& ctx)
     tokens_ = batch * (spec.mode == og::Mode::decode ? spec.decode_tokens : graph_.info.seq_len);
   }
   adj_ = graph_.adjacency();
+
+  // Mapping table: the mapping_file's rules first, then the graph file's own.
+  if (!p_.mapping_file.empty()) {
+    std::ifstream f(p_.mapping_file, std::ios::binary);
+    if (!f) fail(fmt::format("mapping_file: cannot open \"{}\"", p_.mapping_file));
+    std::ostringstream text;
+    text << f.rdbuf();
+    try {
+      mopt_.rules = parse_mapping_table(text.str(), p_.mapping_file);
+    } catch (const MappingError& e) {
+      fail(fmt::format("mapping_file: {}", e.what()));
+    }
+  }
+  if (!graph_.mapping_table.empty()) {
+    try {
+      for (auto& r : parse_mapping_table(graph_.mapping_table, p_.graph_file + " /mapping_table"))
+        mopt_.rules.push_back(std::move(r));
+    } catch (const MappingError& e) {
+      fail(fmt::format("graph_file: {}", e.what()));
+    }
+  }
 
   for (int k = 0; k < og::op_kind_count; ++k) request_op_[static_cast<std::size_t>(k)] = og::to_string(static_cast<og::OpKind>(k));
   for (const auto& pair : split_list(p_.vector_aliases, ',')) {
@@ -216,6 +287,58 @@ TransformerWorkload::TransformerWorkload(const ComponentContext& ctx)
                          graph_.ops[static_cast<std::size_t>(e.dst)].name));
   if (graph_.ops.size() >= (1ULL << 32)) fail("graph too large (more than 2^32 ops)");
 
+  // KV cache: per layer, the largest cache one instance holds (K and V of every KV head at
+  // the longest key length); layers beyond kv_cache_capacity keep theirs in memory.
+  {
+    const std::uint64_t group = graph_.info.heads && graph_.info.kv_heads && graph_.info.heads % graph_.info.kv_heads == 0
+                                    ? graph_.info.heads / graph_.info.kv_heads
+                                    : 1;
+    for (const auto& op : graph_.ops) {
+      if (op.kind != og::OpKind::kv_cache_append || op.layer < 0) continue;
+      std::uint64_t bytes = 0;
+      for (std::size_t ei : adj_.out[static_cast<std::size_t>(op.id)]) bytes += graph_.edges[ei].bytes;
+      const auto l = static_cast<std::size_t>(op.layer);
+      if (kv_layer_bytes_.size() <= l) kv_layer_bytes_.resize(l + 1, 0);
+      kv_layer_bytes_[l] = std::max(kv_layer_bytes_[l], bytes / group);
+    }
+    std::vector<bool> offchip_layer(kv_layer_bytes_.size(), false);
+    std::uint64_t cum = 0;
+    for (std::size_t l = 0; l < kv_layer_bytes_.size(); ++l) {
+      kv_cache_bytes_ += kv_layer_bytes_[l] * instances_;
+      cum += kv_layer_bytes_[l] * instances_;
+      offchip_layer[l] = offchip_[off_kv_cache] && kv_layer_bytes_[l] > 0 && cum > p_.kv_cache_capacity.count;
+      if (offchip_layer[l]) ++kv_offchip_layers_;
+    }
+    kv_layers_ = kv_layer_bytes_.size();
+    kv_offchip_edge_.assign(graph_.edges.size(), false);
+    kv_write_op_.assign(graph_.ops.size(), false);
+    for (std::size_t ei = 0; ei < graph_.edges.size(); ++ei) {
+      const og::Op& src = graph_.ops[static_cast<std::size_t>(graph_.edges[ei].src)];
+      if (src.kind == og::OpKind::kv_cache_append && src.layer >= 0 && offchip_layer[static_cast<std::size_t>(src.layer)])
+        kv_offchip_edge_[ei] = true;
+    }
+    for (const auto& op : graph_.ops)
+      if (op.kind == og::OpKind::kv_cache_append && op.layer >= 0 && offchip_layer[static_cast<std::size_t>(op.layer)])
+        kv_write_op_[static_cast<std::size_t>(op.id)] = true;
+  }
+
+  // Decode steps (op names "T<t>.") and layers, for the latency spans.
+  op_step_.assign(graph_.ops.size(), 0);
+  std::int32_t max_layer = -1;
+  for (const auto& op : graph_.ops) {
+    max_layer = std::max(max_layer, op.layer);
+    const auto& nm = op.name;
+    if (nm.size() > 2 && nm[0] == 'T' && std::isdigit(static_cast<unsigned char>(nm[1]))) {
+      std::size_t i = 1;
+      std::int64_t t = 0;
+      while (i < nm.size() && std::isdigit(static_cast<unsigned char>(nm[i])) && t < (1 << 20)) t = t * 10 + (nm[i++] - '0');
+      if (i < nm.size() && nm[i] == '.') op_step_[static_cast<std::size_t>(op.id)] = static_cast<std::int32_t>(t);
+    }
+  }
+  steps_ = 1;
+  for (auto t : op_step_) steps_ = std::max<std::uint64_t>(steps_, static_cast<std::uint64_t>(t) + 1);
+  layers_n_ = static_cast<std::uint64_t>(max_layer + 1);
+
   // Per op class and phase: only the classes this graph has.
   std::array<std::array<bool, kPhases>, og::op_kind_count> present{};
   for (const auto& op : graph_.ops) present[static_cast<std::size_t>(op.kind)][static_cast<std::size_t>(op.phase)] = true;
@@ -246,6 +369,61 @@ TransformerWorkload::TransformerWorkload(const ComponentContext& ctx)
   stat("micro_batch_latency", instance_latency_);
   stat("throughput", throughput_);
   stat("token_throughput", token_throughput_);
+
+  std::array<std::array<bool, kPhases>, kLayerStats> layer_present{};
+  std::array<bool, kPhases> phase_present{};
+  for (const auto& op : graph_.ops) {
+    phase_present[static_cast<std::size_t>(op.phase)] = true;
+    if (op.layer >= 0 && op.layer < kLayerStats)
+      layer_present[static_cast<std::size_t>(op.layer)][static_cast<std::size_t>(op.phase)] = true;
+  }
+  for (int l = 0; l < kLayerStats; ++l)
+    for (int ph = 0; ph < kPhases; ++ph) {
+      if (!layer_present[static_cast<std::size_t>(l)][static_cast<std::size_t>(ph)]) continue;
+      const auto phase = og::to_string(static_cast<og::Phase>(ph));
+      stat(fmt::format("layer.{}.{}.latency", l, phase), layer_latency_[static_cast<std::size_t>(l)][static_cast<std::size_t>(ph)]);
+      stat(fmt::format("layer.{}.{}.energy", l, phase), layer_energy_[static_cast<std::size_t>(l)][static_cast<std::size_t>(ph)]);
+    }
+  for (int ph = 0; ph < kPhases; ++ph)
+    if (phase_present[static_cast<std::size_t>(ph)])
+      stat(fmt::format("phase.{}.latency", og::to_string(static_cast<og::Phase>(ph))), phase_latency_[static_cast<std::size_t>(ph)]);
+  stat("layer_latency", all_layer_latency_);
+  stat("step_latency", step_latency_);
+  for (int c = 0; c < 2; ++c) {
+    const std::string cls = c == 0 ? "pim" : "sa";
+    const auto ci = static_cast<std::size_t>(c);
+    stat(cls + ".requests", cls_requests_[ci]);
+    stat(cls + ".flops", cls_flops_[ci]);
+    stat(cls + ".busy", cls_busy_[ci]);
+    stat(cls + ".energy", cls_energy_[ci]);
+    stat(cls + ".request_share", cls_request_share_[ci]);
+    stat(cls + ".flop_share", cls_flop_share_[ci]);
+    stat(cls + ".energy_share", cls_energy_share_[ci]);
+    for (int d = 0; d < 2; ++d) {
+      const std::string pair = fmt::format("xfer.{}_to_{}", cls, d == 0 ? "pim" : "sa");
+      stat(pair + ".count", xfer_count_[ci][static_cast<std::size_t>(d)]);
+      stat(pair + ".bytes", xfer_bytes_[ci][static_cast<std::size_t>(d)]);
+    }
+  }
+  stat("reram_writes", reram_writes_);
+  stat("reram_write_bytes", reram_write_bytes_);
+  stat("reram_write_energy", reram_write_energy_);
+  stat("dynamic_writes", dynamic_writes_);
+  stat("dynamic_write_bytes", dynamic_write_bytes_);
+  stat("mem_loads", mem_loads_);
+  stat("mem_load_bytes", mem_load_bytes_);
+  stat("mem_load_time", mem_load_time_);
+  stat("mem_writes", mem_writes_);
+  stat("mem_write_bytes", mem_write_bytes_);
+  stat("mem_energy", mem_energy_);
+  stat("mem.lora.bytes", mem_kind_bytes_[off_lora]);
+  stat("mem.embedding.bytes", mem_kind_bytes_[off_embedding]);
+  stat("mem.kv_cache.bytes", mem_kind_bytes_[off_kv_cache]);
+  stat("mem.weights.bytes", mem_kind_bytes_[off_weights]);
+  stat("kv_cache_bytes", kv_cache_bytes_);
+  stat("kv_offchip_layers", kv_offchip_layers_);
+  stat("mapping_rule_ops", rule_ops_);
+  stat("pim_scratch_tiles", scratch_tiles_);
 }
 
 void TransformerWorkload::init() {
@@ -298,6 +476,50 @@ void TransformerWorkload::init() {
   }
   pim_cores_used_ += map_.pim_cores_used;
   sa_cores_used_ += map_.sa_cores_used;
+  scratch_tiles_ += map_.scratch_tiles;
+  for (auto c : map_.rule_ops) rule_ops_ += c;
+
+  // Off-chip loads per op: static operands not held in PIM crossbars (by category), and
+  // KV-cache reads of layers kept in memory. Addresses: parameters in order from mem_base,
+  // then the KV cache of each (instance, layer).
+  mem_ports_ = ports("mem");
+  {
+    const std::size_t n_ops = graph_.ops.size();
+    std::vector<std::uint64_t> param_addr(graph_.parameters.size(), 0);
+    std::uint64_t addr = p_.mem_base.count;
+    auto align = [](std::uint64_t a) { return (a + 255) / 256 * 256; };
+    for (std::size_t i = 0; i < graph_.parameters.size(); ++i) {
+      param_addr[i] = addr;
+      addr = align(addr + graph_.parameters[i].bytes());
+    }
+    kv_address_.assign(instances_ * kv_layers_, 0);
+    for (std::uint64_t inst = 0; inst < instances_; ++inst)
+      for (std::size_t l = 0; l < kv_layers_; ++l) {
+        kv_address_[inst * kv_layers_ + l] = addr;
+        addr = align(addr + kv_layer_bytes_[l]);
+      }
+    op_load_bytes_.assign(n_ops, 0);
+    load_kind_bytes_.assign(n_ops, {});
+    load_address_.assign(n_ops, 0);
+    for (const auto& op : graph_.ops) {
+      const auto i = static_cast<std::size_t>(op.id);
+      auto& kb = load_kind_bytes_[i];
+      if (!map_.ops[i].stored) {
+        const std::uint64_t bytes = (op.a.is_static ? op.a_bytes() : 0) + (op.b.is_static ? op.b_bytes() : 0);
+        int kind = off_weights;
+        if (op.kind == og::OpKind::embedding)
+          kind = off_embedding;
+        else
+          for (auto pid : op.params)
+            if (graph_.parameters[static_cast<std::size_t>(pid)].name.find(".lora_") != std::string::npos) kind = off_lora;
+        if (bytes > 0 && offchip_[static_cast<std::size_t>(kind)]) kb[static_cast<std::size_t>(kind)] += bytes;
+      }
+      for (std::size_t ei : adj_.in[i])
+        if (kv_offchip_edge_[ei]) kb[off_kv_cache] += graph_.edges[ei].bytes;
+      for (auto b : kb) op_load_bytes_[i] += b;
+      if (!op.params.empty()) load_address_[i] = param_addr[static_cast<std::size_t>(op.params.front())];
+    }
+  }
 
   // Node tables: (instance, op, shard); update ops exist in instance 0 only.
   const std::size_t n = graph_.ops.size();
@@ -312,7 +534,15 @@ void TransformerWorkload::init() {
       node_shard_[shard_base_[i] + s] = static_cast<std::uint32_t>(s);
     }
   pending_.assign(instances_ * shards_total_, 0);
+  parts_left_.assign(instances_ * shards_total_, 0);
   issued_at_.assign(instances_ * shards_total_, 0);
+  constexpr Time unset = ~Time{0};
+  layer_first_.assign(instances_ * steps_ * layers_n_ * kPhases, unset);
+  layer_last_.assign(layer_first_.size(), 0);
+  phase_first_.assign(instances_ * steps_ * kPhases, unset);
+  phase_last_.assign(phase_first_.size(), 0);
+  step_first_.assign(instances_ * steps_, unset);
+  step_last_.assign(step_first_.size(), 0);
   shards_left_.assign(instances_ * n, 0);
   instance_left_.assign(instances_, 0);
   nodes_total_ = 0;
@@ -326,6 +556,7 @@ void TransformerWorkload::init() {
         const std::uint64_t mult = is_update(op) && !is_update(src) ? instances_ : 1;
         pieces += static_cast<std::uint32_t>(map_.ops[static_cast<std::size_t>(src)].shards.size() * mult);
       }
+      if (op_load_bytes_[i] > 0) ++pieces;  // the off-chip load, issued when everything else is there
       for (std::size_t s = 0; s < map_.ops[i].shards.size(); ++s) pending_[node_of(inst, op, s)] = pieces;
       shards_left_[inst * n + i] = static_cast<std::uint32_t>(map_.ops[i].shards.size());
       ++instance_left_[inst];
@@ -373,8 +604,103 @@ void TransformerWorkload::start_replay() {
       const auto op = static_cast<og::OpId>(i);
       if (inst > 0 && is_update(op)) continue;
       if (!adj_.in[i].empty()) continue;
-      for (std::size_t s = 0; s < map_.ops[i].shards.size(); ++s) issue(node_of(inst, op, s));
+      for (std::size_t s = 0; s < map_.ops[i].shards.size(); ++s) ready(node_of(inst, op, s));
     }
+}
+
+// Every graph input of `node` is at its core: load what it needs from memory, or run it.
+void TransformerWorkload::ready(std::uint64_t node) {
+  const std::size_t op = node_op_[node % shards_total_];
+  if (op_load_bytes_[op] > 0) {
+    span_begin(node);
+    const auto& kb = load_kind_bytes_[op];
+    for (std::size_t c = 0; c < kOffchipKinds; ++c) mem_kind_bytes_[c] += kb[c];
+    issue_mem(node, op_load_bytes_[op], false);
+    return;
+  }
+  issue(node);
+}
+
+void TransformerWorkload::issue_mem(std::uint64_t node, std::uint64_t bytes, bool write) {
+  const std::uint64_t slot = node % shards_total_;
+  const std::size_t op = node_op_[slot];
+  const std::uint32_t core = map_.ops[op].shards[node_shard_[slot]].core;
+  const std::uint64_t index = mem_accesses_.size();
+  mem_accesses_.push_back(MemAccess{node, bytes, now(), write});
+  if (write) {
+    ++mem_writes_;
+    mem_write_bytes_ += bytes;
+  } else {
+    ++mem_loads_;
+    mem_load_bytes_ += bytes;
+  }
+  if (!mem_ports_.empty()) {
+    const og::Op& o = graph_.ops[op];
+    const std::uint64_t inst = node / shards_total_;
+    std::uint64_t address = load_address_[op];
+    if (write || (o.params.empty() && load_kind_bytes_[op][off_kv_cache] > 0)) {
+      // KV traffic: the region of the layer of this op (its own, or its KV producer's).
+      std::int32_t layer = o.layer;
+      for (std::size_t ei : adj_.in[op])
+        if (kv_offchip_edge_[ei]) layer = graph_.ops[static_cast<std::size_t>(graph_.edges[ei].src)].layer;
+      if (layer >= 0 && static_cast<std::size_t>(layer) < kv_layers_)
+        address = kv_address_[inst * kv_layers_ + static_cast<std::size_t>(layer)];
+    }
+    auto mr = make<MemRequest>();
+    mr->op = write ? MemRequest::Op::write : MemRequest::Op::read;
+    mr->address = address;
+    mr->bytes = bytes;
+    mr->tag = index;
+    mr->requester = core;
+    mr->issued_at = now();
+    mem_ports_[core % mem_ports_.size()].send(std::move(mr));
+    return;
+  }
+  // No memory linked: one FIFO channel at mem_bandwidth, plus mem_latency.
+  const Time start = std::max(now(), mem_free_);
+  const Time wire = p_.mem_bandwidth.bytes_per_s > 0 ? p_.mem_bandwidth.transfer_time(bytes) : 0;
+  mem_free_ = start + wire;
+  const Time done = mem_free_ + p_.mem_latency.ps;
+  const double joules = static_cast<double>(bytes) * 8.0 * p_.mem_energy_per_bit.joules;
+  e_mem_.add_joules(joules);
+  mem_energy_.add(joules);
+  schedule(*mem_timer_, done - now(), index);
+}
+
+void TransformerWorkload::on_mem(Port& /*port*/, TxnPtr<> t) {
+  auto r = std::move(t).as<MemRequest>();
+  mem_answer(r->tag, r->status);
+}
+
+void TransformerWorkload::on_mem_timer(TxnPtr<> t) {
+  auto sig = std::move(t).as<Signal>();
+  mem_answer(sig->tag, Status::ok);
+}
+
+void TransformerWorkload::mem_answer(std::uint64_t index, Status status) {
+  if (index >= mem_accesses_.size())
+    throw ModelError(fmt::format("{}: a memory answered an unknown request (tag {})", name(), index));
+  const MemAccess& a = mem_accesses_[index];
+  const og::Op& op = graph_.ops[node_op_[a.node % shards_total_]];
+  if (status != Status::ok)
+    throw ModelError(fmt::format(
+        "{}: off-chip {} of {} B for op {} \"{}\" answered {} (parameters and KV caches are laid out from mem_base = {} "
+        "in the memory behind mem[]; check its capacity)",
+        name(), a.write ? "write" : "load", a.bytes, op.id, op.name, strata::to_string(status), p_.mem_base.count));
+  if (a.write) return;  // KV-cache writes: nothing waits for them
+  mem_load_time_.add(static_cast<double>(now() - a.issued));
+  if (tracing())
+    trace("load " + op.name, a.issued, now(), "mem",
+          fmt::format(R"({{"op":{},"instance":{},"bytes":{}}})", op.id, a.node / shards_total_, a.bytes));
+  deliver(a.node);
+}
+
+std::uint64_t TransformerWorkload::shard_flops(const og::Op& op, const OpPlacement& pl, std::size_t shard) const {
+  const std::uint64_t f = op.flops();
+  if (pl.shards.size() <= 1) return f;
+  const Shard& s = pl.shards[shard];
+  using u128 = unsigned __int128;
+  return static_cast<std::uint64_t>(u128{f} * s.hi / s.total) - static_cast<std::uint64_t>(u128{f} * s.lo / s.total);
 }
 
 void TransformerWorkload::issue(std::uint64_t node) {
@@ -383,6 +709,7 @@ void TransformerWorkload::issue(std::uint64_t node) {
   const OpPlacement& pl = map_.ops[node_op_[slot]];
   const std::size_t s = node_shard_[slot];
   const Shard& sh = pl.shards[s];
+  span_begin(node);
   auto req = make<ComputeRequest>();
   req->kind = request_kind(op);
   req->op = request_op_[static_cast<std::size_t>(op.kind)];
@@ -412,25 +739,72 @@ void TransformerWorkload::issue(std::uint64_t node) {
   issued_at_[node] = now();
   if (s == 0) ++ops_issued_;
   ++requests_;
-  core_ports_[sh.core].send(std::move(req));
+  const auto cls = static_cast<std::size_t>(cores_info_[sh.core].cls == CoreClass::pim ? 0 : 1);
+  ++cls_requests_[cls];
+  cls_flops_[cls] += shard_flops(op, pl, s);
+  Port& port = core_ports_[sh.core];
+  if (!pl.dynamic_write) {
+    parts_left_[node] = 1;
+    port.send(std::move(req));
+    return;
+  }
+  // Dynamic operand on a PIM core: write it into the crossbars (scratch weight id), then
+  // run the GEMM through it; one pair per copy (batch element), sent back to back so that a
+  // FIFO core runs each GEMM right after its own write.
+  const std::uint64_t copies = pl.write_copies;
+  parts_left_[node] = static_cast<std::uint32_t>(2 * copies);
+  for (std::uint64_t c = 0; c < copies; ++c) {
+    auto ld = make<ComputeRequest>();
+    ld->kind = ComputeRequest::Kind::load_weights;
+    ld->op = "load_weights";
+    ld->k = pl.write_rows;
+    ld->n = pl.write_cols;
+    ld->weight_bits = bits8(pl.write_bits);
+    ld->static_weights = true;
+    ld->weight_id = kScratchWeightId;
+    ld->tag = kDynTag | node;
+    ld->issued_at = now();
+    port.send(std::move(ld));
+    auto g = make<ComputeRequest>();
+    g->kind = ComputeRequest::Kind::gemm;
+    g->op = req->op;
+    g->m = copies > 1 ? op.shape.m : op.shape.batch * op.shape.m;
+    g->k = pl.write_rows;
+    g->n = pl.write_cols;
+    g->weight_bits = req->weight_bits;
+    g->input_bits = req->input_bits;
+    g->output_bits = req->output_bits;
+    g->static_weights = true;
+    g->weight_id = kScratchWeightId;
+    g->tag = node;
+    g->issued_at = now();
+    port.send(std::move(g));
+  }
 }
 
 void TransformerWorkload::deliver(std::uint64_t node) {
   if (pending_[node] == 0)
     throw ModelError(fmt::format("{}: internal: input delivered twice to op \"{}\"", name(),
                                  graph_.ops[node_op_[node % shards_total_]].name));
-  if (--pending_[node] == 0) issue(node);
+  --pending_[node];
+  if (pending_[node] == 0)
+    issue(node);
+  else if (pending_[node] == 1 && op_load_bytes_[node_op_[node % shards_total_]] > 0)
+    ready(node);  // the graph inputs are there; only the off-chip load is left
 }
 
 void TransformerWorkload::on_core(Port& /*port*/, TxnPtr<> t) {
   auto req = std::move(t).as<ComputeRequest>();
-  if (req->tag & kLoadTag) {
+  if ((req->tag & kLoadTag) && !(req->tag & kDynTag)) {
     const WeightLoad& ld = map_.loads.at(req->tag & ~kLoadTag);
     if (req->status != Status::ok)
       throw ModelError(fmt::format("{}: load_weights of \"{}\" ({}x{} at {} bits, {} B) on {} answered {}", name(),
                                    ld.name, ld.rows, ld.cols, ld.bits, ld.bytes, core_name(ld.core),
                                    strata::to_string(req->status)));
     setup_energy_.add(req->energy_j);
+    ++reram_writes_;
+    reram_write_bytes_ += ld.bytes;
+    reram_write_energy_.add(req->energy_j);
     if (tracing())
       trace("load " + ld.name, req->started_at ? req->started_at : req->issued_at,
             req->finished_at ? req->finished_at : now(), "load_weights",
@@ -438,31 +812,76 @@ void TransformerWorkload::on_core(Port& /*port*/, TxnPtr<> t) {
     if (--loads_left_ == 0) start_replay();
     return;
   }
-  const std::uint64_t node = req->tag;
+  const bool dyn = (req->tag & kDynTag) != 0;
+  const std::uint64_t node = dyn ? req->tag & ~(kLoadTag | kDynTag) : req->tag;
   const std::uint64_t slot = node % shards_total_;
   const og::Op& op = graph_.ops[node_op_[slot]];
   const OpPlacement& pl = map_.ops[node_op_[slot]];
   const std::uint32_t core = pl.shards[node_shard_[slot]].core;
   if (req->status != Status::ok)
     throw ModelError(fmt::format("{}: op {} \"{}\" ({}, {}) on {} answered status {}", name(), op.id, op.name,
-                                 og::to_string(op.kind), req->kind == ComputeRequest::Kind::gemm
+                                 og::to_string(op.kind),
+                                 dyn ? fmt::format("load_weights of its {}x{} operand at {} bits (dynamic write)",
+                                                   pl.write_rows, pl.write_cols, pl.write_bits)
+                                 : req->kind == ComputeRequest::Kind::gemm
                                      ? fmt::format("gemm {}x{}x{}{}", req->m, req->k, req->n,
                                                    req->static_weights ? " on stored weights" : "")
                                      : fmt::format("vector of {} elements", req->elements),
                                  core_name(core), strata::to_string(req->status)));
   const auto k = static_cast<std::size_t>(op.kind);
   const auto ph = static_cast<std::size_t>(op.phase);
+  const auto cls = static_cast<std::size_t>(cores_info_[core].cls == CoreClass::pim ? 0 : 1);
   const Time start = req->started_at ? req->started_at : issued_at_[node];
   const Time end = req->finished_at >= start && req->finished_at ? req->finished_at : now();
   op_busy_[k][ph].add(static_cast<double>(end - start));
   op_energy_[k][ph].add(req->energy_j);
   energy_.add(req->energy_j);
+  cls_busy_[cls].add(static_cast<double>(end - start));
+  cls_energy_[cls].add(req->energy_j);
+  if (op.layer >= 0 && op.layer < kLayerStats) layer_energy_[static_cast<std::size_t>(op.layer)][ph].add(req->energy_j);
+  if (dyn) {
+    const std::uint64_t bytes = og::bytes_of(pl.write_rows * pl.write_cols, pl.write_bits);
+    ++dynamic_writes_;
+    dynamic_write_bytes_ += bytes;
+    ++reram_writes_;
+    reram_write_bytes_ += bytes;
+    reram_write_energy_.add(req->energy_j);
+  }
   if (tracing())
-    trace(op.name, start, end, og::to_string(op.kind),
+    trace(dyn ? "write " + op.name : op.name, start, end, dyn ? "load_weights" : og::to_string(op.kind),
           fmt::format(R"({{"op":{},"instance":{},"shard":{},"core":"{}","phase":"{}","issued":{},"done":{}}})", op.id,
                       node / shards_total_, node_shard_[slot], core_name(core), og::to_string(op.phase), issued_at_[node],
                       now()));
-  node_done(node, now());
+  part_done(node, now());
+}
+
+void TransformerWorkload::part_done(std::uint64_t node, Time seen) {
+  if (parts_left_[node] == 0)
+    throw ModelError(fmt::format("{}: internal: op \"{}\" answered more often than it was sent", name(),
+                                 graph_.ops[node_op_[node % shards_total_]].name));
+  if (--parts_left_[node] == 0) node_done(node, seen);
+}
+
+void TransformerWorkload::span_begin(std::uint64_t node) {
+  const std::uint64_t inst = node / shards_total_;
+  const og::Op& op = graph_.ops[node_op_[node % shards_total_]];
+  const auto step = static_cast<std::size_t>(op_step_[static_cast<std::size_t>(op.id)]);
+  const auto ph = static_cast<std::size_t>(op.phase);
+  auto first = [&](Time& t) { t = std::min(t, now()); };
+  if (op.layer >= 0) first(layer_first_[layer_key(inst, step, static_cast<std::size_t>(op.layer), ph)]);
+  first(phase_first_[phase_key(inst, step, ph)]);
+  first(step_first_[inst * steps_ + step]);
+}
+
+void TransformerWorkload::span_end(std::uint64_t node, Time seen) {
+  const std::uint64_t inst = node / shards_total_;
+  const og::Op& op = graph_.ops[node_op_[node % shards_total_]];
+  const auto step = static_cast<std::size_t>(op_step_[static_cast<std::size_t>(op.id)]);
+  const auto ph = static_cast<std::size_t>(op.phase);
+  auto last = [&](Time& t) { t = std::max(t, seen); };
+  if (op.layer >= 0) last(layer_last_[layer_key(inst, step, static_cast<std::size_t>(op.layer), ph)]);
+  last(phase_last_[phase_key(inst, step, ph)]);
+  last(step_last_[inst * steps_ + step]);
 }
 
 void TransformerWorkload::node_done(std::uint64_t node, Time seen) {
@@ -472,12 +891,15 @@ void TransformerWorkload::node_done(std::uint64_t node, Time seen) {
   const og::Op& op = graph_.ops[static_cast<std::size_t>(p)];
   const OpPlacement& ppl = map_.ops[static_cast<std::size_t>(p)];
   const std::size_t n = graph_.ops.size();
+  span_end(node, seen);
   if (--shards_left_[inst * n + static_cast<std::size_t>(p)] == 0) {
     ++ops_done_;
     ++op_count_[static_cast<std::size_t>(op.kind)][static_cast<std::size_t>(op.phase)];
     if (--instance_left_[inst] == 0) {
       instance_latency_.add(static_cast<double>(seen - replay_start_));
     }
+    // A KV append of a layer kept in memory writes this step's K and V there.
+    if (kv_write_op_[static_cast<std::size_t>(p)]) issue_mem(node, op.a_bytes(), true);
   }
   --nodes_left_;
   // Outputs of this shard: one piece per (edge, consumer shard).
@@ -490,7 +912,8 @@ void TransformerWorkload::node_done(std::uint64_t node, Time seen) {
       const std::uint64_t bytes = shard_bytes(out_bytes, dpl, so, false);
       const std::uint32_t src_core = ppl.shards[sp].core, dst_core = dpl.shards[so].core;
       const std::uint64_t dst = node_of(dinst, e.dst, so);
-      if (src_core == dst_core || bytes == 0) {
+      // Same core, ordering only, or a KV-cache read the consumer loads from memory: free.
+      if (src_core == dst_core || bytes == 0 || kv_offchip_edge_[ei]) {
         ++local_edges_;
         deliver(dst);
         continue;
@@ -504,19 +927,54 @@ void TransformerWorkload::node_done(std::uint64_t node, Time seen) {
       transfers_.push_back(Transfer{dst, node, src_core, dst_core, bytes, now(), false});
       ++transfers_n_;
       bytes_moved_ += bytes;
+      const auto sc = static_cast<std::size_t>(cores_info_[src_core].cls == CoreClass::pim ? 0 : 1);
+      const auto dc = static_cast<std::size_t>(cores_info_[dst_core].cls == CoreClass::pim ? 0 : 1);
+      ++xfer_count_[sc][dc];
+      xfer_bytes_[sc][dc] += bytes;
       ni_ports_[src_core].send(std::move(tr));
     }
   }
-  if (nodes_left_ == 0) {
-    done_ = true;
-    const Time lat = seen - replay_start_;
-    latency_ += lat;
-    if (lat > 0) {
-      throughput_.add(static_cast<double>(sequences_) / (static_cast<double>(lat) * 1e-12));
-      token_throughput_.add(static_cast<double>(tokens_) / (static_cast<double>(lat) * 1e-12));
-    }
-    end_simulation();
+  if (nodes_left_ == 0) finish_run(seen);
+}
+
+void TransformerWorkload::finish_run(Time seen) {
+  done_ = true;
+  const Time lat = seen - replay_start_;
+  latency_ += lat;
+  if (lat > 0) {
+    throughput_.add(static_cast<double>(sequences_) / (static_cast<double>(lat) * 1e-12));
+    token_throughput_.add(static_cast<double>(tokens_) / (static_cast<double>(lat) * 1e-12));
   }
+  // Latency spans: first issue (or off-chip load) to last answer, per micro-batch (and
+  // decode step), per layer and phase, per phase, per step.
+  constexpr Time unset = ~Time{0};
+  for (std::uint64_t inst = 0; inst < instances_; ++inst)
+    for (std::size_t step = 0; step < steps_; ++step) {
+      for (std::size_t ph = 0; ph < kPhases; ++ph) {
+        for (std::size_t l = 0; l < layers_n_; ++l) {
+          const std::size_t key = layer_key(inst, step, l, ph);
+          if (layer_first_[key] == unset) continue;
+          const auto span = static_cast<double>(layer_last_[key] - layer_first_[key]);
+          all_layer_latency_.add(span);
+          if (l < static_cast<std::size_t>(kLayerStats)) layer_latency_[l][ph].add(span);
+        }
+        const std::size_t key = phase_key(inst, step, ph);
+        if (phase_first_[key] != unset) phase_latency_[ph].add(static_cast<double>(phase_last_[key] - phase_first_[key]));
+      }
+      const std::size_t key = inst * steps_ + step;
+      if (steps_ > 1 && step_first_[key] != unset)
+        step_latency_.add(static_cast<double>(step_last_[key] - step_first_[key]));
+    }
+  // Shares of the replay's requests, FLOPs and energy by core class.
+  const double req = static_cast<double>(cls_requests_[0].value() + cls_requests_[1].value());
+  const double flops = static_cast<double>(cls_flops_[0].value() + cls_flops_[1].value());
+  const double joules = cls_energy_[0].sum() + cls_energy_[1].sum();
+  for (std::size_t c = 0; c < 2; ++c) {
+    cls_request_share_[c].add(req > 0 ? static_cast<double>(cls_requests_[c].value()) / req : 0.0);
+    cls_flop_share_[c].add(flops > 0 ? static_cast<double>(cls_flops_[c].value()) / flops : 0.0);
+    cls_energy_share_[c].add(joules > 0 ? cls_energy_[c].sum() / joules : 0.0);
+  }
+  end_simulation();
 }
 
 void TransformerWorkload::on_ni(Port& /*port*/, TxnPtr<> t) {
@@ -562,12 +1020,20 @@ strata::ComponentDecl transformer_decl() {
           "fine-tuning) at transaction level: one ComputeRequest per op (shard) on the mapped core's ctrl port, "
           "one TransferRequest per cross-core tensor edge through the source core's network interface; same-core "
           "edges are free; cores queue FIFO. Frozen weights are first written into the PIM cores (setup phase, "
-          "reported apart). Mapping policies atleus / sa_only / pim_only; micro-batches pipeline through the "
-          "cores. Timing and energy come from the cores and the network; this driver adds none.")
+          "reported apart). Mapping policies atleus / sa_only / pim_only (dynamic GEMM operands written into "
+          "the crossbars before each use); a mapping table (mapping_file, a graph file's mapping_table) places ops "
+          "one by one. Micro-batches pipeline through the cores. Non-resident data (LoRA adapters, embedding rows, "
+          "KV caches beyond kv_cache_capacity) is loaded from memory before each use, through mem[] or, unlinked, "
+          "on an analytic channel (the only time and energy this driver adds). Reports per-layer, per-phase and "
+          "per-token latency, PIM/SA shares of requests, FLOPs and energy, ReRAM writes, off-chip bytes.")
       .multi_port("cores", strata::PortDir::inout, "compute",
                   "cores in grid order (fanout to each core's ctrl); PIM or SA by type (pim_types, sa_types)")
       .multi_port("nis", strata::PortDir::inout, "xfer",
                   "network interfaces, nis[k] at the same grid position as cores[k] (fanout to each NI's ctrl)")
+      .multi_port("mem", strata::PortDir::inout, "mem",
+                  "optional: memories for off-chip loads (offchip); the loads of cores[k] go through mem[k mod n]. "
+                  "Unlinked: charged analytically (mem_bandwidth, mem_latency, mem_energy_per_bit)")
+      .energy("mem_access")
       .counter("ops", "count", "op instances completed (ops x micro-batches; update ops once)")
       .counter("ops_issued", "count", "op instances issued (first shard sent)")
       .counter("requests", "count", "ComputeRequests of the replay (one per op shard)")
@@ -588,6 +1054,59 @@ strata::ComponentDecl transformer_decl() {
       .accumulator("throughput", "sequences/s", "sequences of the batch / latency (one sample)")
       .accumulator("token_throughput", "tokens/s",
                    "tokens processed (decode: generated) / latency (one sample)");
+  b.accumulator("layer_latency", "ps",
+                 "per layer, phase and micro-batch (and decode step): first issue (or off-chip load) of the layer's "
+                 "ops to the last answer; every layer, also those beyond layer.63")
+      .accumulator("step_latency", "ps", "decode: per micro-batch and generated token, first issue to last answer")
+      .counter("reram_writes", "count", "load_weights answered ok: setup loads and dynamic operand writes")
+      .counter("reram_write_bytes", "B", "bytes written into ReRAM crossbars (setup and dynamic writes)")
+      .accumulator("reram_write_energy", "J", "per load_weights answer: the energy the PIM core reported")
+      .counter("dynamic_writes", "count", "dynamic operands written into PIM crossbars before a GEMM (dynamic_operands = write)")
+      .counter("dynamic_write_bytes", "B", "bytes of those dynamic operand writes")
+      .counter("mem_loads", "count", "off-chip loads (one per op instance that needs non-resident data)")
+      .counter("mem_load_bytes", "B", "bytes loaded from memory (all categories)")
+      .accumulator("mem_load_time", "ps", "per off-chip load: issue to arrival")
+      .counter("mem_writes", "count", "KV-cache writes to memory (layers beyond kv_cache_capacity)")
+      .counter("mem_write_bytes", "B", "bytes of those KV-cache writes")
+      .accumulator("mem_energy", "J", "per off-chip access without mem[] linked: bytes x 8 x mem_energy_per_bit")
+      .counter("mem.lora.bytes", "B", "loaded: LoRA adapter matrices")
+      .counter("mem.embedding.bytes", "B", "loaded: gathered embedding-table rows")
+      .counter("mem.kv_cache.bytes", "B", "loaded: KV-cache reads of layers kept in memory")
+      .counter("mem.weights.bytes", "B", "loaded: other parameters not stored in PIM crossbars (offchip weights)")
+      .counter("kv_cache_bytes", "B", "KV cache of all layers and micro-batches at the longest key length")
+      .counter("kv_offchip_layers", "count", "layers whose KV cache is beyond kv_cache_capacity (kept in memory)")
+      .counter("mapping_rule_ops", "count", "ops placed by a mapping-table rule (mapping_file, graph mapping_table)")
+      .counter("pim_scratch_tiles", "count", "tiles every PIM core keeps free for dynamic operand writes");
+  for (const char* cls : {"pim", "sa"}) {
+    const std::string c = cls, what = c == "pim" ? "PIM (ReRAM)" : "SA (systolic)";
+    b.counter(c + ".requests", "count", "replay requests (op shards) on " + what + " cores")
+        .counter(c + ".flops", "FLOP", "FLOPs of the op shards run on " + what + " cores")
+        .accumulator(c + ".busy", "ps", "per request on " + what + " cores: finished_at - started_at")
+        .accumulator(c + ".energy", "J", "per request on " + what + " cores: energy_j (dynamic writes included)")
+        .accumulator(c + ".request_share", "fraction", "share of the replay's requests on " + what + " cores (one sample)")
+        .accumulator(c + ".flop_share", "fraction", "share of the replay's FLOPs on " + what + " cores (one sample)")
+        .accumulator(c + ".energy_share", "fraction",
+                     "share of the replay's reported compute energy on " + what + " cores (one sample)");
+    for (const char* dst : {"pim", "sa"})
+      b.counter(fmt::format("xfer.{}_to_{}.count", cls, dst), "count",
+                fmt::format("transfers from a {} core to a {} core", cls, dst))
+          .counter(fmt::format("xfer.{}_to_{}.bytes", cls, dst), "B",
+                   fmt::format("bytes of transfers from a {} core to a {} core", cls, dst));
+  }
+  for (int ph = 0; ph < TransformerWorkload::kPhases; ++ph) {
+    const auto phase = og::to_string(static_cast<og::Phase>(ph));
+    b.accumulator(fmt::format("phase.{}.latency", phase), "ps",
+                  fmt::format("per micro-batch (and decode step): first issue of a {} op to the last {} op's answer",
+                              phase, phase));
+  }
+  for (int l = 0; l < TransformerWorkload::kLayerStats; ++l)
+    for (int ph = 0; ph < TransformerWorkload::kPhases; ++ph) {
+      const auto phase = og::to_string(static_cast<og::Phase>(ph));
+      b.accumulator(fmt::format("layer.{}.{}.latency", l, phase), "ps",
+                    fmt::format("layer {}, {} ops, per micro-batch (and decode step): first issue to last answer", l, phase))
+          .accumulator(fmt::format("layer.{}.{}.energy", l, phase), "J",
+                       fmt::format("layer {}, {} ops: per request, the energy the core reported", l, phase));
+    }
   for (int k = 0; k < og::op_kind_count; ++k)
     for (int ph = 0; ph < TransformerWorkload::kPhases; ++ph) {
       const auto kind = static_cast<og::OpKind>(k);

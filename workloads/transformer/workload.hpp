@@ -48,6 +48,16 @@ struct TransformerParams {
   bool load_weights = true;
   std::string pim_types = "pim.*";
   std::string sa_types = "systolic.*";
+  std::int64_t layers = 0;
+  std::string mapping_file = "";
+  std::string dynamic_operands = "write";
+  std::int64_t pim_scratch_tiles = 0;
+  std::string offchip = "lora,embedding,kv_cache";
+  Bytes kv_cache_capacity{2ull << 20};
+  Bandwidth mem_bandwidth{256e9};
+  Duration mem_latency{45000};
+  Energy mem_energy_per_bit{3.9e-12};
+  Bytes mem_base{0};
   std::string vector_aliases =
       "rmsnorm=layernorm,swiglu=gelu,embedding=residual_add,rotary=residual_add,kv_cache_append=residual_add,"
       "loss=softmax,softmax_grad=softmax,layernorm_grad=layernorm,rmsnorm_grad=layernorm,gelu_grad=gelu,"
@@ -62,6 +72,11 @@ class TransformerWorkload final : public Component {
   void init() override;
 
   static constexpr int kPhases = 3;
+  // Layers whose statistics are reported one by one (layer.<l>.*); deeper layers count
+  // in layer_latency only.
+  static constexpr int kLayerStats = 64;
+  // Off-chip data categories (offchip parameter).
+  enum Offchip : int { off_lora, off_embedding, off_kv_cache, off_weights, kOffchipKinds };
 
  private:
   struct Transfer {
@@ -73,12 +88,30 @@ class TransformerWorkload final : public Component {
     bool delivered = false;
   };
 
+  // An off-chip access: a parameter/KV load a node waits for, or a KV-cache write.
+  struct MemAccess {
+    std::uint64_t node;
+    std::uint64_t bytes;
+    Time issued;
+    bool write;
+  };
+
   void on_core(Port& port, TxnPtr<> t);
   void on_ni(Port& port, TxnPtr<> t);
+  void on_mem(Port& port, TxnPtr<> t);
+  void on_mem_timer(TxnPtr<> t);
+  void mem_answer(std::uint64_t index, Status status);
   void start_replay();
+  void ready(std::uint64_t node);
   void issue(std::uint64_t node);
+  void issue_mem(std::uint64_t node, std::uint64_t bytes, bool write);
   void deliver(std::uint64_t node);
+  void part_done(std::uint64_t node, Time seen);
   void node_done(std::uint64_t node, Time seen);
+  void span_begin(std::uint64_t node);
+  void span_end(std::uint64_t node, Time seen);
+  void finish_run(Time seen);
+  std::uint64_t shard_flops(const opgraph::Op& op, const OpPlacement& pl, std::size_t shard) const;
   bool is_update(opgraph::OpId op) const {
     return graph_.ops[static_cast<std::size_t>(op)].phase == opgraph::Phase::update;
   }
@@ -110,6 +143,35 @@ class TransformerWorkload final : public Component {
   std::uint64_t nodes_total_ = 0, nodes_left_ = 0;
   std::vector<Transfer> transfers_;
 
+  // Off-chip data (README.md, "Off-chip parameters and KV cache").
+  std::array<bool, kOffchipKinds> offchip_{};
+  std::vector<bool> kv_offchip_edge_;                  // per edge: a KV-cache read served by memory
+  std::vector<bool> kv_write_op_;                      // per op: a KV append whose layer is off chip
+  std::vector<std::uint64_t> op_load_bytes_;              // per op: bytes a node loads before it runs
+  std::vector<std::array<std::uint64_t, kOffchipKinds>> load_kind_bytes_;  // per op, by category
+  std::vector<std::uint64_t> load_address_;            // per op: address of its load (mem[] ports)
+  std::vector<std::uint64_t> kv_layer_bytes_;          // per layer: its KV cache (one instance)
+  std::vector<std::uint64_t> kv_address_;              // per (instance, layer): KV region
+  std::vector<MemAccess> mem_accesses_;
+  std::span<Port> mem_ports_;
+  Port* mem_timer_ = nullptr;
+  Time mem_free_ = 0;
+  std::uint64_t kv_layers_ = 0;
+
+  // Per-node request parts still to answer (dynamic writes send several).
+  std::vector<std::uint32_t> parts_left_;
+
+  // Latency spans: (instance, step, layer, phase), (instance, step, phase), (instance, step).
+  std::vector<std::int32_t> op_step_;  // per op: decode step (name prefix T<t>.), else 0
+  std::uint64_t steps_ = 1, layers_n_ = 0;
+  std::vector<Time> layer_first_, layer_last_, phase_first_, phase_last_, step_first_, step_last_;
+  std::size_t layer_key(std::uint64_t inst, std::size_t step, std::size_t layer, std::size_t phase) const {
+    return ((inst * steps_ + step) * layers_n_ + layer) * kPhases + phase;
+  }
+  std::size_t phase_key(std::uint64_t inst, std::size_t step, std::size_t phase) const {
+    return (inst * steps_ + step) * kPhases + phase;
+  }
+
   std::vector<CoreInfo> cores_info_;
   std::vector<std::uint32_t> endpoint_;  // NI endpoint id per core index
   std::span<Port> core_ports_, ni_ports_;
@@ -124,6 +186,22 @@ class TransformerWorkload final : public Component {
   Counter ops_issued_, requests_, ops_done_, transfers_n_, bytes_moved_, local_edges_;
   Counter setup_time_, latency_, loads_n_, load_bytes_, overflow_ops_, pim_cores_used_, sa_cores_used_;
   Accumulator energy_, setup_energy_, throughput_, token_throughput_, transfer_time_, instance_latency_;
+  // per layer and phase (layers < kLayerStats), per phase, per decode step
+  std::array<std::array<Accumulator, kPhases>, kLayerStats> layer_latency_{}, layer_energy_{};
+  std::array<Accumulator, kPhases> phase_latency_{};
+  Accumulator step_latency_, all_layer_latency_;
+  // per core class (0 = pim, 1 = sa)
+  std::array<Counter, 2> cls_requests_{}, cls_flops_{};
+  std::array<Accumulator, 2> cls_busy_{}, cls_energy_{}, cls_request_share_{}, cls_flop_share_{}, cls_energy_share_{};
+  std::array<std::array<Counter, 2>, 2> xfer_count_{}, xfer_bytes_{};  // [src class][dst class]
+  // ReRAM writes and off-chip traffic
+  Counter reram_writes_, reram_write_bytes_, dynamic_writes_, dynamic_write_bytes_;
+  Accumulator reram_write_energy_;
+  Counter mem_loads_, mem_load_bytes_, mem_writes_, mem_write_bytes_, kv_cache_bytes_, kv_offchip_layers_;
+  std::array<Counter, kOffchipKinds> mem_kind_bytes_{};
+  Accumulator mem_load_time_, mem_energy_;
+  Counter rule_ops_, scratch_tiles_;
+  EnergyAction e_mem_;
 };
 
 }  // namespace strata::transformer

@@ -203,3 +203,23 @@ TEST_CASE("graph file: ids must match positions; a missing file is named", "[opg
   CHECK_THAT(read_error(dir, j), Catch::Contains("/ops/2/id") && Catch::Contains("must equal its position 2"));
   CHECK_THROWS_WITH(read_graph(dir.path / "nope.json"), Catch::Contains("nope.json: error: cannot open"));
 }
+
+TEST_CASE("graph file: a mapping_table is kept verbatim, in file order; a wrong type is named", "[opgraph][io]") {
+  TempDir dir;
+  Graph g = sample_graph();
+  // Keys out of alphabetical order: the order is the rules' priority and must survive.
+  g.mapping_table = R"({"kind:softmax":"pim","L0.*":"sa","kind:gelu":3})";
+  const fs::path path = dir.path / "g.json";
+  write_graph(g, path);
+  const Graph back = read_graph(path);
+  CHECK(back.mapping_table == g.mapping_table);
+  CHECK(back == g);
+  CHECK(read_graph_string(write_graph_string(sample_graph())).mapping_table.empty());
+
+  json j = sample_json();
+  j["mapping_table"] = "sa";
+  CHECK_THAT(read_error(dir, j), Catch::Contains("/mapping_table") && Catch::Contains("expected an object or an array"));
+  j["mapping_table"] = json::array({json{{"kind", "softmax"}, {"core", "sa"}}});
+  const fs::path p2 = dir.write("arr.json", j.dump());
+  CHECK(read_graph(p2).mapping_table == R"([{"core":"sa","kind":"softmax"}])");  // nlohmann::json sorts this test's keys
+}

@@ -11,27 +11,6 @@
 
 using namespace tf_test;
 
-namespace {
-
-struct Cli {
-  int status = -1;
-  std::string out;  // stdout and stderr
-};
-
-Cli strata_cli(const std::string& args) {
-  const fs::path bin = strata::testing::plugin_dir().parent_path().parent_path().parent_path() / "bin" / "strata";
-  Cli r;
-  FILE* p = ::popen((bin.string() + " " + args + " 2>&1").c_str(), "r");
-  REQUIRE(p);
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) r.out.append(buf.data(), n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-}  // namespace
-
 TEST_CASE("strata graph: prints the summary and writes a graph that reads back equal to the generator's",
           "[transformer][cli]") {
   TempDir tmp;

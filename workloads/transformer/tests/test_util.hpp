@@ -11,11 +11,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace tf_test {
@@ -65,6 +69,41 @@ positional = "learned"
 embedding_norm = true
 pooler = true
 )";
+
+// A two-layer GPT-2-like decoder (pre-LN, learned positions, tied LM head), for decode and
+// prefill tests.
+inline constexpr const char* kTinyDecoder = R"(
+name = "tiny-dec"
+family = "decoder"
+layers = 2
+hidden = 64
+heads = 2
+ffn = 128
+vocab = 100
+max_positions = 64
+activation = "gelu"
+norm = "layernorm"
+norm_position = "pre"
+positional = "learned"
+tie_embeddings = true
+)";
+
+// The build tree's `strata` binary, run through the shell: exit status and output.
+struct Cli {
+  int status = -1;
+  std::string out;  // stdout and stderr
+};
+inline Cli strata_cli(const std::string& args) {
+  const fs::path bin = strata::testing::plugin_dir().parent_path().parent_path().parent_path() / "bin" / "strata";
+  Cli r;
+  FILE* p = ::popen((bin.string() + " " + args + " 2>&1").c_str(), "r");
+  if (!p) throw std::runtime_error("popen failed");
+  std::array<char, 4096> buf{};
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) r.out.append(buf.data(), n);
+  const int st = ::pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
 
 // Times and latencies of a test chip (all integers of picoseconds, so closed forms are exact).
 struct Chip {

@@ -133,6 +133,50 @@ class FakeNi final : public Component {
   Counter transfers_, bytes_;
 };
 
+struct FakeMemParams {
+  Duration latency{1000};
+  Duration byte_time{1};
+  Bytes capacity{1ull << 40};
+  static void declare(ParamSpec<FakeMemParams>& s) {
+    s.param("latency", &FakeMemParams::latency, "fixed time of every request");
+    s.param("byte_time", &FakeMemParams::byte_time, "time per byte (FIFO: requests queue on their bytes)");
+    s.param("capacity", &FakeMemParams::capacity, "addressable bytes");
+  }
+};
+
+class FakeMem final : public Component {
+ public:
+  explicit FakeMem(const ComponentContext& ctx) : Component(ctx), p_(ctx.params<FakeMemParams>()) {
+    on_receive<&FakeMem::on_request>("port", this);
+    stat("reads", reads_);
+    stat("writes", writes_);
+    stat("bytes", bytes_);
+    stat("max_end", max_end_);
+  }
+
+ private:
+  void on_request(Port& port, TxnPtr<> t) {
+    auto r = std::move(t).as<MemRequest>();
+    if (r->address + r->bytes > p_.capacity.count) {
+      r->status = Status::address_error;
+      port.send(std::move(r));
+      return;
+    }
+    const Time start = std::max(now(), free_at_);
+    free_at_ = start + r->bytes * p_.byte_time.ps;
+    const Time done = free_at_ + p_.latency.ps;
+    ++(r->op == MemRequest::Op::read ? reads_ : writes_);
+    bytes_ += r->bytes;
+    if (r->address + r->bytes > max_end_.value()) max_end_ += r->address + r->bytes - max_end_.value();
+    r->status = Status::ok;
+    port.send(std::move(r), done - now());
+  }
+
+  FakeMemParams p_;
+  Time free_at_ = 0;
+  Counter reads_, writes_, bytes_, max_end_;
+};
+
 }  // namespace strata::fakes
 
 STRATA_PLUGIN("transformer_test_fakes", "1.0", "Closed-form fake cores and NIs for the transformer workload tests",
@@ -150,4 +194,11 @@ STRATA_PLUGIN("transformer_test_fakes", "1.0", "Closed-form fake cores and NIs f
                   .summary("Fake network interface: latency + bytes x byte_time (tests only)")
                   .required_port("ctrl", strata::PortDir::inout, "xfer", "transfer requests")
                   .counter("transfers", "count", "transfers served")
-                  .counter("bytes", "B", "bytes moved"))
+                  .counter("bytes", "B", "bytes moved"),
+              strata::component<strata::fakes::FakeMem, strata::fakes::FakeMemParams>("test.fake_mem")
+                  .summary("Fake memory: latency + bytes x byte_time, FIFO (tests only)")
+                  .multi_port("port", strata::PortDir::inout, "mem", "one element per requester")
+                  .counter("reads", "count", "reads served")
+                  .counter("writes", "count", "writes served")
+                  .counter("bytes", "B", "bytes read or written")
+                  .counter("max_end", "B", "highest address + bytes of any request"))

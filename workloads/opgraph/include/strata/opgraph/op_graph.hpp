@@ -170,6 +170,9 @@ struct Graph {
   std::vector<Parameter> parameters;
   std::vector<Op> ops;     // ops[i].id == i
   std::vector<Edge> edges;
+  // Optional placement hints for a replay engine: the JSON text (compact) of a mapping
+  // table, as FORMAT.md "mapping_table" describes; "" = none. Not interpreted here.
+  std::string mapping_table;
 
   ParamId add_parameter(Parameter p);
   OpId add_op(Op op);  // sets op.id to its index
