@@ -4,10 +4,12 @@
 // points failed; 2 bad input (flags, TOML, plugins), reported before anything runs.
 #include "../src/builder.hpp"
 #include "../src/docs.hpp"
+#include "../src/mpi_sweep.hpp"
 #include "../src/plugin_registry.hpp"
 #include "../src/results.hpp"
 #include "../src/sweep.hpp"
 #include "graph_command.hpp"
+#include "report_command.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -97,7 +99,7 @@ int main(int argc, char** argv) {
   check->add_option("files", check_files, "TOML files")->required();
 
   // sweep
-  auto* sweep = app.add_subcommand("sweep", "Run every point of an experiment's [sweep] on a worker pool");
+  auto* sweep = app.add_subcommand("sweep", "Run every point of an experiment's [sweep] on a worker pool (under mpirun: across ranks)");
   std::string sweep_file, sweep_out;
   std::vector<std::string> sweep_sets;
   int jobs = 1;
@@ -120,6 +122,7 @@ int main(int argc, char** argv) {
 
   // graph (kernel/cli/graph_command.cpp)
   strata::cli::GraphCommand graph_cmd(app);
+  strata::cli::ReportCommand report_cmd(app);  // kernel/cli/report_command.cpp
 
   try {
     app.parse(argc, argv);
@@ -136,6 +139,7 @@ int main(int argc, char** argv) {
 
   try {
     if (graph_cmd.selected()) return graph_cmd.run();
+    if (report_cmd.selected()) return report_cmd.run();
     if (*run) {
       if (seed) sets.push_back(fmt::format("seed={}", *seed));
       if (!out_dir.empty()) sets.push_back("output.dir=" + out_dir);
@@ -161,6 +165,11 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*sweep) {
+      SweepComm comm;  // MPI only under mpirun/srun: ranks share the points (src/mpi_sweep.hpp)
+      if (!comm.error().empty()) {
+        if (comm.rank() == 0) fmt::print(stderr, "strata sweep: error: {}\n", comm.error());
+        return 2;
+      }
       PluginRegistry reg;
       setup_registry(reg, common);
       Diagnostics diag;
@@ -172,7 +181,7 @@ int main(int argc, char** argv) {
         if (auto spec = b.load(sweep_file, sweep_sets)) b.build(*spec);
       }
       if (diag.has_errors()) {
-        diag.print(std::cerr);
+        if (comm.rank() == 0) diag.print(std::cerr);  // every rank found the same
         return 2;
       }
       SweepOptions so;
@@ -181,13 +190,7 @@ int main(int argc, char** argv) {
       so.resume = resume;
       so.progress = !sweep_quiet;
       so.sets = sweep_sets;
-      auto summary = run_sweep(reg, sweep_file, plan, so);
-      merge_sweep_table(summary.out_dir, plan, summary);
-      if (!sweep_quiet)
-        fmt::print("sweep        {} points: {} ok, {} failed{}\ntable        {}\n", summary.points, summary.ok,
-                   summary.failed, summary.reused ? fmt::format(" ({} reused)", summary.reused) : "",
-                   summary.table_path);
-      return summary.failed ? 1 : 0;
+      return comm.sweep(reg, sweep_file, plan, so, sweep_quiet);
     }
     if (*check) {
       int rc = 0;
