@@ -421,7 +421,7 @@ void Builder::read_components(ExperimentSpec& spec, const toml::table& root, con
       diag_.error(loc_of(n, file), "[[component]] entries must be tables");
       continue;
     }
-    check_keys(diag_, *t, {"name", "type", "grid", "preset", "params", "description"}, "[[component]]", file);
+    check_keys(diag_, *t, {"name", "type", "grid", "preset", "params", "description", "partition"}, "[[component]]", file);
     ComponentSpec c;
     c.loc = loc_of(*t, file);
     c.table = t;
@@ -477,6 +477,13 @@ void Builder::read_components(ExperimentSpec& spec, const toml::table& root, con
       diag_.error(loc_of(*t->get("type"), file), fmt::format("unknown component type '{}'", c.type), note);
       spec.components.push_back(std::move(c));
       continue;
+    }
+    if (auto* p = t->get("partition")) {  // where --threads puts it (results do not depend on it)
+      auto v = p->value<std::int64_t>();
+      if (v && *v >= 0 && *v < 65536)
+        c.partition = static_cast<int>(*v);
+      else
+        diag_.error(loc_of(*p, file), "partition must be an integer from 0 to 65535 (taken modulo the thread count)");
     }
     if (auto* p = t->get("preset")) {
       auto s = p->value<std::string>();
@@ -737,6 +744,7 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
       std::string name = element_name(c.name, idx);
       try {
         Component& comp = engine->add_component(*c.decl, name, idx, params, registry_.library_of(c.type));
+        if (c.partition >= 0) engine->set_partition_hint(comp, c.partition);
         st.elements[name] = &comp;
       } catch (const std::exception& e) {
         const LoadedPlugin* pl = registry_.plugin_of(c.type);

@@ -34,6 +34,7 @@ struct ComponentSpec {
   std::string name;
   std::string type;
   std::vector<int> grid;            // empty: a single instance
+  int partition = -1;               // partition hint for --threads (-1: automatic)
   const ComponentDecl* decl = nullptr;
   ParamSet params;
   SourceLoc loc;

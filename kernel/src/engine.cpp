@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -293,11 +294,37 @@ void Engine::finalize() {
     for (auto& boxes : parts_[k]->outbox) boxes.assign(parts_.size(), {});
   }
   if (n > 1) {
-    const std::size_t total = components_.size();
-    for (std::size_t i = 0; i < total; ++i) {
-      Component* c = components_[i].get();
-      std::size_t k = i * static_cast<std::size_t>(n) / total;  // contiguous blocks in grid order
-      if (auto it = hints_.find(c); it != hints_.end()) k = static_cast<std::size_t>(it->second) % static_cast<std::size_t>(n);
+    // Automatic partitioning by position: an element of a grid goes to the partition of its
+    // place in that grid (contiguous slabs, x fastest, so the last dimension is cut first),
+    // so the router, NI and core of one tile share a partition and every kind of component
+    // is spread evenly over the threads. Components outside grids are dealt out in name
+    // order. A partition hint overrides both.
+    std::map<std::string_view, std::array<int, 4>> extent;  // grid name -> size per dimension
+    auto base = [](const Component& c) {
+      std::string_view name = c.name();
+      return name.substr(0, name.find('['));
+    };
+    for (auto& c : components_) {
+      auto idx = c->index();
+      if (idx.empty()) continue;
+      auto& e = extent.try_emplace(base(*c), std::array<int, 4>{1, 1, 1, 1}).first->second;
+      for (std::size_t d = 0; d < idx.size(); ++d) e[d] = std::max(e[d], idx[d] + 1);
+    }
+    std::size_t loose = 0;
+    for (auto* c : order) {
+      std::size_t k;
+      auto idx = c->index();
+      if (auto it = hints_.find(c); it != hints_.end()) {
+        k = static_cast<std::size_t>(it->second) % static_cast<std::size_t>(n);
+      } else if (!idx.empty()) {
+        const auto& e = extent.at(base(*c));
+        std::uint64_t linear = 0, size = 1;
+        for (std::size_t d = idx.size(); d-- > 0;) linear = linear * static_cast<std::uint64_t>(e[d]) + static_cast<std::uint64_t>(idx[d]);
+        for (std::size_t d = 0; d < idx.size(); ++d) size *= static_cast<std::uint64_t>(e[d]);
+        k = static_cast<std::size_t>(linear * static_cast<std::uint64_t>(n) / size);
+      } else {
+        k = loose++ % static_cast<std::size_t>(n);
+      }
       PortWiring::set_partition(*c, parts_[k].get());
     }
     for (auto* c : order)

@@ -36,6 +36,7 @@ struct PortWiring {
   static void set_source(Port& p, std::uint32_t id) { p.source_ = id; }
   static void set_bw_slot(Port& p, std::uint32_t slot) { p.bw_slot_ = slot; }
   static void set_partition(Component& c, EngineCore* part) { c.core_ = part; }
+  static const EngineCore* partition(const Component& c) { return c.core_; }
   /// After partitioning: flag ports whose peer lives in another partition.
   static void mark_remote(Port& p);
   static std::uint32_t bw_slot(const Port& p) { return p.bw_slot_; }
@@ -94,9 +95,10 @@ class Engine {
                            std::shared_ptr<const ParamSet> params, std::shared_ptr<void> keepalive);
   Component* find(std::string_view name) const;
   void connect(Port& a, Port& b, Time latency, double bytes_per_s = 0);
-  /// Split the components over `threads` partitions (before finalize). Automatic: blocks
-  /// of consecutive components in creation (grid) order, balanced by count; a component
-  /// with a partition hint goes where the hint says (modulo the thread count).
+  /// Split the components over `threads` partitions (before finalize). Automatic: a grid
+  /// element goes by its position in its grid (contiguous slabs, the last dimension cut
+  /// first), components outside grids are dealt out in name order; a component with a
+  /// partition hint goes where the hint says (modulo the thread count).
   void set_threads(int threads) { threads_ = threads < 1 ? 1 : threads; }
   int threads() const { return threads_; }
   void set_partition_hint(const Component& c, int partition);
@@ -131,6 +133,10 @@ class Engine {
   Time now() const { return parts_.front()->now; }
   Partition& partition(std::size_t k) { return *parts_[k]; }
   std::size_t partitions() const { return parts_.size(); }
+  /// The partition a component runs in (after finalize).
+  std::size_t partition_of(const Component& c) const {
+    return static_cast<const Partition*>(PortWiring::partition(c))->id;
+  }
   std::uint64_t events() const;
 
  private:

@@ -26,34 +26,10 @@ using strata::testing::source_dir;
 
 namespace {
 
-fs::path build_dir() {
-  const char* b = std::getenv("STRATA_BUILD_DIR");
-  return b ? b : "build";
-}
+strata::testing::CommandResult cli(const std::string& args) { return strata::testing::run_strata(args); }
 
-struct Result {
-  int rc;
-  std::string out;
-};
-
-Result cli(const std::string& args) {
-  std::string cmd = (build_dir() / "bin" / "strata").string() + " " + args + " 2>&1";
-  Result r{0, {}};
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("strata-atleus-" + std::to_string(getpid()) + "-" + std::to_string(std::rand()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : strata::testing::TempDir {
+  TempDir() : strata::testing::TempDir("strata-atleus") {}
 };
 
 json read_json(const fs::path& p) {

@@ -11,70 +11,28 @@
 #include <set>
 #include <string>
 
+#include "cli.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-fs::path build_dir() {
-  const char* b = std::getenv("STRATA_BUILD_DIR");
-  return b ? b : "build";
-}
-fs::path source_dir() {
-  const char* s = std::getenv("STRATA_SOURCE_DIR");
-  return s ? s : ".";
-}
+using strata::testing::build_dir;
+using strata::testing::source_dir;
+using strata::testing::TempDir;
 
-struct Result {
-  int rc;
-  std::string out;  // stdout + stderr
-};
-
-Result strata(const std::string& args, const std::string& env = "") {
-  std::string cmd = env + " " + (build_dir() / "bin" / "strata").string() + " " + args + " 2>&1";
-  Result r{0, {}};
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+strata::testing::CommandResult cli(const std::string& args, const std::string& env = "") {
+  return strata::testing::run_strata(args, env);
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("strata-e2e-" + std::to_string(std::rand()) + std::to_string(getpid()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return path / name;
-  }
-};
-
-const char* kRing = R"(
-[[component]]
-name = "lp"
-type = "bench.phold_lp"
-grid = [8]
-params = { init = 2 }
-
-[[generate]]
-kind = "offsets"
-component = "lp"
-from_port = "port"
-to_port = "port"
-offsets = [1, 2]
-latency = "1ns"
-)";
+const char* const kRing = strata::testing::kSmallPholdRing;
 
 }  // namespace
 
 TEST_CASE("cli: run writes stats, summary and a completion marker, and prints the summary") {
   TempDir t;
   auto out = t.path / "out";
-  auto r = strata("run " + (source_dir() / "experiments/default.toml").string() + " --out " + out.string());
+  auto r = cli("run " + (source_dir() / "experiments/default.toml").string() + " --out " + out.string());
   INFO(r.out);
   REQUIRE(r.rc == 0);
   CHECK_THAT(r.out, Catch::Contains("experiment   default (seed 42)"));
@@ -107,7 +65,7 @@ TEST_CASE("cli: same experiment and seed give byte-identical stats.json; --seed 
   TempDir t;
   auto topo = t.write("ring.toml", kRing);
   auto run = [&](const std::string& dir, const std::string& extra) {
-    auto r = strata("run " + topo.string() + " -q --out " + (t.path / dir).string() + " --set stop.end_time=5us " + extra);
+    auto r = cli("run " + topo.string() + " -q --out " + (t.path / dir).string() + " --set stop.end_time=5us " + extra);
     REQUIRE(r.rc == 0);
     std::ifstream f(t.path / dir / "stats.json");
     return std::string(std::istreambuf_iterator<char>(f), {});
@@ -120,7 +78,7 @@ TEST_CASE("cli: same experiment and seed give byte-identical stats.json; --seed 
 TEST_CASE("cli: --trace writes a Chrome trace; --set overrides a parameter") {
   TempDir t;
   auto topo = t.write("ring.toml", kRing);
-  auto r = strata("run " + topo.string() + " -q --trace --out " + (t.path / "o").string() +
+  auto r = cli("run " + topo.string() + " -q --trace --out " + (t.path / "o").string() +
                   " --set lp.init=0 --set stop.end_time=1us");
   REQUIRE(r.rc == 0);
   REQUIRE(fs::exists(t.path / "o" / "trace.json"));
@@ -148,7 +106,7 @@ to = "lp[1].port"
 latncy = "1ns"
 )");
   auto out = t.path / "never";
-  auto r = strata("run " + bad.string() + " --out " + out.string());
+  auto r = cli("run " + bad.string() + " --out " + out.string());
   INFO(r.out);
   CHECK(r.rc == 2);
   const std::string f = bad.string();
@@ -181,7 +139,7 @@ from = "nodot"
 to = "lp[1].port"
 latency = "1ns"
 )");
-  auto r = strata("check " + bad.string());
+  auto r = cli("check " + bad.string());
   INFO(r.out);
   CHECK(r.rc == 2);
   CHECK_THAT(r.out, Catch::Contains("component 'lp[0]' (type bench.phold_lp) has no port 'prt' (did you mean 'port'?)"));
@@ -192,15 +150,15 @@ latency = "1ns"
 TEST_CASE("cli: syntax errors, missing files, include cycles") {
   TempDir t;
   auto syntax = t.write("syntax.toml", "[[component]\nname = 1\n");
-  auto r = strata("check " + syntax.string());
+  auto r = cli("check " + syntax.string());
   CHECK(r.rc == 2);
   CHECK_THAT(r.out, Catch::Contains(syntax.string() + ":1:"));
-  r = strata("check " + (t.path / "nope.toml").string());
+  r = cli("check " + (t.path / "nope.toml").string());
   CHECK(r.rc == 2);
   CHECK_THAT(r.out, Catch::Contains("nope.toml: error: no such file"));
   t.write("a.toml", "include = [\"b.toml\"]\n");
   t.write("b.toml", "include = [\"a.toml\"]\n");
-  r = strata("check " + (t.path / "a.toml").string());
+  r = cli("check " + (t.path / "a.toml").string());
   CHECK(r.rc == 2);
   CHECK_THAT(r.out, Catch::Contains("include cycle"));
 }
@@ -220,39 +178,39 @@ end_time = "2us"
 dir = "unused"
 formats = ["json"]
 )");
-  auto r = strata("run " + ex.string() + " -q --out " + (t.path / "o").string());
+  auto r = cli("run " + ex.string() + " -q --out " + (t.path / "o").string());
   INFO(r.out);
   REQUIRE(r.rc == 0);
   CHECK(fs::exists(t.path / "o" / "stats.json"));
   CHECK_FALSE(fs::exists(t.path / "o" / "stats.csv"));
-  r = strata("run " + ex.string() + " --set lp.init=-1");
+  r = cli("run " + ex.string() + " --set lp.init=-1");
   CHECK(r.rc == 2);
   CHECK_THAT(r.out, Catch::Contains("parameter 'init' = -1 is out of range"));
   CHECK_THAT(r.out, Catch::Contains("allowed: 0 to 1048576"));
-  r = strata("run " + ex.string() + " --set lq.init=1");
+  r = cli("run " + ex.string() + " --set lq.init=1");
   CHECK(r.rc == 2);
   CHECK_THAT(r.out, Catch::Contains("no component or experiment setting named 'lq'"));
   CHECK_THAT(r.out, Catch::Contains("did you mean 'lp'?"));
 }
 
 TEST_CASE("cli: bad flags exit 2; --help exits 0") {
-  CHECK(strata("run").rc == 2);
-  CHECK(strata("frobnicate").rc == 2);
-  CHECK(strata("run x.toml --seed notanumber").rc == 2);
-  auto h = strata("run --help");
+  CHECK(cli("run").rc == 2);
+  CHECK(cli("frobnicate").rc == 2);
+  CHECK(cli("run x.toml --seed notanumber").rc == 2);
+  auto h = cli("run --help");
   CHECK(h.rc == 0);
   CHECK_THAT(h.out, Catch::Contains("--set"));
 }
 
 TEST_CASE("cli: info documents a type from its manifest; --markdown writes pages") {
-  auto r = strata("info bench.phold_lp");
+  auto r = cli("info bench.phold_lp");
   REQUIRE(r.rc == 0);
   CHECK_THAT(r.out, Catch::Contains("mean") && Catch::Contains("\"1ns\"") && Catch::Contains("port[]"));
-  r = strata("info bench.phold_lq");
+  r = cli("info bench.phold_lq");
   CHECK(r.rc == 2);
   CHECK_THAT(r.out, Catch::Contains("did you mean 'bench.phold_lp'?"));
   TempDir t;
-  r = strata("info --markdown " + (t.path / "md").string());
+  r = cli("info --markdown " + (t.path / "md").string());
   REQUIRE(r.rc == 0);
   std::ifstream md(t.path / "md" / "bench.phold_lp.md");
   std::string text((std::istreambuf_iterator<char>(md)), {});
@@ -260,20 +218,20 @@ TEST_CASE("cli: info documents a type from its manifest; --markdown writes pages
 }
 
 TEST_CASE("cli: plugins lists what was found; a broken plugin on the path is named, exit 2") {
-  auto r = strata("plugins");
+  auto r = cli("plugins");
   CHECK(r.rc == 0);
   CHECK_THAT(r.out, Catch::Contains("bench.phold_lp"));
   auto dir = build_dir() / "tests" / "broken" / "abi_mismatch";
-  r = strata("plugins", "STRATA_PLUGIN_PATH=" + dir.string());
+  r = cli("plugins", "STRATA_PLUGIN_PATH=" + dir.string());
   CHECK(r.rc == 2);
   CHECK_THAT(r.out, Catch::Contains("broken_abi_mismatch.so: error: built for SDK ABI 999"));
   // a broken plugin nobody needs does not stop a run
   TempDir t;
   auto topo = t.write("ring.toml", kRing);
-  r = strata("run " + topo.string() + " -q --set stop.end_time=1us --out " + (t.path / "o").string(),
+  r = cli("run " + topo.string() + " -q --set stop.end_time=1us --out " + (t.path / "o").string(),
              "STRATA_PLUGIN_PATH=" + dir.string());
   CHECK(r.rc == 0);
-  r = strata("plugins", "STRATA_PLUGIN_PATH=/no/such/folder");
+  r = cli("plugins", "STRATA_PLUGIN_PATH=/no/such/folder");
   CHECK(r.rc == 2);
   CHECK_THAT(r.out, Catch::Contains("/no/such/folder: error: STRATA_PLUGIN_PATH names a folder that does not exist"));
 }
@@ -292,8 +250,8 @@ columns = ["lp[0].events"]
 "lp.init" = [1, 2, 3]
 "lp.mean" = ["1ns", "2ns"]
 )");
-  auto r1 = strata("sweep " + ex.string() + " -q -j 1 --out " + (t.path / "a").string());
-  auto r2 = strata("sweep " + ex.string() + " -q -j 2 --out " + (t.path / "b").string());
+  auto r1 = cli("sweep " + ex.string() + " -q -j 1 --out " + (t.path / "a").string());
+  auto r2 = cli("sweep " + ex.string() + " -q -j 2 --out " + (t.path / "b").string());
   INFO(r1.out << r2.out);
   REQUIRE(r1.rc == 0);
   REQUIRE(r2.rc == 0);
@@ -306,13 +264,13 @@ columns = ["lp[0].events"]
   CHECK_THAT(table, Catch::StartsWith("point,lp.init,lp.mean,status,end_time_ps,events,energy_j,dynamic_j,static_j,lp[0].events\n"));
   CHECK_THAT(table, Catch::Contains("\n5,3,2ns,ok,1000000,"));
   // each point equals the same experiment run alone with those values
-  auto single = strata("run " + ex.string() + " -q --set lp.init=3 --set lp.mean=2ns --out " + (t.path / "one").string());
+  auto single = cli("run " + ex.string() + " -q --set lp.init=3 --set lp.mean=2ns --out " + (t.path / "one").string());
   REQUIRE(single.rc == 0);
   CHECK(slurp(t.path / "one" / "stats.json") == slurp(t.path / "a" / "points" / "p0005" / "stats.json"));
 
   // resume: a point without a complete result is rerun, the others are kept
   fs::remove(t.path / "a" / "points" / "p0002" / "run.json");
-  auto r3 = strata("sweep " + ex.string() + " --resume --out " + (t.path / "a").string());
+  auto r3 = cli("sweep " + ex.string() + " --resume --out " + (t.path / "a").string());
   CHECK(r3.rc == 0);
   CHECK_THAT(r3.out, Catch::Contains("6 points: 6 ok, 0 failed (5 reused)"));
   CHECK(slurp(t.path / "a" / "sweep.csv") == table);
@@ -327,7 +285,7 @@ end_time = "1us"
 mode = "list"
 points = [ { "lp.init" = 1 }, { "lp.init" = -5 }, { "lp.init" = 2 } ]
 )");
-  auto r4 = strata("sweep " + bad.string() + " --out " + (t.path / "c").string());
+  auto r4 = cli("sweep " + bad.string() + " --out " + (t.path / "c").string());
   CHECK(r4.rc == 1);
   CHECK_THAT(r4.out, Catch::Contains("point 1 (lp.init=-5) failed"));
   CHECK_THAT(r4.out, Catch::Contains("3 points: 2 ok, 1 failed"));
@@ -339,7 +297,7 @@ points = [ { "lp.init" = 1 }, { "lp.init" = -5 }, { "lp.init" = 2 } ]
 TEST_CASE("cli: config.toml holds the resolved configuration and reproduces the run") {
   TempDir t;
   auto topo = t.write("ring.toml", kRing);
-  REQUIRE(strata("run " + topo.string() + " -q --set stop.end_time=3us --set lp.mean=2ns --out " +
+  REQUIRE(cli("run " + topo.string() + " -q --set stop.end_time=3us --set lp.mean=2ns --out " +
                  (t.path / "a").string()).rc == 0);
   auto cfg = t.path / "a" / "config.toml";
   REQUIRE(fs::exists(cfg));
@@ -347,7 +305,7 @@ TEST_CASE("cli: config.toml holds the resolved configuration and reproduces the 
   std::string text((std::istreambuf_iterator<char>(f)), {});
   CHECK_THAT(text, Catch::Contains("mean = \"2ns\"") && Catch::Contains("init = 2") &&
                        Catch::Contains("from = \"lp[0].port[0]\""));
-  REQUIRE(strata("run " + cfg.string() + " -q --out " + (t.path / "b").string()).rc == 0);
+  REQUIRE(cli("run " + cfg.string() + " -q --out " + (t.path / "b").string()).rc == 0);
   auto a = nlohmann::json::parse(std::ifstream(t.path / "a" / "stats.json"));
   auto b = nlohmann::json::parse(std::ifstream(t.path / "b" / "stats.json"));
   a["experiment"].erase("name");
@@ -364,7 +322,7 @@ TEST_CASE("cli: every broken file in tests/broken_toml fails with its expected m
     std::getline(f, first);
     REQUIRE(first.rfind("# expect: ", 0) == 0);
     std::string expect = first.substr(10);
-    auto r = strata("check " + e.path().string());
+    auto r = cli("check " + e.path().string());
     INFO(e.path().filename().string() << "\n" << r.out);
     CHECK(r.rc == 2);
     CHECK_THAT(r.out, Catch::Contains(expect));
@@ -378,7 +336,7 @@ TEST_CASE("cli: every shipped topology and experiment passes strata check") {
   for (auto dir : {"topologies", "experiments"}) {
     for (auto& e : fs::recursive_directory_iterator(source_dir() / dir)) {
       if (e.path().extension() != ".toml") continue;
-      auto r = strata("check " + e.path().string());
+      auto r = cli("check " + e.path().string());
       INFO(r.out);
       CHECK(r.rc == 0);
       ++n;

@@ -12,31 +12,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-fs::path build_dir() {
-  const char* b = std::getenv("STRATA_BUILD_DIR");
-  return b ? b : "build";
-}
-
-struct Result {
-  int rc;
-  std::string out;  // stdout + stderr
-};
-
-Result shell(const std::string& cmd) {
-  Result r{0, {}};
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::string strata_bin() { return (build_dir() / "bin" / "strata").string(); }
+using Result = strata::testing::CommandResult;
+using strata::testing::run_shell;
+using strata::testing::slurp;
+Result shell(const std::string& cmd) { return run_shell(cmd); }
+std::string strata_bin() { return strata::testing::strata_binary(); }
 
 // CI runs as root in a container: Open MPI refuses root without these, and its shared-memory
 // transport's single-copy mechanism (CMA) needs ptrace rights containers do not grant. No
@@ -56,41 +42,13 @@ Result mpirun(int n, const std::string& args) {
                strata_bin() + " " + args);
 }
 
-Result strata(const std::string& args) { return shell(strata_bin() + " " + args); }
+Result cli(const std::string& args) { return shell(strata_bin() + " " + args); }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("strata-mpi-" + std::to_string(std::rand()) + std::to_string(getpid()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return path / name;
-  }
+struct TempDir : strata::testing::TempDir {
+  TempDir() : strata::testing::TempDir("strata-mpi") {}
 };
 
-const char* kRing = R"(
-[[component]]
-name = "lp"
-type = "bench.phold_lp"
-grid = [8]
-params = { init = 2 }
-
-[[generate]]
-kind = "offsets"
-component = "lp"
-from_port = "port"
-to_port = "port"
-offsets = [1, 2]
-latency = "1ns"
-)";
+const char* const kRing = strata::testing::kSmallPholdRing;
 
 bool have_mpi() {
 #ifdef STRATA_HAVE_MPI
@@ -119,7 +77,7 @@ mode = "list"
 points = [ { "lp.init" = 1 }, { "lp.init" = 2 }, { "lp.init" = 3, "lp.mean" = "2ns" }, { "lp.init" = 4 },
            { "lp.init" = 5 }, { "lp.init" = 6, "lp.mean" = "3ns" }, { "lp.init" = 7 } ]
 )");
-  auto serial = strata("sweep " + ex.string() + " -q -j 1 --out " + (t.path / "serial").string());
+  auto serial = cli("sweep " + ex.string() + " -q -j 1 --out " + (t.path / "serial").string());
   INFO(serial.out);
   REQUIRE(serial.rc == 0);
   auto par = mpirun(2, "sweep " + ex.string() + " -j 2 --out " + (t.path / "mpi").string());
@@ -147,7 +105,7 @@ end_time = "1us"
 mode = "list"
 points = [ { "lp.init" = 3 } ]
 )");
-  auto s1 = strata("sweep " + one.string() + " -q --out " + (t.path / "s1").string());
+  auto s1 = cli("sweep " + one.string() + " -q --out " + (t.path / "s1").string());
   auto m1 = mpirun(3, "sweep " + one.string() + " -q --out " + (t.path / "m1").string());
   INFO(m1.out);
   REQUIRE(s1.rc == 0);
@@ -169,7 +127,7 @@ end_time = "1us"
 mode = "list"
 points = [ { "lp.init" = 1 }, { "lp.init" = -5 }, { "lp.init" = 2 }, { "lp.init" = 3 } ]
 )");
-  auto serial = strata("sweep " + bad.string() + " -q --out " + (t.path / "serial").string());
+  auto serial = cli("sweep " + bad.string() + " -q --out " + (t.path / "serial").string());
   CHECK(serial.rc == 1);
   auto r = mpirun(2, "sweep " + bad.string() + " --out " + (t.path / "mpi").string());
   INFO(r.out);
@@ -206,7 +164,7 @@ TEST_CASE("mpi: without mpirun, run and sweep never initialise MPI") {
   if (!have_mpi()) return;
   TempDir t;
   auto topo = t.write("ring.toml", kRing);
-  auto r = strata("run " + topo.string() + " -q --set stop.end_time=1us --out " + (t.path / "o").string());
+  auto r = cli("run " + topo.string() + " -q --set stop.end_time=1us --out " + (t.path / "o").string());
   INFO(r.out);
   CHECK(r.rc == 0);
   CHECK(r.out.empty());  // -q: not a word, from MPI or anyone
@@ -218,7 +176,7 @@ end_time = "1us"
 [sweep.axes]
 "lp.init" = [1, 2]
 )");
-  auto s = strata("sweep " + (t.path / "sw.toml").string() + " -q --out " + (t.path / "s").string());
+  auto s = cli("sweep " + (t.path / "sw.toml").string() + " -q --out " + (t.path / "s").string());
   INFO(s.out);
   CHECK(s.rc == 0);
   CHECK(s.out.empty());

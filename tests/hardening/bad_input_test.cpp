@@ -17,35 +17,19 @@
 #include <unistd.h>
 #include <vector>
 
+#include "cli.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-fs::path build_dir() {
-  const char* b = std::getenv("STRATA_BUILD_DIR");
-  return b ? b : "build";
-}
-fs::path source_dir() {
-  const char* s = std::getenv("STRATA_SOURCE_DIR");
-  return s ? s : ".";
-}
-
-struct Result {
-  int rc;
-  std::string out;  // stdout + stderr
-};
+using strata::testing::build_dir;
+using strata::testing::source_dir;
+using Result = strata::testing::CommandResult;
 
 // Runs strata through the shell, under a time limit (a hang is a failure: rc 124).
-Result strata(const std::string& args, const std::string& env = "") {
-  std::string cmd = env + " timeout -k 5 120 " + (build_dir() / "bin" / "strata").string() + " " + args + " 2>&1";
-  Result r{0, {}};
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
+Result cli(const std::string& args, const std::string& env = "") {
+  return strata::testing::run_strata(args, env, 120);
 }
 
 // No signal, no sanitizer report, no uncaught exception, no hang.
@@ -64,21 +48,8 @@ bool crashed(const Result& r) {
     CHECK(!(r).out.empty());                  \
   } while (0)
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("strata-hard-" + std::to_string(getpid()) + "-" + std::to_string(std::rand()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path, ec);
-  }
-  fs::path write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name, std::ios::binary) << text;
-    return path / name;
-  }
+struct TempDir : strata::testing::TempDir {
+  TempDir() : strata::testing::TempDir("strata-hard") {}
 };
 
 const char* kRing = R"(
@@ -108,32 +79,32 @@ bool complete(const fs::path& out) {
 TEST_CASE("bad input: flags") {
   TempDir t;
   auto ring = t.write("ring.toml", kRing).string();
-  CHECK_CLEAN_FAILURE(strata(""), 2);
-  CHECK_CLEAN_FAILURE(strata("frobnicate"), 2);
-  CHECK_CLEAN_FAILURE(strata("run"), 2);
-  CHECK_CLEAN_FAILURE(strata("check"), 2);
-  CHECK_CLEAN_FAILURE(strata("run " + ring + " --threads 0"), 2);
-  CHECK_CLEAN_FAILURE(strata("run " + ring + " --threads -3"), 2);
-  CHECK_CLEAN_FAILURE(strata("run " + ring + " --threads 100000"), 2);
-  CHECK_CLEAN_FAILURE(strata("run " + ring + " --threads two"), 2);
-  CHECK_CLEAN_FAILURE(strata("run " + ring + " --seed -1"), 2);
-  CHECK_CLEAN_FAILURE(strata("run " + ring + " --seed 99999999999999999999999999"), 2);
-  CHECK_CLEAN_FAILURE(strata("run " + ring + " --bogus-flag"), 2);
-  CHECK_CLEAN_FAILURE(strata("run " + ring + " --set"), 2);
-  CHECK_CLEAN_FAILURE(strata("run " + ring + " --set nothing"), 2);
-  CHECK_CLEAN_FAILURE(strata("run " + ring + " --set =3"), 2);
-  CHECK_CLEAN_FAILURE(strata("run " + ring + " --set lp.init.x=3"), 2);
-  CHECK_CLEAN_FAILURE(strata("run " + ring + " --set stop.max_events=-1"), 2);
-  CHECK_CLEAN_FAILURE(strata("run " + ring + " --set stop.max_events=lots"), 2);
-  CHECK_CLEAN_FAILURE(strata("run " + ring + " --set stop.end_time=-1ns"), 2);
-  CHECK_CLEAN_FAILURE(strata("run " + ring + " --set 'lp.init=[1,'"), 2);
-  CHECK_CLEAN_FAILURE(strata("run " + ring + " --set seed=1e400"), 2);
-  CHECK_CLEAN_FAILURE(strata("sweep " + ring + " -j 0"), 2);
-  CHECK_CLEAN_FAILURE(strata("sweep " + ring), 2);  // no [sweep] table
-  CHECK_CLEAN_FAILURE(strata("info no.such_type"), 2);
-  CHECK_CLEAN_FAILURE(strata("graph no-such-model"), 2);
+  CHECK_CLEAN_FAILURE(cli(""), 2);
+  CHECK_CLEAN_FAILURE(cli("frobnicate"), 2);
+  CHECK_CLEAN_FAILURE(cli("run"), 2);
+  CHECK_CLEAN_FAILURE(cli("check"), 2);
+  CHECK_CLEAN_FAILURE(cli("run " + ring + " --threads 0"), 2);
+  CHECK_CLEAN_FAILURE(cli("run " + ring + " --threads -3"), 2);
+  CHECK_CLEAN_FAILURE(cli("run " + ring + " --threads 100000"), 2);
+  CHECK_CLEAN_FAILURE(cli("run " + ring + " --threads two"), 2);
+  CHECK_CLEAN_FAILURE(cli("run " + ring + " --seed -1"), 2);
+  CHECK_CLEAN_FAILURE(cli("run " + ring + " --seed 99999999999999999999999999"), 2);
+  CHECK_CLEAN_FAILURE(cli("run " + ring + " --bogus-flag"), 2);
+  CHECK_CLEAN_FAILURE(cli("run " + ring + " --set"), 2);
+  CHECK_CLEAN_FAILURE(cli("run " + ring + " --set nothing"), 2);
+  CHECK_CLEAN_FAILURE(cli("run " + ring + " --set =3"), 2);
+  CHECK_CLEAN_FAILURE(cli("run " + ring + " --set lp.init.x=3"), 2);
+  CHECK_CLEAN_FAILURE(cli("run " + ring + " --set stop.max_events=-1"), 2);
+  CHECK_CLEAN_FAILURE(cli("run " + ring + " --set stop.max_events=lots"), 2);
+  CHECK_CLEAN_FAILURE(cli("run " + ring + " --set stop.end_time=-1ns"), 2);
+  CHECK_CLEAN_FAILURE(cli("run " + ring + " --set 'lp.init=[1,'"), 2);
+  CHECK_CLEAN_FAILURE(cli("run " + ring + " --set seed=1e400"), 2);
+  CHECK_CLEAN_FAILURE(cli("sweep " + ring + " -j 0"), 2);
+  CHECK_CLEAN_FAILURE(cli("sweep " + ring), 2);  // no [sweep] table
+  CHECK_CLEAN_FAILURE(cli("info no.such_type"), 2);
+  CHECK_CLEAN_FAILURE(cli("graph no-such-model"), 2);
   // a file name far longer than any path limit
-  CHECK_CLEAN_FAILURE(strata("check " + std::string(20000, 'x') + ".toml"), 2);
+  CHECK_CLEAN_FAILURE(cli("check " + std::string(20000, 'x') + ".toml"), 2);
   // nothing at all was written by any of the above
   CHECK(!fs::exists("out/ring"));
 }
@@ -153,7 +124,7 @@ TEST_CASE("bad input: STRATA_PLUGIN_PATH") {
   for (const std::string& env : std::vector<std::string>{"/no/such/folder", text, "::::", ":" + std::string(5000, 'a') + ":", (t.path / "junk").string(),
                           std::string("'") + "\x01\x7f\xff" + "'", "'  '", "/dev/null", "/proc/self"}) {
     INFO("STRATA_PLUGIN_PATH=" << env);
-    auto r = strata("plugins", "STRATA_PLUGIN_PATH=" + env);
+    auto r = cli("plugins", "STRATA_PLUGIN_PATH=" + env);
     INFO(r.out);
     CHECK(!crashed(r));
     CHECK((r.rc == 0 || r.rc == 2));
@@ -163,19 +134,19 @@ TEST_CASE("bad input: STRATA_PLUGIN_PATH") {
     // runs with the shipped plugins still work; the bad folder is only a warning there
     auto out = t.path / "o";
     fs::remove_all(out);
-    auto run = strata("run " + ring + " -q --set stop.end_time=100ns --out " + out.string(), "STRATA_PLUGIN_PATH=" + env);
+    auto run = cli("run " + ring + " -q --set stop.end_time=100ns --out " + out.string(), "STRATA_PLUGIN_PATH=" + env);
     INFO(run.out);
     CHECK(!crashed(run));
     CHECK(run.rc == 0);
     CHECK(complete(out));
   }
-  auto r = strata("plugins", "STRATA_PLUGIN_PATH=" + (t.path / "junk").string());
+  auto r = cli("plugins", "STRATA_PLUGIN_PATH=" + (t.path / "junk").string());
   CHECK_THAT(r.out, Catch::Contains("empty.so") && Catch::Contains("text.so") && Catch::Contains("random.so"));
-  r = strata("plugins", "STRATA_PLUGIN_PATH=/no/such/folder");
+  r = cli("plugins", "STRATA_PLUGIN_PATH=/no/such/folder");
   CHECK_THAT(r.out, Catch::Contains("/no/such/folder"));
   // --plugin-path with the same kinds of folders
   for (const std::string& dir : std::vector<std::string>{"/no/such/folder", text, (t.path / "junk").string()}) {
-    auto p = strata("--plugin-path " + dir + " plugins");
+    auto p = cli("--plugin-path " + dir + " plugins");
     INFO(p.out);
     CHECK(!crashed(p));
   }
@@ -184,11 +155,11 @@ TEST_CASE("bad input: STRATA_PLUGIN_PATH") {
 TEST_CASE("bad input: empty, binary, odd and huge files") {
   TempDir t;
   auto out = t.path / "o";
-  auto run = [&](const fs::path& f) { return strata("run " + f.string() + " -q --out " + out.string()); };
+  auto run = [&](const fs::path& f) { return cli("run " + f.string() + " -q --out " + out.string()); };
 
   // empty: a topology with nothing in it
   auto empty = t.write("empty.toml", "");
-  auto r = strata("check " + empty.string());
+  auto r = cli("check " + empty.string());
   INFO(r.out);
   CHECK(!crashed(r));
   CHECK((r.rc == 0 || r.rc == 2));
@@ -202,18 +173,18 @@ TEST_CASE("bad input: empty, binary, odd and huge files") {
   CHECK_CLEAN_FAILURE(r, 2);
   CHECK_THAT(r.out, Catch::Contains("binary.toml:"));
   CHECK(!fs::exists(out));
-  r = strata("check " + t.write("nul.toml", std::string("name = \"a\0b\"\n", 12)).string());
+  r = cli("check " + t.write("nul.toml", std::string("name = \"a\0b\"\n", 12)).string());
   CHECK_CLEAN_FAILURE(r, 2);
-  r = strata("check " + t.write("utf8.toml", "description = \"\xc3\x28\xff\"\n").string());
+  r = cli("check " + t.write("utf8.toml", "description = \"\xc3\x28\xff\"\n").string());
   CHECK_CLEAN_FAILURE(r, 2);
 
   // deep nesting: arrays and inline tables a few thousand levels deep
-  r = strata("check " + t.write("deep.toml", "a = " + std::string(5000, '[') + std::string(5000, ']') + "\n").string());
+  r = cli("check " + t.write("deep.toml", "a = " + std::string(5000, '[') + std::string(5000, ']') + "\n").string());
   CHECK_CLEAN_FAILURE(r, 2);
   std::string tables = "a = ";
   for (int i = 0; i < 3000; ++i) tables += "{ b = ";
   tables += "1" + std::string(3000, '}') + "\n";
-  r = strata("check " + t.write("deep2.toml", tables).string());
+  r = cli("check " + t.write("deep2.toml", tables).string());
   CHECK_CLEAN_FAILURE(r, 2);
 
   // huge: 32 MiB of comments around a valid ring; a 16 MiB string value; 20k components
@@ -223,25 +194,25 @@ TEST_CASE("bad input: empty, binary, odd and huge files") {
     for (int i = 0; i < 32 * 1024; ++i) f << line;
     f << kRing;
   }
-  r = strata("run " + (t.path / "huge.toml").string() + " -q --set stop.end_time=100ns --out " + out.string());
+  r = cli("run " + (t.path / "huge.toml").string() + " -q --set stop.end_time=100ns --out " + out.string());
   INFO(r.out);
   CHECK(!crashed(r));
   CHECK(r.rc == 0);
   CHECK(complete(out));
   fs::remove_all(out);
-  r = strata("check " + t.write("bigstr.toml", "description = \"" + std::string(16 << 20, 'x') + "\"\n").string());
+  r = cli("check " + t.write("bigstr.toml", "description = \"" + std::string(16 << 20, 'x') + "\"\n").string());
   CHECK(!crashed(r));
   CHECK(r.rc == 0);
   {
     std::ofstream f(t.path / "many.toml");
     for (int i = 0; i < 20000; ++i) f << "[[component]]\nname = \"c" << i << "\"\ntype = \"no.such\"\n";
   }
-  r = strata("check " + (t.path / "many.toml").string());
+  r = cli("check " + (t.path / "many.toml").string());
   CHECK(!crashed(r));
   CHECK(r.rc == 2);
 
   // a grid far too large to build: refused or reported, never a crash
-  r = strata("check " + t.write("grid.toml", "[[component]]\nname = \"g\"\ntype = \"bench.phold_lp\"\n"
+  r = cli("check " + t.write("grid.toml", "[[component]]\nname = \"g\"\ntype = \"bench.phold_lp\"\n"
                                              "grid = [1048576, 1048576, 1048576, 1048576]\n").string(),
              "ASAN_OPTIONS=allocator_may_return_null=1");
   INFO(r.out);
@@ -250,14 +221,14 @@ TEST_CASE("bad input: empty, binary, odd and huge files") {
 
   // not files: a folder, a missing file, a file in a missing folder, /dev/null
   fs::create_directories(t.path / "dir.toml");
-  CHECK_CLEAN_FAILURE(strata("check " + (t.path / "dir.toml").string()), 2);
-  CHECK_CLEAN_FAILURE(strata("check " + (t.path / "missing.toml").string()), 2);
-  CHECK_CLEAN_FAILURE(strata("check " + (t.path / "no" / "such" / "x.toml").string()), 2);
-  r = strata("check /dev/null");
+  CHECK_CLEAN_FAILURE(cli("check " + (t.path / "dir.toml").string()), 2);
+  CHECK_CLEAN_FAILURE(cli("check " + (t.path / "missing.toml").string()), 2);
+  CHECK_CLEAN_FAILURE(cli("check " + (t.path / "no" / "such" / "x.toml").string()), 2);
+  r = cli("check /dev/null");
   CHECK(!crashed(r));
   // includes of the same: a binary file, a folder, itself
   auto inc = t.write("inc.toml", "include = [\"binary.toml\", \"dir.toml\", \"inc.toml\", \"\"]\n");
-  r = strata("check " + inc.string());
+  r = cli("check " + inc.string());
   CHECK_CLEAN_FAILURE(r, 2);
   CHECK_THAT(r.out, Catch::Contains("binary.toml:"));
 
@@ -265,7 +236,7 @@ TEST_CASE("bad input: empty, binary, odd and huge files") {
   if (geteuid() != 0) {
     auto locked = t.write("locked.toml", kRing);
     fs::permissions(locked, fs::perms::none);
-    CHECK_CLEAN_FAILURE(strata("check " + locked.string()), 2);
+    CHECK_CLEAN_FAILURE(cli("check " + locked.string()), 2);
   }
 }
 
@@ -277,7 +248,7 @@ TEST_CASE("bad input: output folders that cannot be written leave no complete-lo
   // the output folder is a file; its parent is a file; it is under /proc (not writable, even by root)
   auto file = t.write("file", "x");
   for (auto out : {file, file / "sub", fs::path("/proc/strata-hardening-test")}) {
-    auto r = strata("run " + ring + args + " --out " + out.string());
+    auto r = cli("run " + ring + args + " --out " + out.string());
     INFO(out);
     CHECK(!crashed(r));
     CHECK(r.rc != 0);
@@ -286,11 +257,11 @@ TEST_CASE("bad input: output folders that cannot be written leave no complete-lo
   // a write that fails half-way (a full disk): stats.json's temporary name points at
   // /dev/full. A run.json from an earlier complete run must not survive it.
   auto out = t.path / "full";
-  auto r = strata("run " + ring + args + " --out " + out.string());
+  auto r = cli("run " + ring + args + " --out " + out.string());
   REQUIRE(r.rc == 0);
   REQUIRE(complete(out));
   fs::create_symlink("/dev/full", out / "stats.json.partial");
-  r = strata("run " + ring + args + " --out " + out.string());
+  r = cli("run " + ring + args + " --out " + out.string());
   INFO(r.out);
   CHECK(!crashed(r));
   CHECK(r.rc != 0);
@@ -302,25 +273,25 @@ TEST_CASE("bad input: output folders that cannot be written leave no complete-lo
     auto ro = t.path / "ro";
     fs::create_directories(ro);
     fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec);
-    r = strata("run " + ring + args + " --out " + (ro / "o").string());
+    r = cli("run " + ring + args + " --out " + (ro / "o").string());
     CHECK(!crashed(r));
     CHECK(r.rc != 0);
-    r = strata("run " + ring + args + " --out " + ro.string());
+    r = cli("run " + ring + args + " --out " + ro.string());
     CHECK(!crashed(r));
     CHECK(r.rc != 0);
     CHECK(!complete(ro));
   }
   // info --markdown and sweep --out into places that cannot be written
-  r = strata("info --markdown /proc/strata-hardening-md");
+  r = cli("info --markdown /proc/strata-hardening-md");
   CHECK(!crashed(r));
   CHECK(r.rc != 0);
   auto sw = t.write("sw.toml", "[experiment]\nname = \"sw\"\ntopology = \"ring.toml\"\n[stop]\nend_time = \"50ns\"\n"
                                "[sweep.axes]\n\"lp.init\" = [1, 2]\n");
-  r = strata("sweep " + sw.string() + " -q --out " + file.string());
+  r = cli("sweep " + sw.string() + " -q --out " + file.string());
   INFO(r.out);
   CHECK(!crashed(r));
   CHECK(r.rc != 0);
-  r = strata("graph bert-base --out /proc/strata-hardening.json");
+  r = cli("graph bert-base --out /proc/strata-hardening.json");
   CHECK(!crashed(r));
   CHECK(r.rc != 0);
 }

@@ -16,48 +16,22 @@
 #include <unistd.h>
 #include <vector>
 
+#include "cli.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-fs::path build_dir() {
-  const char* b = std::getenv("STRATA_BUILD_DIR");
-  return b ? b : "build";
-}
-fs::path source_dir() {
-  const char* s = std::getenv("STRATA_SOURCE_DIR");
-  return s ? s : ".";
-}
+using strata::testing::build_dir;
+using strata::testing::slurp;
+using strata::testing::source_dir;
 
-struct Result {
-  int rc;
-  std::string out;
-};
-
-Result run(const fs::path& build, const std::string& args) {
-  std::string cmd = "timeout -k 5 300 " + (build / "bin" / "strata").string() + " " + args + " 2>&1";
-  Result r{0, {}};
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
+strata::testing::CommandResult run(const fs::path& build, const std::string& args) {
+  return strata::testing::run_strata(args, "", 300, build);
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("strata-det-" + std::to_string(getpid()) + "-" + std::to_string(std::rand()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : strata::testing::TempDir {
+  TempDir() : strata::testing::TempDir("strata-det") {}
 };
 
 // Every runnable example: topologies/examples, the workloads' examples and the default

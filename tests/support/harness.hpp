@@ -12,6 +12,8 @@
 // Errors in the TOML throw std::runtime_error carrying the compiler-style diagnostics.
 #pragma once
 
+#include "cli.hpp"  // build_dir(), source_dir()
+
 #include "builder.hpp"
 #include "engine.hpp"
 #include "plugin_registry.hpp"
@@ -31,11 +33,6 @@ namespace strata::testing {
 inline std::filesystem::path plugin_dir() {
   const char* b = std::getenv("STRATA_BUILD_DIR");
   return std::filesystem::path(b ? b : "build") / "lib" / "strata" / "plugins";
-}
-/// The repository root (STRATA_SOURCE_DIR), for example files.
-inline std::filesystem::path source_dir() {
-  const char* s = std::getenv("STRATA_SOURCE_DIR");
-  return s ? s : ".";
 }
 
 struct Run {

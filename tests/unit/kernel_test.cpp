@@ -491,6 +491,47 @@ latency = "2ns"
   }
 }
 
+TEST_CASE("kernel: automatic partitions follow grid position; a partition hint overrides") {
+  // two 4-element grids zipped element to element (a tile's router and core, say) and two
+  // loose components: slabs of each grid go to the same thread, loose ones alternate
+  const std::string text = R"(
+[[component]]
+name = "a"
+type = "bench.phold_lp"
+grid = [2, 4]
+[[component]]
+name = "b"
+type = "bench.phold_lp"
+grid = [2, 4]
+[[component]]
+name = "x"
+type = "bench.phold_lp"
+[[component]]
+name = "y"
+type = "bench.phold_lp"
+partition = 3
+[[generate]]
+kind = "zip"
+from = "a.port"
+to = "b.port"
+latency = "1ns"
+)";
+  auto h = make_harness();
+  auto r = h.run(text, 10 * kNanosecond, {"threads=2"});
+  auto part = [&](const char* name) { return r.engine->partition_of(*r.engine->find(name)); };
+  CHECK(part("a[0,0]") == 0);
+  CHECK(part("a[1,1]") == 0);
+  CHECK(part("a[0,2]") == 1);
+  CHECK(part("a[1,3]") == 1);
+  for (const char* e : {"0,0", "1,1", "0,2", "1,3"})
+    CHECK(part(("a[" + std::string(e) + "]").c_str()) == part(("b[" + std::string(e) + "]").c_str()));
+  CHECK(part("x") == 0);
+  CHECK(part("y") == 1);  // 3 modulo 2
+  // and it does not matter for the results
+  auto serial = make_harness().run(text, 10 * kNanosecond);
+  CHECK(serial.stats.dump() == r.stats.dump());
+}
+
 TEST_CASE("kernel: a model error in one partition stops every partition with its message") {
   struct Thrower final : Component {
     explicit Thrower(const ComponentContext& c) : Component(c), ev_(event_port<&Thrower::fire>(this, "e")) {}
