@@ -399,11 +399,21 @@ inline void dispatch(Partition& part, Transaction* x, Time t) {
 }
 
 // Run every event of `part` earlier than `until`.
-void run_window(Partition& part, Time until) {
+// Events one partition may run in a window beyond the budget left when it began.
+constexpr std::uint64_t kWindowOverrun = std::uint64_t{1} << 20;
+
+// Run every event of `part` earlier than `until`. The event budget takes effect at window
+// boundaries (the same point at any thread count), but a window may never end: a system
+// without links has one endless window, a zero-delay loop never leaves its instant. So a
+// partition also stops after the budget left plus kWindowOverrun events: only such a
+// window gets there, and then where the run stops depends on the partitioning.
+void run_window(Partition& part, Time until, std::uint64_t budget_left) {
   auto& q = part.queue;
+  const std::uint64_t allowed = budget_left > ~std::uint64_t{0} - kWindowOverrun ? ~std::uint64_t{0} : budget_left + kWindowOverrun;
+  const std::uint64_t cap = allowed > ~std::uint64_t{0} - part.events ? ~std::uint64_t{0} : part.events + allowed;
   while (!q.empty()) {
     Time t = q.top_time();
-    if (t >= until) break;
+    if (t >= until || part.events >= cap) break;
     dispatch(part, q.pop(), t);
   }
 }
@@ -443,6 +453,7 @@ RunResult Engine::run(const StopConditions& stop, const std::function<void(const
     return m;
   };
   Time window_end = 0;
+  std::uint64_t budget_left = stop.max_events;
   bool done = false;
   std::uint64_t next_progress = events() + (1u << 20);
   if (tracer_) tracer_->set_partitions(n);
@@ -471,6 +482,7 @@ RunResult Engine::run(const StopConditions& stop, const std::function<void(const
       r.reason = StopReason::event_budget;
       return;
     }
+    budget_left = stop.max_events - events();
     Time next = next_time();
     if (next == kTimeMax) {
       done = true;
@@ -501,7 +513,7 @@ RunResult Engine::run(const StopConditions& stop, const std::function<void(const
     while (true) {
       plan();
       if (done) break;
-      run_window(p, window_end);
+      run_window(p, window_end, budget_left);
     }
   } else {
     // One barrier per window: its completion step plans the next window; then every
@@ -514,7 +526,7 @@ RunResult Engine::run(const StopConditions& stop, const std::function<void(const
         if (done) break;
         try {
           drain_into(p, parity ^ 1);
-          run_window(p, window_end);
+          run_window(p, window_end, budget_left);
         } catch (...) {
           p.error = std::current_exception();
         }

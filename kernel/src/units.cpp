@@ -64,6 +64,10 @@ double parse_with(std::string_view text, const std::array<Suffix, N>& units, con
     if (u.text == unit) {
       if (!std::isfinite(v * u.scale))  // e.g. "1e308GB/s": the number is finite, the product not
         throw UnitError(fmt::format("\"{}\" is out of range: not a finite {}", text, what));
+      // e.g. "11e-308pW": a subnormal product loses digits and prints as a number that
+      // does not read back; nothing physical is that small
+      if (v != 0 && std::fabs(v * u.scale) < std::numeric_limits<double>::min())
+        throw UnitError(fmt::format("\"{}\" is out of range: too small to be a {}", text, what));
       return v * u.scale;
     }
   std::string known;

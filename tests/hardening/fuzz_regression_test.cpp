@@ -187,3 +187,33 @@ TEST_CASE("fuzz regression: a plugin's range bound beyond Duration/Bytes prints 
   CHECK_THAT(e, Catch::Contains("out of range") && Catch::Contains("1e+30s"));
   CHECK(h.errors("[[component]]\nname = \"w\"\ntype = \"test.wide\"\nparams = { b = \"1KiB\" }\n").empty());
 }
+
+TEST_CASE("fuzz regression: a subnormal value (\"11e-308pW\") is refused, not printed unreadably") {
+  // 1.1e-307 x 1e-12 W is subnormal: it printed as "1.09998775390095e-310nW", which did not
+  // parse back. Values below the smallest normal double are now out of range.
+  CHECK_THROWS_WITH(strata::parse_power("11e-308pW"), Catch::Contains("too small"));
+  CHECK_THROWS_AS(strata::parse_duration("1e-320s"), strata::UnitError);
+  CHECK(strata::parse_power("0pW").watts == 0);
+  CHECK(strata::parse_power("1e-290pW").watts == Approx(1e-302));
+}
+
+TEST_CASE("fuzz regression: the event budget stops a system without links (one endless window)") {
+  // No links: the lookahead (and the window) is infinite, and PHOLD with mean 0 sends
+  // itself zero-delay events forever. The budget used to be checked only at window
+  // boundaries, so the run never ended; now a partition runs at most the budget left plus
+  // 2^20 events in one window.
+  const std::string lonely = R"(
+[[component]]
+name = "lp"
+type = "bench.phold_lp"
+grid = [3]
+params = { mean = "0ns", init = 3 }
+)";
+  for (const char* threads : {"threads=1", "threads=2"}) {
+    Harness h;
+    auto r = h.run(lonely, strata::kTimeMax, {"stop.max_events=5000", threads});
+    CHECK(r.result.reason == strata::detail::StopReason::event_budget);
+    CHECK(r.result.events >= 5000);
+    CHECK(r.result.events <= 2 * (5000 + (1u << 20)));  // each partition: budget + 2^20 at most
+  }
+}
