@@ -846,6 +846,9 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
       if (!s) throw UnitError("expected a time string such as \"1ns\"");
       lat = parse_duration(*s).ps;
       if (lat == 0) throw UnitError("link latency must be > 0: it is the lookahead of parallel simulation");
+      if (lat > Port::kMaxLatency)
+        throw UnitError(fmt::format("link latency is above the longest a port holds ({} ps, about 1.1 s)",
+                                    Port::kMaxLatency));
     } catch (const UnitError& e) {
       diag_.error(loc_of(*n, file), fmt::format("latency: {}", e.what()));
       return false;
@@ -879,6 +882,9 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
       }
       if (!read_latency(t, w.file, lat, bw)) continue;
       Port* ends[2] = {nullptr, nullptr};
+      Component* first_owner = nullptr;
+      int first_index = -1;
+      std::string first_port;
       const std::string* texts[2] = {&*from, &*to};
       const char* keys[2] = {"from", "to"};
       for (int i = 0; i < 2; ++i) {
@@ -892,7 +898,10 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
         std::string err;
         ends[i] = resolve(r, kl, err);
         if (!ends[i]) diag_.error(kl, err);
+        if (i == 0 && ends[0]) first_owner = &ends[0]->owner(), first_index = ends[0]->index(), first_port = r.port;
       }
+      // Resolving the second end may append to the first end's multi-port and move it.
+      if (ends[0] && first_index >= 0) ends[0] = PortWiring::find_port(*first_owner, first_port, first_index);
       if (ends[0] && ends[1]) link(*ends[0], *ends[1], lat, bw, tl);
       continue;
     }
@@ -924,11 +933,15 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
         diag_.error(tl, fmt::format("{} generator: {}", *kind, err));
         return false;
       }
+      // Resolving b may append to a's multi-port (a link within one component) and move a.
+      Component& a_owner = pa->owner();
+      const int a_index = pa->index();
       Port* pb = resolve(rb, tl, err);
       if (!pb) {
         diag_.error(tl, fmt::format("{} generator: {}", *kind, err));
         return false;
       }
+      if (a_index >= 0) pa = PortWiring::find_port(a_owner, ra.port, a_index);
       link(*pa, *pb, lat, bw, tl);
       return true;
     };

@@ -55,15 +55,35 @@ int PortWiring::decl_index(const Component& c, std::string_view name, bool multi
   return -1;
 }
 
+PortWiring::Location PortWiring::locate(const Port& p) {
+  const Component& c = *p.owner_;
+  for (std::size_t i = 0; i < c.slots_.size(); ++i) {
+    const auto& slot = c.slots_[i];
+    if (slot.single == &p) return {Location::Kind::single, static_cast<int>(i), -1};
+    if (&p >= slot.block && &p < slot.block + slot.count)
+      return {Location::Kind::element, static_cast<int>(i), static_cast<int>(&p - slot.block)};
+  }
+  for (const auto& e : c.event_ports_)
+    if (e.port == &p) return {Location::Kind::event, e.name, -1};
+  throw std::logic_error("strata: a port not owned by its component");  // kernel bug
+}
+
 Handler PortWiring::own_handler(const Port& p) {
-  if (p.kind_ == Port::Kind::event) return p.peer_handler_;
-  return p.owner_->slots_[p.decl_port_].handler;
+  if (p.peer_ == &p) return p.peer_handler_;  // an event port
+  return p.owner_->slots_[locate(p).decl].handler;
+}
+
+std::uint32_t PortWiring::bw_slot(const Port& p) {
+  return bandwidth_limited(p) ? p.owner_->engine_->bw_slot(p) : 0;
 }
 
 void PortWiring::connect(Port& a, Port& b, Time latency) {
+  if (latency > Port::kMaxLatency)
+    throw ConfigError(fmt::format("{}.{} -> {}.{}: link latency {} ps is above the longest a port holds ({} ps)",
+                                  a.owner().name(), a.name(), b.owner().name(), b.name(), latency, Port::kMaxLatency));
   a.peer_ = &b;
   b.peer_ = &a;
-  a.latency_ = b.latency_ = latency;
+  for (Port* p : {&a, &b}) p->link_ = (p->link_ & ~Port::kLatencyMask) | latency;
   a.peer_handler_ = own_handler(b);
   b.peer_handler_ = own_handler(a);
 }
@@ -78,15 +98,14 @@ void PortWiring::reserve(Component& c, std::string_view name, std::size_t n) {
   auto* nb = static_cast<Port*>(pool_allocate(sizeof(Port) * n));
   Port* ob = slot.block;
   for (std::uint32_t k = 0; k < slot.count; ++k) {
-    Port* np = new (&nb[k]) Port(c, Port::Kind::element, static_cast<std::uint16_t>(i), static_cast<int>(k));
+    Port* np = new (&nb[k]) Port(c);
     const Port& op = ob[k];
     np->peer_ = op.peer_;
-    np->latency_ = op.latency_;
     np->peer_handler_ = op.peer_handler_;
+    np->link_ = op.link_;
     np->seq_ = op.seq_;
     np->source_ = op.source_;
-    np->bw_slot_ = op.bw_slot_;
-    np->priority_ = op.priority_;
+    if (bandwidth_limited(op)) c.engine_->move_bw_slot(op, *np);
   }
   for (std::uint32_t k = 0; k < slot.count; ++k) {
     Port* np = &nb[k];
@@ -109,7 +128,7 @@ Port& PortWiring::add_multi_element(Component& c, std::string_view name) {
   auto& slot = c.slots_[i];
   if (slot.count == slot.capacity) reserve(c, name, slot.capacity < 4 ? 4 : 2 * static_cast<std::size_t>(slot.capacity));
   auto k = slot.count++;
-  return *new (&slot.block[k]) Port(c, Port::Kind::element, static_cast<std::uint16_t>(i), static_cast<int>(k));
+  return *new (&slot.block[k]) Port(c);
 }
 
 std::size_t PortWiring::element_count(Component& c, std::string_view name) {
@@ -136,7 +155,7 @@ std::vector<Port*> PortWiring::all_ports(Component& c) {
     if (slot.single) v.push_back(slot.single);
     for (std::uint32_t k = 0; k < slot.count; ++k) v.push_back(&slot.block[k]);
   }
-  v.insert(v.end(), c.event_ports_.begin(), c.event_ports_.end());
+  for (const auto& e : c.event_ports_) v.push_back(e.port);
   return v;
 }
 
@@ -154,9 +173,9 @@ void PortWiring::free_ports(Component& c) {
       slot.single = nullptr;
     }
   }
-  for (Port* p : c.event_ports_) {
-    p->~Port();
-    pool_release(p, sizeof(Port));
+  for (const auto& e : c.event_ports_) {
+    e.port->~Port();
+    pool_release(e.port, sizeof(Port));
   }
   c.event_ports_.clear();
 }
@@ -165,7 +184,8 @@ void PortWiring::mark_remote(Port& p) {
   if (!p.peer_ || p.peer_ == &p) return;
   auto* mine = static_cast<Partition*>(p.owner_->core_);
   auto* theirs = static_cast<Partition*>(p.peer_->owner_->core_);
-  p.peer_partition_ = mine == theirs ? Port::kLocal : theirs->id;
+  const std::uint64_t to = mine == theirs ? Port::kLocal : theirs->id;
+  p.link_ = (p.link_ & ~(std::uint64_t{Port::kLocal} << Port::kPartitionShift)) | (to << Port::kPartitionShift);
 }
 
 Time serialise(Port& p, const Transaction& t, Time ready) {
@@ -226,6 +246,23 @@ Component& Engine::add_component(const ComponentDecl& decl, std::string name, st
 
 void* Engine::allocate_port() { return pool_allocate(sizeof(Port)); }
 
+std::uint32_t Engine::bw_slot(const Port& p) const {
+  if (!bw_by_source_.empty()) {
+    auto src = PortWiring::source(p);
+    return src < bw_by_source_.size() ? bw_by_source_[src] : 0;
+  }
+  auto it = bw_by_port_.find(&p);
+  return it == bw_by_port_.end() ? 0 : it->second;
+}
+
+void Engine::move_bw_slot(const Port& from, const Port& to) {
+  auto it = bw_by_port_.find(&from);
+  if (it == bw_by_port_.end()) return;
+  auto slot = it->second;
+  bw_by_port_.erase(it);
+  bw_by_port_[&to] = slot;
+}
+
 std::uint16_t Engine::intern_event_name(std::string_view name) {
   for (std::size_t i = 0; i < event_names_.size(); ++i)
     if (event_names_[i] == name) return static_cast<std::uint16_t>(i);
@@ -243,9 +280,11 @@ Component* Engine::find(std::string_view name) const {
 void Engine::connect(Port& a, Port& b, Time latency, double bytes_per_s) {
   PortWiring::connect(a, b, latency);
   if (bytes_per_s > 0) {
-    PortWiring::set_bw_slot(a, static_cast<std::uint32_t>(link_states_.size()));
+    a.link_ |= Port::kBandwidthBit;
+    bw_by_port_[&a] = static_cast<std::uint32_t>(link_states_.size());
     link_states_.push_back({bytes_per_s, 0});
-    PortWiring::set_bw_slot(b, static_cast<std::uint32_t>(link_states_.size()));
+    b.link_ |= Port::kBandwidthBit;
+    bw_by_port_[&b] = static_cast<std::uint32_t>(link_states_.size());
     link_states_.push_back({bytes_per_s, 0});
   }
 }
@@ -280,6 +319,12 @@ void Engine::finalize() {
   std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->name() < b->name(); });
   for (auto* c : order)
     for (auto* p : PortWiring::all_ports(*c)) PortWiring::set_source(*p, next_source_id());
+  // Bandwidth slots by source id from now on (a vector index on every limited send).
+  if (!bw_by_port_.empty()) {
+    bw_by_source_.assign(next_source_, 0);
+    for (const auto& [port, slot] : bw_by_port_) bw_by_source_[PortWiring::source(*port)] = slot;
+    bw_by_port_.clear();
+  }
   // The window of every run is the smallest link latency in the whole system, not only of
   // the links a partitioning cuts: then window boundaries, and with them the points where
   // end_simulation() and the event budget take effect, are the same at any thread count.
@@ -414,7 +459,11 @@ void run_window(Partition& part, Time until, std::uint64_t budget_left) {
   while (!q.empty()) {
     Time t = q.top_time();
     if (t >= until || part.events >= cap) break;
-    dispatch(part, q.pop(), t);
+    Transaction* x = q.pop();
+    // Start fetching the next receiver while this handler runs (an event at the same
+    // time; otherwise the next refill fetches the receivers of the next instant).
+    if (const Transaction* next = q.peek_tie()) EventQueue::prefetch_receiver(*next);
+    dispatch(part, x, t);
   }
 }
 
@@ -565,7 +614,7 @@ Component::Component(const ComponentContext& ctx)
   slots_.resize(ports.size());
   for (std::size_t i = 0; i < ports.size(); ++i)
     if (!ports[i].multi)
-      slots_[i].single = new (engine_->allocate_port()) Port(*this, Port::Kind::single, static_cast<std::uint16_t>(i), -1);
+      slots_[i].single = new (engine_->allocate_port()) Port(*this);
 }
 
 Component::~Component() { detail::PortWiring::free_ports(*this); }
@@ -601,8 +650,8 @@ void Component::schedule(Port& event_port, Time delay, std::uint64_t tag) { even
 
 Port& Component::make_event_port(std::string_view name) {
   std::uint16_t id = engine_->intern_event_name(name);
-  Port& p = *new (engine_->allocate_port()) Port(*this, Port::Kind::event, id, -1);
-  event_ports_.push_back(&p);
+  Port& p = *new (engine_->allocate_port()) Port(*this);
+  event_ports_.push_back({&p, id});
   p.peer_ = &p;  // an event port is a zero-latency link to itself
   return p;
 }
@@ -654,27 +703,42 @@ void Component::trace(std::string_view name, Time start, Time end, std::string_v
 
 // ---- Port (cold parts) ----
 std::string Port::name() const {
+  using Kind = detail::PortWiring::Location::Kind;
   const auto& decl = detail::PortWiring::decl(*owner_);
-  switch (kind_) {
-    case Kind::single: return decl.ports[decl_port_].name;
-    case Kind::element: return fmt::format("{}[{}]", decl.ports[decl_port_].name, index_);
-    case Kind::event: return "@" + owner_->engine_->event_name(decl_port_);
+  const auto at = detail::PortWiring::locate(*this);
+  switch (at.kind) {
+    case Kind::single: return decl.ports[at.decl].name;
+    case Kind::element: return fmt::format("{}[{}]", decl.ports[at.decl].name, at.index);
+    case Kind::event: return "@" + owner_->engine_->event_name(static_cast<std::uint16_t>(at.decl));
   }
   return "?";
 }
 
-double Port::bandwidth() const {
-  return bw_slot_ ? owner_->engine_->link_state(bw_slot_).bytes_per_s : 0.0;
+int Port::index() const {
+  if (peer_ == this) return -1;  // an event port
+  for (const auto& slot : owner_->slots_)
+    if (this >= slot.block && this < slot.block + slot.count) return static_cast<int>(this - slot.block);
+  return -1;
 }
 
-Time Port::busy_until() const { return bw_slot_ ? owner_->engine_->link_state(bw_slot_).busy_until : 0; }
+double Port::bandwidth() const {
+  auto slot = detail::PortWiring::bw_slot(*this);
+  return slot ? owner_->engine_->link_state(slot).bytes_per_s : 0.0;
+}
+
+Time Port::busy_until() const {
+  auto slot = detail::PortWiring::bw_slot(*this);
+  return slot ? owner_->engine_->link_state(slot).busy_until : 0;
+}
 
 void Port::set_handler(Handler h) {
-  if (kind_ == Kind::event) {
+  using Kind = detail::PortWiring::Location::Kind;
+  if (peer_ == this) {
     peer_handler_ = h;  // an event port is its own peer
     return;
   }
-  if (kind_ == Kind::single) owner_->slots_[decl_port_].handler = h;
+  const auto at = detail::PortWiring::locate(*this);
+  if (at.kind == Kind::single) owner_->slots_[at.decl].handler = h;
   // an element keeps no handler of its own: the peer's cached copy is the only store
   if (peer_) peer_->peer_handler_ = h;
 }

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace strata::detail {
@@ -34,12 +35,21 @@ struct PortWiring {
   static std::size_t element_count(Component& c, std::string_view name);
   static std::vector<Port*> all_ports(Component& c);
   static void set_source(Port& p, std::uint32_t id) { p.source_ = id; }
-  static void set_bw_slot(Port& p, std::uint32_t slot) { p.bw_slot_ = slot; }
+  static std::uint32_t source(const Port& p) { return p.source_; }
+  static bool bandwidth_limited(const Port& p) { return (p.link_ & Port::kBandwidthBit) != 0; }
   static void set_partition(Component& c, EngineCore* part) { c.core_ = part; }
   static const EngineCore* partition(const Component& c) { return c.core_; }
   /// After partitioning: flag ports whose peer lives in another partition.
   static void mark_remote(Port& p);
-  static std::uint32_t bw_slot(const Port& p) { return p.bw_slot_; }
+  /// The link state of a bandwidth-limited port (0: none).
+  static std::uint32_t bw_slot(const Port& p);
+  /// What a port is, found from its owner (cold paths only: names, handlers, wiring).
+  struct Location {
+    enum class Kind { single, element, event } kind;
+    int decl = -1;   // declared port (single, element) or interned event name (event)
+    int index = -1;  // element position
+  };
+  static Location locate(const Port& p);
   static Handler own_handler(const Port& p);
   static const ComponentDecl& decl(const Component& c) { return *c.decl_; }
   static void free_ports(Component& c);
@@ -110,7 +120,11 @@ class Engine {
   /// Built on first use (large systems that never ask pay nothing).
   const SystemView& system();
   LinkState& link_state(std::uint32_t slot) { return link_states_[slot]; }
-  /// 64-byte storage for a single or event port (pooled; freed by the component).
+  /// The link-state slot of a bandwidth-limited port: by source id once finalized, by
+  /// address while wiring (a multi-port that grows moves its ports: re-keyed then).
+  std::uint32_t bw_slot(const Port& p) const;
+  void move_bw_slot(const Port& from, const Port& to);
+  /// Storage for a single or event port (pooled; freed by the component).
   void* allocate_port();
   /// Interned event-port names ("self" is shared by thousands of components).
   std::uint16_t intern_event_name(std::string_view name);
@@ -150,6 +164,8 @@ class Engine {
   int threads_ = 1;
   Time lookahead_ = kTimeMax;
   std::vector<LinkState> link_states_{1};  // slot 0 = none
+  std::unordered_map<const Port*, std::uint32_t> bw_by_port_;  // while wiring
+  std::vector<std::uint32_t> bw_by_source_;                     // after finalize
   SystemView system_;
   std::once_flag system_once_;
   void build_system_view();

@@ -561,3 +561,78 @@ type = "test.thrower"
   engine->init();
   CHECK_THROWS_WITH(engine->run({}), Catch::Contains("zz: invariant broken"));
 }
+
+TEST_CASE("kernel: a link between two new elements of one multi-port joins them both (the block grows between)") {
+  // Resolving the second end appends to the same block as the first and may move it: the
+  // first end must be found again, not used from its old address (offset 0 of a generator,
+  // or an explicit [[link]] from port[] to port[] of one component).
+  const std::string text = R"(
+[[component]]
+name = "lp"
+type = "bench.phold_lp"
+grid = [3]
+params = { init = 1 }
+[[generate]]
+kind = "offsets"
+component = "lp"
+from_port = "port"
+to_port = "port"
+offsets = [0, 1, 0]
+latency = "2ns"
+[[component]]
+name = "solo"
+type = "bench.phold_lp"
+params = { init = 1 }
+[[link]]
+from = "solo.port[]"
+to = "solo.port[]"
+latency = "3ns"
+)";
+  Harness h;
+  auto r = h.run(text, 20 * kNanosecond);
+  for (int i = 0; i < 3; ++i) {
+    auto ports = r.engine->find("lp[" + std::to_string(i) + "]")->ports("port");
+    REQUIRE(ports.size() == 6);  // offsets 0, 1, 0 from this LP, and 1 into it
+    for (std::size_t k = 0; k < ports.size(); ++k) {
+      CAPTURE(i, k);
+      REQUIRE(ports[k].connected());
+      CHECK(ports[k].peer()->peer() == &ports[k]);  // links are symmetric
+      CHECK(ports[k].index() == static_cast<int>(k));
+      CHECK(ports[k].name() == "port[" + std::to_string(k) + "]");
+      CHECK(ports[k].latency() == 2 * kNanosecond);
+    }
+  }
+  auto solo = r.engine->find("solo")->ports("port");
+  REQUIRE(solo.size() == 2);
+  CHECK(solo[0].peer() == &solo[1]);
+  CHECK(solo[1].peer() == &solo[0]);
+  CHECK(solo[0].latency() == 3 * kNanosecond);
+  CHECK(r.result.events > 0);
+}
+
+TEST_CASE("kernel: a link latency beyond what a port holds is refused with its location") {
+  Harness h;
+  const std::string err = h.errors(R"([[component]]
+name = "a"
+type = "bench.phold_lp"
+[[component]]
+name = "b"
+type = "bench.phold_lp"
+[[link]]
+from = "a.port[]"
+to = "b.port[]"
+latency = "2s"
+)");
+  CHECK_THAT(err, Catch::Contains("test.toml:10:11") && Catch::Contains("above the longest a port holds"));
+  CHECK(h.errors(R"([[component]]
+name = "a"
+type = "bench.phold_lp"
+[[component]]
+name = "b"
+type = "bench.phold_lp"
+[[link]]
+from = "a.port[]"
+to = "b.port[]"
+latency = "1s"
+)") == "");
+}

@@ -110,6 +110,10 @@ struct EventAccess {
   static Port* target(const Transaction& t) { return t.target_; }
   static Handler handler(const Transaction& t) { return Handler{t.handler_object_, t.handler_call_}; }
   static Time time(const Transaction& t) { return t.time_; }
+  /// The tie key as numbers (priority and source, then sequence), for queues that keep it
+  /// beside the pointer.
+  static std::uint64_t tie_major(const Transaction& t) { return std::uint64_t{t.priority_} << 32 | t.source_; }
+  static std::uint32_t tie_minor(const Transaction& t) { return t.seq_; }
   /// Tie order among equal delivery times.
   static bool before(const Transaction& a, const Transaction& b) {
     if (a.priority_ != b.priority_) return a.priority_ < b.priority_;
@@ -120,20 +124,23 @@ struct EventAccess {
 }  // namespace detail
 
 /// One end of a link (or an event port). Owned by its component; created by the kernel.
-/// 64 bytes: everything a send touches sits in one cache line.
-class alignas(64) Port {
+/// 48 bytes, all of it read by a send: the peer, the peer's receive handler, the owner (for
+/// the current time), the link word and the order key. What only cold paths need (kind,
+/// declared port, element index, bandwidth slot) is found from the owner instead, because
+/// in a 100k-component system the ports are most of the memory (bench/README.md).
+class alignas(16) Port {
  public:
   Port(const Port&) = delete;
   Port& operator=(const Port&) = delete;
 
   /// "out", "out[3]" for an element of a multi-port, "@name" for an event port.
   std::string name() const;
-  /// Position within a multi-port, -1 otherwise.
-  int index() const { return index_; }
+  /// Position within a multi-port, -1 otherwise (found from the owner: not for inner loops).
+  int index() const;
   Component& owner() const { return *owner_; }
   bool connected() const { return peer_ != nullptr; }
   /// Link latency in ps (0 for event ports).
-  Time latency() const { return latency_; }
+  Time latency() const { return link_ & kLatencyMask; }
   /// Link bandwidth in bytes/s (0: not modelled).
   double bandwidth() const;
   /// The port at the other end (nullptr if unconnected); read-only use, e.g. for routing.
@@ -152,32 +159,36 @@ class alignas(64) Port {
   Time busy_until() const;
   /// Events sent from this port run before lower-priority (larger number) events that
   /// arrive at the same time; default 0. E.g. a response port may outrank requests.
-  void set_priority(std::uint8_t p) { priority_ = p; }
+  void set_priority(std::uint8_t p) {
+    link_ = (link_ & ~(std::uint64_t{0xFF} << kPriorityShift)) | (std::uint64_t{p} << kPriorityShift);
+  }
+
+  /// The longest link latency a port can hold (2^40 - 1 ps, about 1.1 s).
+  static constexpr Time kMaxLatency = (Time{1} << 40) - 1;
 
  private:
   friend struct detail::PortWiring;
   friend class detail::Engine;
   friend class Component;
-  enum class Kind : std::uint8_t { single, element, event };
-  Port(Component& owner, Kind kind, std::uint16_t decl_port, int index)
-      : owner_(&owner), index_(index), decl_port_(decl_port), kind_(kind) {}
+  explicit Port(Component& owner) : owner_(&owner) {}
   void set_handler(Handler h);
 
+  // link_: latency (bits 0-39) | peer partition (40-54; kLocal when it is this one's) |
+  // bandwidth-limited (55) | priority (56-63).
+  static constexpr std::uint64_t kLatencyMask = kMaxLatency;
+  static constexpr unsigned kPartitionShift = 40;
+  static constexpr std::uint16_t kLocal = 0x7FFF;  // also the partition limit
+  static constexpr std::uint64_t kBandwidthBit = std::uint64_t{1} << 55;
+  static constexpr unsigned kPriorityShift = 56;
+
   Port* peer_ = nullptr;
-  Time latency_ = 0;
-  Handler peer_handler_;        // the peer's receive handler, cached at wiring
+  Handler peer_handler_;  // the peer's receive handler, cached at wiring
   Component* owner_;
-  std::uint32_t seq_ = 0;
-  std::uint32_t source_ = 0;
-  std::int32_t index_;
-  std::uint32_t bw_slot_ = 0;   // 0: no bandwidth; else index into the engine's link states
-  std::uint16_t decl_port_;     // index into the manifest's ports (or the event-port list)
-  std::uint8_t priority_ = 0;
-  Kind kind_;
-  std::uint16_t peer_partition_ = kLocal;  // the peer's partition when it is another one
-  static constexpr std::uint16_t kLocal = 0xFFFF;
+  std::uint64_t link_ = std::uint64_t{kLocal} << kPartitionShift;
+  std::uint32_t seq_ = 0;     // per-source sequence: tie key, part 2
+  std::uint32_t source_ = 0;  // assigned at finalize: tie key, part 1
 };
-static_assert(sizeof(Port) == 64, "Port must stay one cache line");
+static_assert(sizeof(Port) == 48, "Port must stay 48 bytes (see bench/README.md)");
 
 /// A payload-less event (timers, clock ticks); tag is free for the component to use.
 struct Signal final : Transaction {
@@ -399,7 +410,11 @@ class Component {
     std::uint32_t count = 0, capacity = 0;
   };
   std::vector<PortSlot> slots_;
-  std::vector<Port*> event_ports_;  // kernel arena
+  struct EventPortSlot {
+    Port* port;          // kernel arena
+    std::uint16_t name;  // interned name (Engine::event_name)
+  };
+  std::vector<EventPortSlot> event_ports_;
   std::vector<std::unique_ptr<Clock>> clocks_;
   std::vector<StatEntry> stats_;
   std::vector<EnergyEntry> energy_;
@@ -410,14 +425,17 @@ inline void Port::send(TxnPtr<> t, Time extra_delay) {
   if (!peer_) [[unlikely]]
     detail::throw_unconnected(*this);
   Time depart = owner_->core_->now + extra_delay;
-  if (bw_slot_) [[unlikely]]
+  const std::uint64_t link = link_;
+  if (link & kBandwidthBit) [[unlikely]]
     depart = detail::serialise(*this, *t, depart);
   Transaction* raw = t.release();
-  detail::EventAccess::stamp(*raw, peer_, peer_handler_, depart + latency_, source_, seq_++, priority_);
-  if (peer_partition_ == kLocal) [[likely]]
+  detail::EventAccess::stamp(*raw, peer_, peer_handler_, depart + (link & kLatencyMask), source_, seq_++,
+                             static_cast<std::uint8_t>(link >> kPriorityShift));
+  const auto to = static_cast<std::uint16_t>((link >> kPartitionShift) & kLocal);
+  if (to == kLocal) [[likely]]
     detail::post(owner_->core_, raw);
   else
-    detail::post_remote(owner_->core_, peer_partition_, raw);
+    detail::post_remote(owner_->core_, to, raw);
 }
 
 }  // namespace strata
