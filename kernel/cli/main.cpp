@@ -4,6 +4,7 @@
 // points failed; 2 bad input (flags, TOML, plugins), reported before anything runs.
 #include "../src/builder.hpp"
 #include "../src/docs.hpp"
+#include "../src/mpi_run.hpp"
 #include "../src/mpi_sweep.hpp"
 #include "../src/plugin_registry.hpp"
 #include "../src/results.hpp"
@@ -41,27 +42,31 @@ void print_load_errors(const PluginRegistry& reg) {
 
 // Load + validate + build. Returns nullptr after printing diagnostics.
 std::unique_ptr<Engine> load_and_build(PluginRegistry& reg, const Common& common, const std::string& file,
-                                       const std::vector<std::string>& sets, ExperimentSpec& spec_out) {
+                                       const std::vector<std::string>& sets, ExperimentSpec& spec_out,
+                                       RankLink* ranks = nullptr) {
+  const bool report = !ranks || ranks->rank() == 0;  // every rank finds the same mistakes
   setup_registry(reg, common);
   // Plugin folders named in TOML are known only after parsing: when there are any, add
   // them and parse again, so their types validate like the shipped ones.
   auto diag = std::make_unique<Diagnostics>();
   auto builder = std::make_unique<Builder>(reg, *diag);
+  builder->set_rank_link(ranks);
   auto spec = builder->load(file, sets);
   if (spec && !spec->plugin_dirs.empty()) {
     for (const auto& d : spec->plugin_dirs) reg.add_search_dir(d);
     reg.scan();
     diag = std::make_unique<Diagnostics>();
     builder = std::make_unique<Builder>(reg, *diag);
+    builder->set_rank_link(ranks);
     spec = builder->load(file, sets);
   }
   if (!spec) {
-    diag->print(std::cerr);
+    if (report) diag->print(std::cerr);
     return nullptr;
   }
   auto engine = builder->build(*spec);
   if (!engine) {
-    diag->print(std::cerr);
+    if (report) diag->print(std::cerr);
     return nullptr;
   }
   spec_out = std::move(*spec);
@@ -145,14 +150,24 @@ int main(int argc, char** argv) {
       if (!out_dir.empty()) sets.push_back("output.dir=" + out_dir);
       if (trace) sets.push_back("output.trace=true");
       if (threads > 1) sets.push_back(fmt::format("threads={}", threads));
+      // Under mpirun: one simulation across the ranks (src/mpi_run.hpp); rank 0 reports.
+      MpiRun mpi;
+      if (!mpi.error().empty()) {
+        if (mpi.rank() == 0) fmt::print(stderr, "strata run: error: {}\n", mpi.error());
+        return 2;
+      }
+      RankLink* ranks = mpi.ranks() > 1 ? &mpi : nullptr;
       PluginRegistry reg;
       ExperimentSpec spec;
-      auto engine = load_and_build(reg, common, run_file, sets, spec);
+      auto engine = load_and_build(reg, common, run_file, sets, spec, ranks);
       if (!engine) return 2;
       RunOptions opts;
-      opts.quiet = quiet;
-      opts.progress = true;
+      opts.quiet = quiet || mpi.rank() != 0;
+      opts.progress = mpi.rank() == 0;
+      opts.write_outputs = mpi.rank() == 0;
       auto outcome = run_experiment(*engine, spec, opts);
+      // Rank 0 carries the verdict (it has every rank's first failure); see mpi_sweep.cpp.
+      if (mpi.rank() != 0) return 0;
       if (!outcome.error.empty()) {
         fmt::print(stderr, "{}: error: {}\n", run_file, outcome.error);
         fmt::print(stderr, "partial results written to {} (run.json status = error)\n", spec.output.dir);

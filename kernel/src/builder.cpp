@@ -1143,6 +1143,7 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
   }
   if (diag_.has_errors()) return nullptr;
   engine->set_threads(spec.threads);
+  if (rank_link_) engine->set_rank_link(rank_link_);
   engine->finalize();
   return engine;
 }

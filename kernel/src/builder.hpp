@@ -79,8 +79,11 @@ class Builder {
                                           const std::vector<std::string>& sets);
   /// Instantiate and wire; nullptr (with diagnostics) on error.
   std::unique_ptr<Engine> build(ExperimentSpec& spec);
+  /// Build engines that run one simulation across MPI ranks (mpi_run.hpp).
+  void set_rank_link(RankLink* link) { rank_link_ = link; }
 
  private:
+  RankLink* rank_link_ = nullptr;
   void load_file(ExperimentSpec& spec, const std::filesystem::path& file, std::vector<std::string>& stack,
                  bool is_root);
   void read_components(ExperimentSpec& spec, const toml::table& root, const std::string& file);

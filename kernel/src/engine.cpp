@@ -332,11 +332,21 @@ void Engine::finalize() {
     for (auto* p : PortWiring::all_ports(*c))
       if (p->peer() && p->peer() != p && p->latency() > 0) lookahead_ = std::min(lookahead_, p->latency());
   // partitions
-  const int n = std::max(1, std::min<int>(threads_, static_cast<int>(std::max<std::size_t>(1, components_.size()))));
+  const int ranks = ranks_ ? ranks_->ranks() : 1;
+  if (static_cast<long>(threads_) * ranks >= Port::kLocal)
+    throw ConfigError(fmt::format("{} threads x {} ranks: at most {} partitions", threads_, ranks, Port::kLocal - 1));
+  const int n = std::max(1, std::min<int>(threads_ * ranks, static_cast<int>(std::max<std::size_t>(1, components_.size()))));
   while (static_cast<int>(parts_.size()) < n) parts_.push_back(std::make_unique<Partition>());
   for (std::size_t k = 0; k < parts_.size(); ++k) {
     parts_[k]->id = static_cast<std::uint16_t>(k);
     for (auto& boxes : parts_[k]->outbox) boxes.assign(parts_.size(), {});
+    // with ranks, each owns a contiguous run of partitions (neighbouring slabs of a grid)
+    parts_[k]->local = !ranks_ || static_cast<int>(k * static_cast<std::size_t>(ranks) / parts_.size()) == ranks_->rank();
+  }
+  if (ranks_) {
+    port_by_source_.assign(next_source_, nullptr);
+    for (auto* c : order)
+      for (auto* p : PortWiring::all_ports(*c)) port_by_source_[PortWiring::source(*p)] = p;
   }
   if (n > 1) {
     // Automatic partitioning by position: an element of a grid goes to the partition of its
@@ -379,12 +389,88 @@ void Engine::finalize() {
 
 void Engine::enable_trace(std::unique_ptr<TraceWriter> writer) {
   tracer_ = std::move(writer);
+  if (tracer_ && ranks_) tracer_->set_hold(true);  // rank 0 writes every rank's spans at the end
   for (auto& c : components_) c->tracing_ = tracer_ != nullptr;
 }
 
 void Engine::init() {
   finalize();
-  for (auto& c : components_) c->init();
+  if (!ranks_) {
+    for (auto& c : components_) c->init();
+    return;
+  }
+  // Only the components this rank runs start (each event exists once in the job). A
+  // failure is kept for run(), which every rank enters, so no rank waits alone in a
+  // collective for one that gave up.
+  try {
+    for (auto& c : components_)
+      if (is_local(*c)) c->init();
+  } catch (...) {
+    init_error_ = std::current_exception();
+  }
+}
+
+bool Engine::is_local(const Component& c) const {
+  return static_cast<const Partition*>(PortWiring::partition(c))->local;
+}
+
+// Events for another rank's partitions, sent in the window of `parity`: serialized (target
+// port by source id, the full order key, the type's name and payload), exchanged, and
+// delivered here into the destination partitions' queues. Runs single-threaded (plan).
+void Engine::exchange_remote(unsigned parity) {
+  const int ranks = ranks_->ranks();
+  std::vector<ByteBuffer> out(static_cast<std::size_t>(ranks));
+  for (auto& src : parts_) {
+    if (!src->local) continue;
+    for (auto& dst : parts_) {
+      if (dst->local) continue;
+      auto& box = src->outbox[parity][dst->id];
+      auto& buf = out[static_cast<std::size_t>(dst->id * static_cast<std::size_t>(ranks) / parts_.size())];
+      for (Transaction* t : box) {
+        TxnPtr<> owned(t);
+        buf.put(PortWiring::source(*EventAccess::target(*t)));
+        buf.put(EventAccess::time(*t));
+        buf.put(static_cast<std::uint32_t>(EventAccess::tie_major(*t) & 0xFFFFFFFFu));
+        buf.put(EventAccess::tie_minor(*t));
+        buf.put(static_cast<std::uint8_t>(EventAccess::tie_major(*t) >> 32));
+        buf.put_string(t->type_name());
+        ByteBuffer payload;
+        t->serialize(payload);
+        buf.put(static_cast<std::uint32_t>(payload.bytes().size()));
+        buf.bytes().insert(buf.bytes().end(), payload.bytes().begin(), payload.bytes().end());
+      }
+      box.clear();
+    }
+  }
+  std::vector<std::vector<unsigned char>> bytes(out.size());
+  for (std::size_t k = 0; k < out.size(); ++k) bytes[k] = std::move(out[k].bytes());
+  auto in = ranks_->exchange(bytes);
+  for (auto& received : in) {
+    ByteBuffer buf;
+    buf.bytes() = std::move(received);
+    while (buf.remaining() > 0) {
+      const auto target_id = buf.get<std::uint32_t>();
+      const auto time = buf.get<Time>();
+      const auto source = buf.get<std::uint32_t>();
+      const auto seq = buf.get<std::uint32_t>();
+      const auto priority = buf.get<std::uint8_t>();
+      const std::string type = buf.get_string();
+      const auto size = buf.get<std::uint32_t>();
+      if (target_id >= port_by_source_.size() || !port_by_source_[target_id])
+        throw ModelError(fmt::format("an event from another rank names port {}, which does not exist here", target_id));
+      Port* target = port_by_source_[target_id];
+      TxnPtr<> t(make_transaction(type));
+      if (!t)
+        throw ModelError(fmt::format("a '{}' arrived from another rank, but no loaded plugin registers that "
+                                     "transaction type (STRATA_TRANSACTION_TYPE)", type));
+      ByteBuffer payload;
+      payload.bytes().resize(size);
+      buf.read(payload.bytes().data(), size);
+      t->deserialize(payload);
+      EventAccess::stamp(*t, target, PortWiring::own_handler(*target), time, source, seq, priority);
+      static_cast<Partition*>(target->owner().core_)->queue.push(t.release());
+    }
+  }
 }
 
 namespace {
@@ -487,7 +573,12 @@ RunResult Engine::run(const StopConditions& stop, const std::function<void(const
   };
   // Events sent across partitions before the first window (from init(), or left by an
   // earlier run() call): deliver them now, so the first plan() sees them in the queues.
+  if (ranks_) {
+    exchange_remote(0);
+    exchange_remote(1);
+  }
   for (auto& p : parts_) {
+    if (!p->local) continue;
     drain_into(*p, 0);
     drain_into(*p, 1);
   }
@@ -515,24 +606,45 @@ RunResult Engine::run(const StopConditions& stop, const std::function<void(const
       p->parity = parity;
       p->outbox_min[parity] = kTimeMax;  // drained at the start of the previous window
     }
-    for (auto& p : parts_)
-      if (p->error) {
-        done = true;
-        r.reason = StopReason::error;
-        return;
+    bool failed = static_cast<bool>(init_error_);
+    for (auto& p : parts_) failed = failed || static_cast<bool>(p->error);
+    bool requested = stop_requested_;
+    std::uint64_t total = events();
+    Time next_local = kTimeMax;
+    if (ranks_) {
+      // what the last window sent to other ranks goes there now; then every rank decides
+      // on the same totals: the earliest event anywhere, all events run, any stop or failure
+      try {
+        exchange_remote(parity ^ 1);  // a collective: even a failed rank takes part
+      } catch (...) {
+        parts_.front()->error = std::current_exception();
+        failed = true;
       }
-    if (stop_requested_) {
+      next_local = next_time();
+      std::vector<std::uint64_t> mins{next_local, failed ? 0u : 1u, requested ? 0u : 1u}, sums{total};
+      ranks_->allreduce(mins, sums);
+      next_local = mins[0];
+      failed = mins[1] == 0;
+      requested = mins[2] == 0;
+      total = sums[0];
+    }
+    if (failed) {
+      done = true;
+      r.reason = StopReason::error;
+      return;
+    }
+    if (requested) {
       done = true;
       r.reason = StopReason::requested;
       return;
     }
-    if (events() >= stop.max_events) {
+    if (total >= stop.max_events) {
       done = true;
       r.reason = StopReason::event_budget;
       return;
     }
-    budget_left = stop.max_events - events();
-    Time next = next_time();
+    budget_left = stop.max_events - total;
+    Time next = ranks_ ? next_local : next_time();
     if (next == kTimeMax) {
       done = true;
       r.reason = StopReason::empty_queue;
@@ -547,15 +659,18 @@ RunResult Engine::run(const StopConditions& stop, const std::function<void(const
     window_end = lookahead_ == kTimeMax ? kTimeMax : next + lookahead_;
     if (window_end < next) window_end = kTimeMax;  // overflow
     window_end = std::min(window_end, stop.end_time);
-    if (progress && events() >= next_progress) {
-      next_progress = events() + (1u << 20);
-      r.events = events();
+    if (progress && total >= next_progress && rank() == 0) {
+      next_progress = total + (1u << 20);
+      r.events = total;
       r.end_time = next;
       progress(r);
     }
   };
   parity = 1;  // plan() flips it: the first window runs with parity 0
-  if (n == 1) {
+  std::vector<Partition*> mine;
+  for (auto& p : parts_)
+    if (p->local) mine.push_back(p.get());
+  if (n == 1 && !ranks_) {
     // serial: the same windows (so end_simulation() and the event budget take effect at the
     // same boundaries as in a parallel run), no threads, nothing remote
     Partition& p = *parts_[0];
@@ -564,12 +679,25 @@ RunResult Engine::run(const StopConditions& stop, const std::function<void(const
       if (done) break;
       run_window(p, window_end, budget_left);
     }
+  } else if (mine.size() <= 1) {
+    // one partition (or none) of several on this rank: no threads, the others are remote
+    while (true) {
+      plan();
+      if (done) break;
+      if (mine.empty()) continue;
+      try {
+        drain_into(*mine[0], parity ^ 1);
+        run_window(*mine[0], window_end, budget_left);
+      } catch (...) {
+        mine[0]->error = std::current_exception();
+      }
+    }
   } else {
     // One barrier per window: its completion step plans the next window; then every
     // partition takes in what the others sent it during the last window, and runs.
-    WindowBarrier sync(static_cast<unsigned>(n));
+    WindowBarrier sync(static_cast<unsigned>(mine.size()));
     auto worker = [&](std::size_t k) {
-      Partition& p = *parts_[k];
+      Partition& p = *mine[k];
       while (true) {
         sync.arrive_and_wait(plan);
         if (done) break;
@@ -582,24 +710,129 @@ RunResult Engine::run(const StopConditions& stop, const std::function<void(const
       }
     };
     std::vector<std::thread> threads;
-    for (std::size_t k = 1; k < n; ++k) threads.emplace_back(worker, k);
+    for (std::size_t k = 1; k < mine.size(); ++k) threads.emplace_back(worker, k);
     worker(0);
     for (auto& t : threads) t.join();
-    for (auto& p : parts_)
-      if (p->error) std::rethrow_exception(p->error);
   }
   // all partitions agree on where time stopped
   Time end = 0;
   for (auto& p : parts_) end = std::max(end, p->now);
+  std::uint64_t total = events();
+  if (ranks_) {
+    std::vector<std::uint64_t> mins{~end}, sums{total};
+    ranks_->allreduce(mins, sums);
+    end = ~mins[0];
+    total = sums[0];
+    // the first failure's message reaches rank 0, which reports it (its own first)
+    std::exception_ptr local = init_error_;
+    for (auto& p : parts_)
+      if (!local && p->error) local = p->error;
+    std::string message;
+    if (local) {
+      try {
+        std::rethrow_exception(local);
+      } catch (const std::exception& e) {
+        message = e.what();
+      } catch (...) {
+        message = "unknown error";
+      }
+    }
+    auto all = ranks_->gather(std::vector<unsigned char>(message.begin(), message.end()));
+    if (local) std::rethrow_exception(local);
+    for (std::size_t k = 0; k < all.size(); ++k)
+      if (!all[k].empty())
+        throw ModelError(fmt::format("rank {}: {}", k, std::string(all[k].begin(), all[k].end())));
+  }
+  for (auto& p : parts_)
+    if (p->error) std::rethrow_exception(p->error);
   for (auto& p : parts_) p->now = end;
   r.end_time = end;
-  r.events = events();
+  r.events = total;
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
 
+}  // namespace detail
+
+// The state of statistics, for moving them between ranks (a friend of each class).
+struct detail::StatState {
+  static void save(ByteBuffer& b, const Counter& c) { b.put(c.value_); }
+  static void load(ByteBuffer& b, Counter& c) { c.value_ = b.get<std::uint64_t>(); }
+  static void save(ByteBuffer& b, const Accumulator& a) {
+    b.put(a.count_), b.put(a.sum_), b.put(a.sum_sq_), b.put(a.min_), b.put(a.max_);
+  }
+  static void load(ByteBuffer& b, Accumulator& a) {
+    a.count_ = b.get<std::uint64_t>(), a.sum_ = b.get<double>(), a.sum_sq_ = b.get<double>();
+    a.min_ = b.get<double>(), a.max_ = b.get<double>();
+  }
+  static void save(ByteBuffer& b, const Histogram& h) {
+    b.put(static_cast<std::uint64_t>(h.bins_.size()));
+    for (auto v : h.bins_) b.put(v);
+    b.put(h.underflow_), b.put(h.overflow_);
+    save(b, h.summary_);
+  }
+  static void load(ByteBuffer& b, Histogram& h) {
+    const auto n = b.get<std::uint64_t>();
+    if (n != h.bins_.size()) throw std::runtime_error("histogram bins differ between ranks");
+    for (auto& v : h.bins_) v = b.get<std::uint64_t>();
+    h.underflow_ = b.get<std::uint64_t>(), h.overflow_ = b.get<std::uint64_t>();
+    load(b, h.summary_);
+  }
+  static void save(ByteBuffer& b, const EnergyAction& e) { b.put(e.count_), b.put(e.joules_); }
+  static void load(ByteBuffer& b, EnergyAction& e) { e.count_ = b.get<std::uint64_t>(), e.joules_ = b.get<double>(); }
+};
+
+namespace detail {
+
+void Engine::collect_results() {
+  if (!ranks_) return;
+  if (tracer_) {
+    auto spans = ranks_->gather(tracer_->take_held());
+    if (ranks_->rank() == 0) tracer_->write_held(spans);
+  }
+  // Each rank packs the components it ran (by position in the build order, the same on
+  // every rank); rank 0 unpacks them over its own never-run copies.
+  ByteBuffer mine;
+  for (std::size_t i = 0; i < components_.size(); ++i) {
+    Component& c = *components_[i];
+    if (!is_local(c)) continue;
+    mine.put(static_cast<std::uint64_t>(i));
+    mine.put(c.static_power_w_);
+    for (const auto& e : c.stats_) {
+      switch (e.kind) {
+        case Component::StatEntry::Kind::counter: StatState::save(mine, e.counter()); break;
+        case Component::StatEntry::Kind::accumulator: StatState::save(mine, e.accumulator()); break;
+        case Component::StatEntry::Kind::histogram: StatState::save(mine, e.histogram()); break;
+      }
+    }
+    for (const auto& e : c.energy_) StatState::save(mine, *e.ledger);
+  }
+  auto all = ranks_->gather(mine.bytes());
+  if (ranks_->rank() != 0) return;
+  for (std::size_t k = 1; k < all.size(); ++k) {
+    ByteBuffer b;
+    b.bytes() = std::move(all[k]);
+    while (b.remaining() > 0) {
+      const auto i = b.get<std::uint64_t>();
+      if (i >= components_.size()) throw std::runtime_error("results from another rank name an unknown component");
+      Component& c = *components_[i];
+      c.static_power_w_ = b.get<double>();
+      for (const auto& e : c.stats_) {
+        void* object = const_cast<void*>(e.object);  // the component's own (non-const) member
+        switch (e.kind) {
+          case Component::StatEntry::Kind::counter: StatState::load(b, *static_cast<Counter*>(object)); break;
+          case Component::StatEntry::Kind::accumulator: StatState::load(b, *static_cast<Accumulator*>(object)); break;
+          case Component::StatEntry::Kind::histogram: StatState::load(b, *static_cast<Histogram*>(object)); break;
+        }
+      }
+      for (const auto& e : c.energy_) StatState::load(b, *const_cast<EnergyAction*>(e.ledger));
+    }
+  }
+}
+
 void Engine::finish() {
-  for (auto& c : components_) c->finish();
+  for (auto& c : components_)
+    if (!ranks_ || is_local(*c)) c->finish();
 }
 
 }  // namespace detail

@@ -69,6 +69,24 @@ struct StopConditions {
 
 enum class StopReason { empty_queue, end_time, event_budget, requested, error };
 
+/// The other processes of an MPI job that runs one simulation together
+/// (`mpirun -n K strata run`, kernel/cli/mpi_run.cpp). libstrata does not link MPI: the
+/// executable implements this interface with it. Every rank builds the whole system and
+/// runs the partitions it owns; all ranks call these at the same points of a run, from one
+/// thread at a time.
+class RankLink {
+ public:
+  virtual ~RankLink() = default;
+  virtual int rank() const = 0;
+  virtual int ranks() const = 0;
+  /// out[k] goes to rank k (out[rank()] is empty); returns what each rank sent this one.
+  virtual std::vector<std::vector<unsigned char>> exchange(const std::vector<std::vector<unsigned char>>& out) = 0;
+  /// In place, over all ranks: element-wise minimum of `mins`, element-wise sum of `sums`.
+  virtual void allreduce(std::vector<std::uint64_t>& mins, std::vector<std::uint64_t>& sums) = 0;
+  /// Rank 0 receives every rank's bytes by rank (its own included); the others get {}.
+  virtual std::vector<std::vector<unsigned char>> gather(const std::vector<unsigned char>& mine) = 0;
+};
+
 /// One partition of the system: its components' events, its clock, its outboxes.
 struct Partition : EngineCore {
   std::uint16_t id = 0;
@@ -79,6 +97,7 @@ struct Partition : EngineCore {
   std::array<std::vector<std::vector<Transaction*>>, 2> outbox;
   std::array<Time, 2> outbox_min{kTimeMax, kTimeMax};  // earliest event in outbox[parity]
   unsigned parity = 0;                                  // of the window being run
+  bool local = true;  // run by this process (false: another MPI rank's)
   std::uint64_t events = 0;
   std::exception_ptr error;
   std::string error_where;
@@ -112,6 +131,13 @@ class Engine {
   void set_threads(int threads) { threads_ = threads < 1 ? 1 : threads; }
   int threads() const { return threads_; }
   void set_partition_hint(const Component& c, int partition);
+  /// Run one simulation across the ranks of `link` (before finalize; the link outlives
+  /// the engine's runs): partitions = threads x ranks, each rank owning a contiguous run
+  /// of them; cross-rank events are serialized and exchanged at window boundaries.
+  void set_rank_link(RankLink* link) { ranks_ = link; }
+  int rank() const { return ranks_ ? ranks_->rank() : 0; }
+  /// True when this process runs c (always, without ranks).
+  bool is_local(const Component& c) const;
   /// Assign source ids in (component name, port creation) order, partitions, lookahead.
   /// Call once after all components and links exist.
   void finalize();
@@ -136,6 +162,10 @@ class Engine {
   void init();
   RunResult run(const StopConditions& stop, const std::function<void(const RunResult&)>& progress = {});
   void finish();
+  /// With ranks: every rank calls this after finish() (or after a failed run), and rank 0
+  /// receives the statistics and energy of the components other ranks ran, so its results
+  /// are the whole system's. Nothing to do without ranks.
+  void collect_results();
   void request_stop() { stop_requested_ = true; }
 
   // ---- results ----
@@ -173,6 +203,10 @@ class Engine {
   std::atomic<bool> stop_requested_{false};
   bool finalized_ = false;
   std::uint32_t next_source_ = 1;
+  RankLink* ranks_ = nullptr;
+  std::exception_ptr init_error_;  // with ranks: an init() failure, reported by run()
+  std::vector<Port*> port_by_source_;  // with ranks: where an arriving event is delivered
+  void exchange_remote(unsigned parity);
 };
 
 }  // namespace strata::detail

@@ -212,13 +212,17 @@ std::string resolved_config(Engine& engine, const ExperimentSpec& spec) {
 
 RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunOptions& opts) {
   RunOutcome out;
-  fs::create_directories(spec.output.dir);
-  if (access(spec.output.dir.c_str(), W_OK) != 0)
-    throw std::runtime_error(fmt::format("{}: output folder is not writable", spec.output.dir));
-  fs::remove(fs::path(spec.output.dir) / "run.json");  // an older complete marker no longer applies
-  if (spec.output.trace) engine.enable_trace(std::make_unique<TraceWriter>((fs::path(spec.output.dir) / "trace.json").string()));
+  const bool writes = opts.write_outputs;
+  if (writes) {
+    fs::create_directories(spec.output.dir);
+    if (access(spec.output.dir.c_str(), W_OK) != 0)
+      throw std::runtime_error(fmt::format("{}: output folder is not writable", spec.output.dir));
+    fs::remove(fs::path(spec.output.dir) / "run.json");  // an older complete marker no longer applies
+  }
+  if (spec.output.trace)
+    engine.enable_trace(std::make_unique<TraceWriter>((fs::path(spec.output.dir) / "trace.json").string(), writes));
   // the resolved configuration first: if the run dies, what it ran is still on disk
-  write_file_atomic((fs::path(spec.output.dir) / "config.toml").string(), resolved_config(engine, spec));
+  if (writes) write_file_atomic((fs::path(spec.output.dir) / "config.toml").string(), resolved_config(engine, spec));
   const bool tty = opts.progress && !opts.quiet && isatty(STDERR_FILENO);
   auto progress = [&](const RunResult& r) {
     std::fprintf(stderr, "\r  simulated %-12s  %llu events  %.2f M events/s   ", format_time(r.end_time).c_str(),
@@ -244,6 +248,12 @@ RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunO
     out.result.reason = StopReason::error;
     out.result.end_time = engine.now();
     status = "error";
+  }
+  // with MPI ranks: rank 0 receives what the others ran (every rank gets here, failed or not)
+  engine.collect_results();
+  if (!writes) {
+    if (engine.tracer() && status == "ok") engine.tracer()->close();
+    return out;
   }
   out.stats = stats_json(engine, out.result, spec);
   out.summary = summary_text(out.stats);

@@ -25,6 +25,7 @@ struct RunOptions {
   bool progress = false;   // live progress line on stderr
   bool quiet = false;      // print nothing on success
   int threads = 1;
+  bool write_outputs = true;  // false on MPI ranks other than 0: rank 0 writes the whole run's
 };
 
 struct RunOutcome {

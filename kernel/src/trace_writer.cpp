@@ -1,5 +1,7 @@
 #include "trace_writer.hpp"
 
+#include <strata/transaction.hpp>  // ByteBuffer
+
 #include <nlohmann/json.hpp>
 #include <fmt/format.h>
 
@@ -17,7 +19,8 @@ std::string micros(Time ps) { return fmt::format("{}.{:06}", ps / 1000000, ps % 
 std::string json_quote(std::string_view s) { return nlohmann::json(std::string(s)).dump(); }
 }  // namespace
 
-TraceWriter::TraceWriter(std::string path) : path_(std::move(path)) {
+TraceWriter::TraceWriter(std::string path, bool to_file) : path_(std::move(path)), to_file_(to_file) {
+  if (!to_file_) return;
   f_ = std::fopen((path_ + ".partial").c_str(), "w");
   if (!f_) throw std::runtime_error(fmt::format("{}: cannot write trace: {}", path_, std::strerror(errno)));
   std::fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n", f_);
@@ -40,13 +43,23 @@ int TraceWriter::track(std::string_view component) {
 
 void TraceWriter::span(std::size_t partition, std::string_view component, std::string_view name,
                        std::string_view category, Time start, Time end, std::string_view args_json) {
-  if (!f_) return;
+  if (!f_ && !hold_) return;
   if (partition >= buffers_.size()) partition = 0;
   buffers_[partition].push_back(
       Span{std::string(component), std::string(name), std::string(category), std::string(args_json), start, end});
 }
 
 void TraceWriter::flush() {
+  if (hold_) {
+    for (auto& b : buffers_)
+      for (auto& s : b) {
+        held_.push_back(std::move(s));
+        held_.back().window = window_;
+      }
+    for (auto& b : buffers_) b.clear();
+    ++window_;
+    return;
+  }
   if (!f_) return;
   std::vector<const Span*> all;
   for (auto& b : buffers_)
@@ -64,6 +77,38 @@ void TraceWriter::write(const Span& s) {
              json_quote(s.name), json_quote(s.category), micros(s.start), micros(s.end > s.start ? s.end - s.start : 0),
              s.args.empty() ? "" : ",\"args\":", s.args);
   ++spans_;
+}
+
+std::vector<unsigned char> TraceWriter::take_held() {
+  flush();  // what was recorded since the last window (finish()): the serial close's batch
+  ByteBuffer b;
+  for (const auto& s : held_) {
+    b.put(s.window), b.put(s.start), b.put(s.end);
+    b.put_string(s.component), b.put_string(s.name), b.put_string(s.category), b.put_string(s.args);
+  }
+  held_.clear();
+  return std::move(b.bytes());
+}
+
+void TraceWriter::write_held(const std::vector<std::vector<unsigned char>>& packed) {
+  std::vector<Span> all;
+  for (const auto& bytes : packed) {
+    ByteBuffer b;
+    b.bytes() = bytes;
+    while (b.remaining() > 0) {
+      Span s;
+      s.window = b.get<std::uint64_t>(), s.start = b.get<Time>(), s.end = b.get<Time>();
+      s.component = b.get_string(), s.name = b.get_string(), s.category = b.get_string(), s.args = b.get_string();
+      all.push_back(std::move(s));
+    }
+  }
+  std::stable_sort(all.begin(), all.end(), [](const Span& a, const Span& b) {
+    return std::tie(a.window, a.start, a.end, a.component, a.name) <
+           std::tie(b.window, b.start, b.end, b.component, b.name);
+  });
+  if (f_)
+    for (const Span& s : all) write(s);
+  hold_ = false;
 }
 
 void TraceWriter::close() {

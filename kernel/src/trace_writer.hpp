@@ -18,7 +18,9 @@ namespace strata::detail {
 
 class TraceWriter {
  public:
-  explicit TraceWriter(std::string path);
+  /// `to_file` false: spans are recorded and handed over (take_held), never written here
+  /// (an MPI rank other than 0).
+  explicit TraceWriter(std::string path, bool to_file = true);
   ~TraceWriter();
   /// One buffer per partition: spans recorded by parallel partitions never race, and
   /// flush() writes them in a fixed order, so the file is the same at any thread count.
@@ -30,13 +32,24 @@ class TraceWriter {
   void flush();
   /// Finish the JSON and move it into place. Idempotent.
   void close();
+  /// MPI ranks: flush() keeps each window's spans (numbered by window) instead of writing;
+  /// take_held() packs them for rank 0, whose write_held() writes every rank's spans in the
+  /// order a serial run writes them: by window, then (start, end, component, name).
+  void set_hold(bool hold) { hold_ = hold; }
+  std::vector<unsigned char> take_held();
+  void write_held(const std::vector<std::vector<unsigned char>>& packed);
   std::uint64_t spans() const { return spans_; }
 
  private:
   struct Span {
     std::string component, name, category, args;
     Time start, end;
+    std::uint64_t window = 0;
   };
+  bool hold_ = false;
+  bool to_file_ = true;
+  std::uint64_t window_ = 0;
+  std::vector<Span> held_;
   std::vector<std::vector<Span>> buffers_{1};
   void write(const Span& s);
   int track(std::string_view component);

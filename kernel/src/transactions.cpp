@@ -5,12 +5,47 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <map>
+#include <mutex>
 #include <cstdlib>
 #include <new>
 
 namespace strata {
 namespace detail {
+namespace {
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::map<std::string, Transaction* (*)(), std::less<>>& registry() {
+  static auto* r = new std::map<std::string, Transaction* (*)(), std::less<>>;  // outlives plugins' statics
+  return *r;
+}
+}  // namespace
+
+bool register_transaction_type(const char* name, Transaction* (*make_empty)()) {
+  std::lock_guard lock(registry_mutex());
+  registry()[name] = make_empty;  // a plugin loaded again re-registers: the newest wins
+  return true;
+}
+
+Transaction* make_transaction(const std::string& name) {
+  Transaction* (*make_empty)() = nullptr;
+  {
+    std::lock_guard lock(registry_mutex());
+    auto it = registry().find(name);
+    if (it == registry().end()) return nullptr;
+    make_empty = it->second;
+  }
+  return make_empty();
+}
 }  // namespace detail
+
+STRATA_TRANSACTION_TYPE(Signal);
+STRATA_TRANSACTION_TYPE(MemRequest);
+STRATA_TRANSACTION_TYPE(Packet);
+STRATA_TRANSACTION_TYPE(TransferRequest);
+STRATA_TRANSACTION_TYPE(ComputeRequest);
 
 void ByteBuffer::check(std::size_t n) const {
   if (read_ + n > data_.size())

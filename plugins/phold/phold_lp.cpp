@@ -2,6 +2,8 @@
 
 namespace strata::phold {
 
+STRATA_TRANSACTION_TYPE(PholdEvent);  // crosses MPI ranks in `mpirun strata run`
+
 PholdLp::PholdLp(const ComponentContext& ctx)
     : Component(ctx),
       p_(ctx.params<PholdParams>()),

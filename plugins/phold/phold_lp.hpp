@@ -24,6 +24,8 @@ struct PholdParams {
 struct PholdEvent final : Transaction {
   std::uint32_t payload = 0;
   const char* type_name() const override { return "phold.event"; }
+  void serialize(ByteBuffer& out) const override { out.put(payload); }
+  void deserialize(ByteBuffer& in) override { payload = in.get<std::uint32_t>(); }
 };
 
 class PholdLp final : public Component {

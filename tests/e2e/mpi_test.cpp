@@ -181,3 +181,106 @@ end_time = "1us"
   CHECK(s.rc == 0);
   CHECK(s.out.empty());
 }
+
+// ---- one simulation across ranks: `mpirun -n K strata run` ----
+
+TEST_CASE("mpi: mpirun -n 2 strata run gives the serial run's stats and trace byte for byte") {
+  if (!have_mpi()) return;
+  TempDir t;
+  const auto src = strata::testing::source_dir();
+  const std::string tiny_transformer =
+      " --set wl.layers=1 --set wl.batch=1 --set wl.micro_batches=1 --set wl.seq_len=32";
+  struct Case {
+    std::string name, file, args;
+    int ranks, threads;
+  };
+  const std::vector<Case> cases = {
+      {"noc-mesh", (src / "topologies/examples/noc_mesh4x4_uniform.toml").string(), " --set traffic.duration=\"5us\"", 2, 1},
+      {"noc-atleus", (src / "topologies/examples/noc_atleus_tsv.toml").string(), " --set traffic.duration=\"5us\"", 2, 1},
+      {"noc-mesh-2x2", (src / "topologies/examples/noc_mesh4x4_uniform.toml").string(), " --set traffic.duration=\"5us\"", 2, 2},
+      {"transformer-lora", (src / "topologies/atleus.toml").string(), tiny_transformer + " --set wl.mode=\"lora_finetune\"", 2, 1},
+      {"transformer-inference", (src / "topologies/atleus.toml").string(), tiny_transformer + " --set wl.mode=\"inference\"", 3, 1},
+      {"phold", t.write("ring.toml", kRing).string(), " --set stop.end_time=\"200ns\"", 2, 1},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name, c.ranks, c.threads);
+    const auto serial_dir = t.path / (c.name + "-serial"), mpi_dir = t.path / (c.name + "-mpi");
+    auto serial = cli("run " + c.file + c.args + " --trace -q --out " + serial_dir.string());
+    INFO(serial.out);
+    REQUIRE(serial.rc == 0);
+    auto par = mpirun(c.ranks, "run " + c.file + c.args + " --trace --threads " + std::to_string(c.threads) +
+                                   " --out " + mpi_dir.string());
+    INFO(par.out);
+    REQUIRE(par.rc == 0);
+    // rank 0 alone prints the summary
+    CHECK(par.out.find("results      ") != std::string::npos);
+    CHECK(par.out.find("results      ") == par.out.rfind("results      "));
+    const auto stats = slurp(serial_dir / "stats.json");
+    REQUIRE(stats.find("\"events\"") != std::string::npos);
+    CHECK(slurp(mpi_dir / "stats.json") == stats);
+    CHECK(slurp(mpi_dir / "stats.csv") == slurp(serial_dir / "stats.csv"));
+    CHECK(slurp(mpi_dir / "trace.json") == slurp(serial_dir / "trace.json"));
+  }
+}
+
+TEST_CASE("mpi: a model error on rank 1 stops every rank; rank 0 reports it and the run exits 1") {
+  if (!have_mpi()) return;
+  TempDir t;
+  // Two routers (one per rank) and two loose NIs dealt out by name: ni1 and router[1] run on
+  // rank 1, and ni1's buffers disagree with its router's, found when the router reads the
+  // NI's announcement at 1 ns.
+  auto file = t.write("fail.toml", R"([[component]]
+name = "router"
+type = "noc.router"
+grid = [2]
+[[component]]
+name = "ni0"
+type = "noc.ni"
+[[component]]
+name = "ni1"
+type = "noc.ni"
+params = { vcs = 1 }
+[[component]]
+name = "traffic"
+type = "workload.traffic"
+params = { pattern = "uniform", rate = 0.05, size = "64B", duration = "1us", warmup = "0ns" }
+[[generate]]
+kind = "mesh"
+component = "router"
+port = "port"
+latency = "1ns"
+[[link]]
+from = "ni0.router"
+to = "router[0].port[]"
+latency = "1ns"
+[[link]]
+from = "ni1.router"
+to = "router[1].port[]"
+latency = "1ns"
+[[link]]
+from = "traffic.nis[]"
+to = "ni0.ctrl"
+latency = "1ns"
+[[link]]
+from = "traffic.nis[]"
+to = "ni1.ctrl"
+latency = "1ns"
+)");
+  auto serial = cli("run " + file.string() + " -q --out " + (t.path / "s").string());
+  CHECK(serial.rc == 1);
+  CHECK_THAT(serial.out, Catch::Contains("router[1].port[0]: the far end has 1 VCs"));
+  auto par = mpirun(2, "run " + file.string() + " -q --out " + (t.path / "m").string());
+  INFO(par.out);
+  CHECK(par.rc != 0);
+  CHECK_THAT(par.out, Catch::Contains("rank 1: router[1].port[0]: the far end has 1 VCs"));
+  CHECK_THAT(slurp(t.path / "m" / "run.json"), Catch::Contains("\"status\": \"error\""));
+
+  // a mistake in the file: every rank finds it, rank 0 alone reports it, exit 2
+  auto bad = t.write("bad.toml", "[[component]]\nname = \"x\"\ntype = \"noc.routr\"\n");
+  auto b = mpirun(2, "run " + bad.string() + " -q --out " + (t.path / "b").string());
+  INFO(b.out);
+  CHECK(b.rc == 2);
+  const auto at = b.out.find("unknown component type");
+  CHECK(at != std::string::npos);
+  CHECK(b.out.find("unknown component type", at + 1) == std::string::npos);
+}

@@ -19,6 +19,9 @@
 #include <vector>
 
 namespace strata {
+namespace detail {
+struct StatState;  // the kernel moves statistics between MPI ranks (engine.cpp)
+}
 
 /// A monotonically increasing event count.
 class Counter {
@@ -35,6 +38,7 @@ class Counter {
   std::uint64_t value() const { return value_; }
 
  private:
+  friend struct detail::StatState;
   std::uint64_t value_ = 0;
 };
 
@@ -61,6 +65,7 @@ class Accumulator {
   }
 
  private:
+  friend struct detail::StatState;
   std::uint64_t count_ = 0;
   double sum_ = 0, sum_sq_ = 0;
   double min_ = std::numeric_limits<double>::infinity();
@@ -90,6 +95,7 @@ class Histogram {
   const Accumulator& summary() const { return summary_; }
 
  private:
+  friend struct detail::StatState;
   double lo_, hi_;
   std::vector<std::uint64_t> bins_;
   std::uint64_t underflow_ = 0, overflow_ = 0;
@@ -112,6 +118,7 @@ class EnergyAction {
   double per_action() const { return per_action_; }
 
  private:
+  friend struct detail::StatState;
   double per_action_;
   std::uint64_t count_ = 0;
   double joules_ = 0;

@@ -13,7 +13,9 @@
 //   * The kernel-owned header (delivery time, order key, target) is private: plugins never
 //     touch ordering. Copying a transaction copies its payload, never its header.
 //   * Serialization (for MPI ranks): override serialize()/deserialize() and register the
-//     type with STRATA_TRANSACTION_TYPE; standard transactions do.
+//     type with STRATA_TRANSACTION_TYPE(T) at namespace scope in one .cpp of the plugin;
+//     standard transactions do. A transaction crosses ranks by value: the receiver gets a
+//     new object with the same payload, so models identify requests by tag, not address.
 #pragma once
 
 #include <strata/units.hpp>
@@ -38,6 +40,11 @@ struct EventAccess;
 void* pool_allocate(std::size_t bytes);
 void pool_release(void* block, std::size_t bytes) noexcept;
 [[noreturn]] void throw_bad_cast(const Transaction& t, const char* wanted);
+/// Make transactions of type `name` (a type_name()) known to the kernel, so one arriving
+/// from another MPI rank can be created empty and deserialized. See STRATA_TRANSACTION_TYPE.
+bool register_transaction_type(const char* name, Transaction* (*make_empty)());
+/// A new, empty transaction of a registered type; nullptr when the name is unknown.
+Transaction* make_transaction(const std::string& name);
 }  // namespace detail
 
 /// A flat byte buffer for serialize()/deserialize(); little-endian, no alignment.
@@ -69,6 +76,13 @@ class ByteBuffer {
     read_ += n;
     return s;
   }
+  /// Copy the next n bytes out (checked like get()).
+  void read(void* to, std::size_t n) {
+    check(n);
+    if (n) std::memcpy(to, data_.data() + read_, n);
+    read_ += n;
+  }
+  std::size_t remaining() const { return data_.size() - read_; }
   const std::vector<unsigned char>& bytes() const { return data_; }
   std::vector<unsigned char>& bytes() { return data_; }
 
@@ -170,3 +184,11 @@ TxnPtr<T> make(Args&&... args) {
 }
 
 }  // namespace strata
+
+/// Register T (default-constructible, with serialize/deserialize) for transfer between MPI
+/// ranks; write once per type at namespace scope in a .cpp file.
+#define STRATA_TRANSACTION_TYPE(T) STRATA_TRANSACTION_TYPE_AT(T, __COUNTER__)
+#define STRATA_TRANSACTION_TYPE_AT(T, N) STRATA_TRANSACTION_TYPE_AT2(T, N)
+#define STRATA_TRANSACTION_TYPE_AT2(T, N)                                                        \
+  static const bool strata_transaction_type_##N = ::strata::detail::register_transaction_type( \
+      T{}.type_name(), []() -> ::strata::Transaction* { return new T(); })

@@ -4,6 +4,8 @@
 
 using strata::PortDir;
 
+STRATA_TRANSACTION_TYPE(strata::noc::Credit);  // crosses MPI ranks in `mpirun strata run`
+
 STRATA_PLUGIN(
     "noc", "1.0", "3D network-on-chip: virtual-channel routers with credit flow control, network interfaces",
     strata::component<strata::noc::Router, strata::noc::RouterParams>("noc.router")
