@@ -352,8 +352,8 @@ void Engine::finalize() {
     // Automatic partitioning by position: an element of a grid goes to the partition of its
     // place in that grid (contiguous slabs, x fastest, so the last dimension is cut first),
     // so the router, NI and core of one tile share a partition and every kind of component
-    // is spread evenly over the threads. Components outside grids are dealt out in name
-    // order. A partition hint overrides both.
+    // is spread evenly over the threads. Components outside grids are placed by weight and
+    // by where their neighbours are (below). A partition hint overrides both.
     std::map<std::string_view, std::array<int, 4>> extent;  // grid name -> size per dimension
     auto base = [](const Component& c) {
       std::string_view name = c.name();
@@ -365,8 +365,23 @@ void Engine::finalize() {
       auto& e = extent.try_emplace(base(*c), std::array<int, 4>{1, 1, 1, 1}).first->second;
       for (std::size_t d = 0; d < idx.size(); ++d) e[d] = std::max(e[d], idx[d] + 1);
     }
-    std::size_t loose = 0;
+    // Weight of a component: its linked ports plus one, a static stand-in for its share of
+    // the events (a 7-port router works more than a 2-port NI). Grids are cut evenly (all
+    // elements of a grid weigh alike); hints are obeyed; then the loose components go,
+    // heaviest first, to the partition holding most of their already placed neighbours
+    // (fewer cut links), among those still under the average load, else the lightest.
+    auto weight = [](Component& c) {
+      std::uint64_t w = 1;
+      for (Port* p : PortWiring::all_ports(c)) w += p->connected() && p->peer() != p;
+      return w;
+    };
+    std::vector<std::uint64_t> load(static_cast<std::size_t>(n), 0);
+    std::uint64_t total = 0;
+    std::vector<Component*> loose;
+    std::unordered_map<const Component*, char> placed;
     for (auto* c : order) {
+      const std::uint64_t w = weight(*c);
+      total += w;
       std::size_t k;
       auto idx = c->index();
       if (auto it = hints_.find(c); it != hints_.end()) {
@@ -378,9 +393,36 @@ void Engine::finalize() {
         for (std::size_t d = 0; d < idx.size(); ++d) size *= static_cast<std::uint64_t>(e[d]);
         k = static_cast<std::size_t>(linear * static_cast<std::uint64_t>(n) / size);
       } else {
-        k = loose++ % static_cast<std::size_t>(n);
+        loose.push_back(c);
+        continue;
       }
       PortWiring::set_partition(*c, parts_[k].get());
+      load[k] += w;
+      placed[c] = 1;
+    }
+    std::stable_sort(loose.begin(), loose.end(), [&](Component* a, Component* b) { return weight(*a) > weight(*b); });
+    const std::uint64_t average = (total + static_cast<std::uint64_t>(n) - 1) / static_cast<std::uint64_t>(n);
+    for (auto* c : loose) {
+      const std::uint64_t w = weight(*c);
+      std::vector<std::uint64_t> links(static_cast<std::size_t>(n), 0);
+      for (Port* p : PortWiring::all_ports(*c)) {
+        if (!p->connected() || p->peer() == p) continue;
+        const Component& other = p->peer()->owner();
+        if (&other != c && placed.count(&other))
+          ++links[static_cast<const Partition*>(PortWiring::partition(other))->id];
+      }
+      std::size_t best = 0;
+      auto better = [&](std::size_t a, std::size_t b) {  // is a a better home than b?
+        const bool room_a = load[a] + w <= average, room_b = load[b] + w <= average;
+        if (room_a != room_b) return room_a;
+        if (room_a && links[a] != links[b]) return links[a] > links[b];
+        return load[a] < load[b];
+      };
+      for (std::size_t k = 1; k < load.size(); ++k)
+        if (better(k, best)) best = k;
+      PortWiring::set_partition(*c, parts_[best].get());
+      load[best] += w;
+      placed[c] = 1;
     }
     for (auto* c : order)
       for (auto* p : PortWiring::all_ports(*c)) PortWiring::mark_remote(*p);

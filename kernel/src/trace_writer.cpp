@@ -19,7 +19,7 @@ std::string micros(Time ps) { return fmt::format("{}.{:06}", ps / 1000000, ps % 
 std::string json_quote(std::string_view s) { return nlohmann::json(std::string(s)).dump(); }
 }  // namespace
 
-TraceWriter::TraceWriter(std::string path, bool to_file) : path_(std::move(path)), to_file_(to_file) {
+TraceWriter::TraceWriter(std::string path, bool to_file) : to_file_(to_file), path_(std::move(path)) {
   if (!to_file_) return;
   f_ = std::fopen((path_ + ".partial").c_str(), "w");
   if (!f_) throw std::runtime_error(fmt::format("{}: cannot write trace: {}", path_, std::strerror(errno)));

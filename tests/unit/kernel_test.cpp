@@ -7,9 +7,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <barrier>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <thread>
 
 using namespace strata;
 using strata::testing::Harness;
@@ -635,4 +637,183 @@ from = "a.port[]"
 to = "b.port[]"
 latency = "1s"
 )") == "");
+}
+
+TEST_CASE("kernel: components outside grids go where their neighbours are, within the average load") {
+  // g[0..3] in slabs: g[0], g[1] -> partition 0, g[2], g[3] -> partition 1. Dealt out by
+  // name, a_to3 would land on 0 and b_to0 on 1, cutting both links; placed by neighbours,
+  // neither link is cut.
+  const std::string text = R"(
+[[component]]
+name = "g"
+type = "bench.phold_lp"
+grid = [4]
+[[component]]
+name = "a_to3"
+type = "bench.phold_lp"
+[[component]]
+name = "b_to0"
+type = "bench.phold_lp"
+[[link]]
+from = "a_to3.port[]"
+to = "g[3].port[]"
+latency = "1ns"
+[[link]]
+from = "b_to0.port[]"
+to = "g[0].port[]"
+latency = "1ns"
+)";
+  Harness h;
+  auto r = h.run(text, 10 * kNanosecond, {"threads=2"});
+  auto part = [&](const char* name) { return r.engine->partition_of(*r.engine->find(name)); };
+  CHECK(part("g[0]") == 0);
+  CHECK(part("g[3]") == 1);
+  CHECK(part("a_to3") == 1);
+  CHECK(part("b_to0") == 0);
+  // a third loose component linked to g[3] would overload partition 1 (weights: 1 + linked
+  // ports; average (2+1+1+3 + 2+2+2) / 2 = 7, partition 1 already holds 1+3+2 = 6): it goes
+  // to the lighter partition 0 although its neighbour is on 1
+  auto r3 = h.run(text + R"(
+[[component]]
+name = "c_to3"
+type = "bench.phold_lp"
+[[link]]
+from = "c_to3.port[]"
+to = "g[3].port[]"
+latency = "1ns"
+)", 10 * kNanosecond, {"threads=2"});
+  auto part3 = [&](const char* name) { return r3.engine->partition_of(*r3.engine->find(name)); };
+  CHECK(part3("a_to3") == 1);
+  CHECK(part3("b_to0") == 0);
+  CHECK(part3("c_to3") == 0);
+  auto serial = Harness().run(text, 10 * kNanosecond);
+  CHECK(serial.stats.dump() == r.stats.dump());
+}
+
+namespace {
+// K "ranks" as threads of this process, each with its own engine, joined by barriers: the
+// engine's rank protocol (exchange at window boundaries, reductions, gathering results)
+// tested without MPI, and under the sanitizers. mpi_test.cpp runs the real thing.
+struct ThreadRanks {
+  explicit ThreadRanks(int k)
+      : ranks(k), sync(k), board(k, std::vector<std::vector<unsigned char>>(k)), mins(k), sums(k), parcels(k) {}
+  int ranks;
+  std::barrier<> sync;
+  std::vector<std::vector<std::vector<unsigned char>>> board;  // [from][to]
+  std::vector<std::vector<std::uint64_t>> mins, sums;
+  std::vector<std::vector<unsigned char>> parcels;
+};
+class ThreadRankLink final : public detail::RankLink {
+ public:
+  ThreadRankLink(ThreadRanks& s, int rank) : s_(s), rank_(rank) {}
+  int rank() const override { return rank_; }
+  int ranks() const override { return s_.ranks; }
+  std::vector<std::vector<unsigned char>> exchange(const std::vector<std::vector<unsigned char>>& out) override {
+    s_.board[rank_] = out;
+    s_.board[rank_].resize(s_.ranks);
+    s_.sync.arrive_and_wait();
+    std::vector<std::vector<unsigned char>> in(s_.ranks);
+    for (int k = 0; k < s_.ranks; ++k) in[k] = s_.board[k][rank_];
+    s_.sync.arrive_and_wait();
+    return in;
+  }
+  void allreduce(std::vector<std::uint64_t>& mins, std::vector<std::uint64_t>& sums) override {
+    s_.mins[rank_] = mins;
+    s_.sums[rank_] = sums;
+    s_.sync.arrive_and_wait();
+    for (int k = 0; k < s_.ranks; ++k) {
+      for (std::size_t i = 0; i < mins.size(); ++i) mins[i] = std::min(mins[i], s_.mins[k][i]);
+      if (k != rank_)
+        for (std::size_t i = 0; i < sums.size(); ++i) sums[i] += s_.sums[k][i];
+    }
+    s_.sync.arrive_and_wait();
+  }
+  std::vector<std::vector<unsigned char>> gather(const std::vector<unsigned char>& mine) override {
+    s_.parcels[rank_] = mine;
+    s_.sync.arrive_and_wait();
+    std::vector<std::vector<unsigned char>> all;
+    if (rank_ == 0) all = s_.parcels;
+    s_.sync.arrive_and_wait();
+    return all;
+  }
+
+ private:
+  ThreadRanks& s_;
+  int rank_;
+};
+
+// Run `toml` as one simulation over `ranks` thread-ranks; rank 0's stats.json text.
+std::string run_on_ranks(detail::PluginRegistry& registry, const std::string& toml, int ranks, int threads) {
+  ThreadRanks shared(ranks);
+  std::vector<std::string> stats(static_cast<std::size_t>(ranks));
+  std::vector<std::thread> pool;
+  for (int k = 0; k < ranks; ++k)
+    pool.emplace_back([&, k] {
+      ThreadRankLink link(shared, k);
+      detail::Diagnostics diag;
+      detail::Builder b(registry, diag);
+      b.set_rank_link(&link);
+      auto spec = b.load_text(toml, "test.toml", {"threads=" + std::to_string(threads)});
+      auto engine = spec ? b.build(*spec) : nullptr;
+      if (!engine) {
+        stats[static_cast<std::size_t>(k)] = "build failed: " + diag.str();
+        std::abort();  // the other ranks would wait for this one forever
+      }
+      engine->init();
+      auto result = engine->run(spec->stop);
+      engine->finish();
+      engine->collect_results();
+      if (k == 0) stats[0] = detail::stats_json(*engine, result, *spec).dump(1);
+    });
+  for (auto& t : pool) t.join();
+  return stats[0];
+}
+}  // namespace
+
+TEST_CASE("kernel: one run split over ranks gives the serial stats (rank protocol, ranks as threads)") {
+  Harness h;
+  // a ring of PHOLD LPs whose links cross every rank boundary in both directions
+  const std::string phold = R"(
+[[component]]
+name = "lp"
+type = "bench.phold_lp"
+grid = [12]
+params = { init = 3 }
+[[generate]]
+kind = "offsets"
+component = "lp"
+from_port = "port"
+to_port = "port"
+offsets = [1, 5]
+latency = "1ns"
+[stop]
+end_time = "300ns"
+)";
+  const std::string serial = h.run(phold).stats.dump(1);
+  REQUIRE(serial.find("\"events\"") != std::string::npos);
+  for (auto [ranks, threads] : {std::pair{2, 1}, std::pair{3, 1}, std::pair{2, 2}}) {
+    CAPTURE(ranks, threads);
+    CHECK(run_on_ranks(h.registry, phold, ranks, threads) == serial);
+  }
+  // a budget and more ranks than the system has partitions to give
+  const std::string budget = phold + "max_events = 500\n";
+  const std::string serial_budget = h.run(budget).stats.dump(1);
+  CHECK(run_on_ranks(h.registry, budget, 2, 1) == serial_budget);
+  const std::string two = R"(
+[[component]]
+name = "lp"
+type = "bench.phold_lp"
+grid = [2]
+params = { init = 2 }
+[[generate]]
+kind = "offsets"
+component = "lp"
+from_port = "port"
+to_port = "port"
+offsets = [1]
+latency = "2ns"
+[stop]
+end_time = "100ns"
+)";
+  CHECK(run_on_ranks(h.registry, two, 3, 1) == h.run(two).stats.dump(1));
 }
