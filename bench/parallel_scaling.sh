@@ -7,8 +7,9 @@
 #     speedup depends on the events per window. End times are scaled so every lookahead
 #     runs about EVENTS events.
 #  3. bench/noc_mesh16x16x4.toml (2049 components, uniform traffic) with
-#     `strata run --threads 1` and `--threads 2`: stats.json must be byte-identical; speedup
-#     of the engine's run phase (run.json wall_seconds) and of the whole command.
+#     `strata run --threads 1` and `--threads 2`, and (when strata has MPI and mpirun is on
+#     PATH) `mpirun -n 2 strata run`: stats.json must be byte-identical; speedup of the
+#     engine's run phase (run.json wall_seconds) and of the whole command.
 #
 # Every number is the median of REPS runs, the variants interleaved so that a slow minute on
 # a shared machine hits all of them. Also printed: CPU seconds / wall seconds of the 2-thread
@@ -118,25 +119,42 @@ sed -n '/^\[\[component\]\]/,$p' "$NOC" | awk -v RS= -v ORS='\n\n' '
     print "[[generate]]\nkind = \"fanout\"\nfrom = \"traffic.nis\"\nto = \"ni_hi.ctrl\"\nlatency = \"1ns\""
   }' >"$SLABS"
 
-# noc_case LABEL FILE: strata run --threads 1 vs THREADS, REPS times, interleaved
+# MPI ranks for one run (`mpirun -n THREADS strata run`), as root in a container too
+MPIRUN=""
+if command -v mpirun >/dev/null && grep -q 'STRATA_MPI:BOOL=ON' "$BUILD/CMakeCache.txt"; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+  MPIRUN="mpirun -n $THREADS --oversubscribe --bind-to none"
+fi
+
+# noc_case LABEL FILE: strata run --threads 1 vs THREADS (vs mpirun -n THREADS), REPS times,
+# interleaved
 noc_case() {
   local label=$1 file=$2 t r rc wall out
-  local RUN1=() RUNN=() ALL1=() ALLN=() identical=yes notes=""
+  local RUN1=() RUNN=() RUNM=() ALL1=() ALLN=() ALLM=() identical=yes notes=""
+  local variants="1 $THREADS"
+  [[ -n $MPIRUN ]] && variants+=" mpi"
   echo
-  echo "# NoC: $label (strata run $(basename "$file") --threads 1 vs $THREADS)"
+  echo "# NoC: $label (strata run $(basename "$file") --threads 1 vs $THREADS${MPIRUN:+ vs $MPIRUN})"
   for ((r = 0; r < REPS; r++)); do
-    for t in 1 "$THREADS"; do
+    for t in $variants; do
       out=$WORK/noc-$t
       rm -rf "$out"
       rc=0
-      /usr/bin/time -f "%e" -o "$WORK/t" "$BUILD/bin/strata" run "$file" -q --threads "$t" --out "$out" >"$WORK/log" 2>&1 || rc=$?
+      if [[ $t == mpi ]]; then
+        /usr/bin/time -f "%e" -o "$WORK/t" $MPIRUN "$BUILD/bin/strata" run "$file" -q --out "$out" >"$WORK/log" 2>&1 || rc=$?
+      else
+        /usr/bin/time -f "%e" -o "$WORK/t" "$BUILD/bin/strata" run "$file" -q --threads "$t" --out "$out" >"$WORK/log" 2>&1 || rc=$?
+      fi
       if ! grep -q '"status": "ok"' "$out/run.json" 2>/dev/null; then cat "$WORK/log" >&2; echo "parallel_scaling: NoC run failed" >&2; exit 1; fi
       # the results are complete (run.json is written last); a crash after it is noted, not fatal
       if ((rc != 0)); then notes+=" --threads $t exited $rc after writing complete results;"; fi
       wall=$(sed -n 's/.*"wall_seconds": \([0-9.e+-]*\).*/\1/p' "$out/run.json")
-      if [[ $t == 1 ]]; then RUN1+=("$wall"); ALL1+=("$(tail -1 "$WORK/t")"); else RUNN+=("$wall"); ALLN+=("$(tail -1 "$WORK/t")"); fi
+      if [[ $t == 1 ]]; then RUN1+=("$wall"); ALL1+=("$(tail -1 "$WORK/t")");
+      elif [[ $t == mpi ]]; then RUNM+=("$wall"); ALLM+=("$(tail -1 "$WORK/t")");
+      else RUNN+=("$wall"); ALLN+=("$(tail -1 "$WORK/t")"); fi
     done
     cmp -s "$WORK/noc-1/stats.json" "$WORK/noc-$THREADS/stats.json" || identical=NO
+    [[ -z $MPIRUN ]] || cmp -s "$WORK/noc-1/stats.json" "$WORK/noc-mpi/stats.json" || identical=NO
   done
   local ev r1 rN a1 aN
   ev=$(sed -n 's/.*"events": \([0-9]*\).*/\1/p' "$WORK/noc-1/run.json" | head -1)
@@ -146,7 +164,13 @@ noc_case() {
   printf "%-22s %10.3f %12.3f %9sx\n" "whole command s" "$a1" "$aN" "$(div "$a1" "$aN")"
   printf "%-22s %10.2f %12.2f\n" "M events/s (run)" "$(awk -v e="$ev" -v s="$r1" 'BEGIN{print e/s/1e6}')" \
     "$(awk -v e="$ev" -v s="$rN" 'BEGIN{print e/s/1e6}')"
-  echo "# events $ev; stats.json byte-identical across thread counts: $identical${notes:+; NOTE:$notes}"
+  if [[ -n $MPIRUN ]]; then
+    local rM aM
+    rM=$(median "${RUNM[@]}"); aM=$(median "${ALLM[@]}")
+    printf "%-22s %10.3f %12.3f %9sx   (mpirun -n %s ranks x 1 thread)\n" "engine run_s, ranks" "$r1" "$rM" "$(div "$r1" "$rM")" "$THREADS"
+    printf "%-22s %10.3f %12.3f %9sx\n" "whole command s, ranks" "$a1" "$aM" "$(div "$a1" "$aM")"
+  fi
+  echo "# events $ev; stats.json byte-identical across thread and rank counts: $identical${notes:+; NOTE:$notes}"
 }
 noc_case "16x16x4 mesh, routers then NIs (as written)" "$NOC"
 noc_case "16x16x4 mesh, NIs in two z-slabs (balanced partitions)" "$SLABS"
