@@ -55,14 +55,7 @@ MpiRun::MpiRun() {
 #endif
 }
 
-MpiRun::~MpiRun() {
-#ifdef STRATA_HAVE_MPI
-  if (!initialised_) return;
-  // Leaving because of an exception: the other ranks may wait in a collective for this one.
-  if (std::uncaught_exceptions() > 0 && ranks_ > 1) MPI_Abort(MPI_COMM_WORLD, 2);
-  MPI_Finalize();
-#endif
-}
+MpiRun::~MpiRun() { mpi_end(initialised_, ranks_); }
 
 std::vector<std::vector<unsigned char>> MpiRun::exchange(const std::vector<std::vector<unsigned char>>& out) {
   std::vector<std::vector<unsigned char>> in(static_cast<std::size_t>(ranks_));

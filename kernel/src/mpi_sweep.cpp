@@ -85,15 +85,19 @@ SweepComm::SweepComm() {
 #endif
 }
 
-SweepComm::~SweepComm() {
+void mpi_end(bool initialised, int ranks) {
 #ifdef STRATA_HAVE_MPI
-  if (!initialised_) return;
+  if (!initialised) return;
   // Leaving because of an exception: the other ranks may be waiting in a collective for
   // this one; end the whole job rather than hang it.
-  if (std::uncaught_exceptions() > 0 && ranks_ > 1) MPI_Abort(MPI_COMM_WORLD, 2);
+  if (std::uncaught_exceptions() > 0 && ranks > 1) MPI_Abort(MPI_COMM_WORLD, 2);
   MPI_Finalize();
+#else
+  (void)initialised, (void)ranks;
 #endif
 }
+
+SweepComm::~SweepComm() { mpi_end(initialised_, ranks_); }
 
 int SweepComm::sweep(PluginRegistry& registry, const std::string& file, const SweepPlan& plan, SweepOptions opts,
                      bool quiet) const {

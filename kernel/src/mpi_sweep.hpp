@@ -27,6 +27,9 @@ int mpi_launch_size();
 int mpi_launch_rank();
 /// Whether this executable was built with MPI (STRATA_MPI).
 bool built_with_mpi();
+/// Finalise MPI when this process initialised it; while an exception is unwinding, abort
+/// the whole job instead, so no rank is left waiting in a collective for one that gave up.
+void mpi_end(bool initialised, int ranks);
 
 /// MPI for one `strata sweep`. Construct it before anything is printed: it initialises MPI
 /// when the process was launched by MPI (and the build has it); otherwise it is rank 0 of 1

@@ -743,7 +743,9 @@ class ThreadRankLink final : public detail::RankLink {
 };
 
 // Run `toml` as one simulation over `ranks` thread-ranks; rank 0's stats.json text.
-std::string run_on_ranks(detail::PluginRegistry& registry, const std::string& toml, int ranks, int threads) {
+std::string run_on_ranks(detail::PluginRegistry& registry, const std::string& toml, int ranks, int threads,
+                         std::vector<std::string> sets) {
+  sets.push_back("threads=" + std::to_string(threads));
   ThreadRanks shared(ranks);
   std::vector<std::string> stats(static_cast<std::size_t>(ranks));
   std::vector<std::thread> pool;
@@ -753,7 +755,7 @@ std::string run_on_ranks(detail::PluginRegistry& registry, const std::string& to
       detail::Diagnostics diag;
       detail::Builder b(registry, diag);
       b.set_rank_link(&link);
-      auto spec = b.load_text(toml, "test.toml", {"threads=" + std::to_string(threads)});
+      auto spec = b.load_text(toml, "test.toml", sets);
       auto engine = spec ? b.build(*spec) : nullptr;
       if (!engine) {
         stats[static_cast<std::size_t>(k)] = "build failed: " + diag.str();
@@ -772,48 +774,19 @@ std::string run_on_ranks(detail::PluginRegistry& registry, const std::string& to
 
 TEST_CASE("kernel: one run split over ranks gives the serial stats (rank protocol, ranks as threads)") {
   Harness h;
-  // a ring of PHOLD LPs whose links cross every rank boundary in both directions
-  const std::string phold = R"(
-[[component]]
-name = "lp"
-type = "bench.phold_lp"
-grid = [12]
-params = { init = 3 }
-[[generate]]
-kind = "offsets"
-component = "lp"
-from_port = "port"
-to_port = "port"
-offsets = [1, 5]
-latency = "1ns"
-[stop]
-end_time = "300ns"
-)";
-  const std::string serial = h.run(phold).stats.dump(1);
+  // the ring's links cross every rank boundary in both directions
+  const std::string ring = strata::testing::kSmallPholdRing;
+  const std::vector<std::string> until{"stop.end_time=300ns"};
+  const std::string serial = h.run(ring, kTimeMax, until).stats.dump(1);
   REQUIRE(serial.find("\"events\"") != std::string::npos);
   for (auto [ranks, threads] : {std::pair{2, 1}, std::pair{3, 1}, std::pair{2, 2}}) {
     CAPTURE(ranks, threads);
-    CHECK(run_on_ranks(h.registry, phold, ranks, threads) == serial);
+    CHECK(run_on_ranks(h.registry, ring, ranks, threads, until) == serial);
   }
-  // a budget and more ranks than the system has partitions to give
-  const std::string budget = phold + "max_events = 500\n";
-  const std::string serial_budget = h.run(budget).stats.dump(1);
-  CHECK(run_on_ranks(h.registry, budget, 2, 1) == serial_budget);
-  const std::string two = R"(
-[[component]]
-name = "lp"
-type = "bench.phold_lp"
-grid = [2]
-params = { init = 2 }
-[[generate]]
-kind = "offsets"
-component = "lp"
-from_port = "port"
-to_port = "port"
-offsets = [1]
-latency = "2ns"
-[stop]
-end_time = "100ns"
-)";
-  CHECK(run_on_ranks(h.registry, two, 3, 1) == h.run(two).stats.dump(1));
+  // an event budget; more ranks than the system has components (one rank runs nothing)
+  const std::vector<std::string> budget{"stop.max_events=500"};
+  CHECK(run_on_ranks(h.registry, ring, 2, 1, budget) == h.run(ring, kTimeMax, budget).stats.dump(1));
+  std::string two = ring;
+  two.replace(two.find("grid = [8]"), 10, "grid = [2]");
+  CHECK(run_on_ranks(h.registry, two, 3, 1, until) == h.run(two, kTimeMax, until).stats.dump(1));
 }
