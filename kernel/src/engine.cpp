@@ -462,6 +462,9 @@ bool Engine::is_local(const Component& c) const {
 void Engine::exchange_remote(unsigned parity) {
   const int ranks = ranks_->ranks();
   std::vector<ByteBuffer> out(static_cast<std::size_t>(ranks));
+  // A transaction that cannot serialize is dropped and its error raised after the exchange:
+  // the exchange is a collective, and every rank must take part in it.
+  std::exception_ptr failure;
   for (auto& src : parts_) {
     if (!src->local) continue;
     for (auto& dst : parts_) {
@@ -470,14 +473,19 @@ void Engine::exchange_remote(unsigned parity) {
       auto& buf = out[static_cast<std::size_t>(dst->id * static_cast<std::size_t>(ranks) / parts_.size())];
       for (Transaction* t : box) {
         TxnPtr<> owned(t);
+        ByteBuffer payload;
+        try {
+          t->serialize(payload);
+        } catch (...) {
+          if (!failure) failure = std::current_exception();
+          continue;
+        }
         buf.put(PortWiring::source(*EventAccess::target(*t)));
         buf.put(EventAccess::time(*t));
         buf.put(static_cast<std::uint32_t>(EventAccess::tie_major(*t) & 0xFFFFFFFFu));
         buf.put(EventAccess::tie_minor(*t));
         buf.put(static_cast<std::uint8_t>(EventAccess::tie_major(*t) >> 32));
         buf.put_string(t->type_name());
-        ByteBuffer payload;
-        t->serialize(payload);
         buf.put(static_cast<std::uint32_t>(payload.bytes().size()));
         buf.bytes().insert(buf.bytes().end(), payload.bytes().begin(), payload.bytes().end());
       }
@@ -513,6 +521,7 @@ void Engine::exchange_remote(unsigned parity) {
       static_cast<Partition*>(target->owner().core_)->queue.push(t.release());
     }
   }
+  if (failure) std::rethrow_exception(failure);
 }
 
 namespace {
@@ -616,8 +625,13 @@ RunResult Engine::run(const StopConditions& stop, const std::function<void(const
   // Events sent across partitions before the first window (from init(), or left by an
   // earlier run() call): deliver them now, so the first plan() sees them in the queues.
   if (ranks_) {
-    exchange_remote(0);
-    exchange_remote(1);
+    for (unsigned parity : {0u, 1u}) {
+      try {
+        exchange_remote(parity);
+      } catch (...) {
+        if (!init_error_) init_error_ = std::current_exception();  // the first plan stops every rank
+      }
+    }
   }
   for (auto& p : parts_) {
     if (!p->local) continue;
@@ -828,10 +842,10 @@ namespace detail {
 
 void Engine::collect_results() {
   if (!ranks_) return;
-  if (tracer_) {
-    auto spans = ranks_->gather(tracer_->take_held());
-    if (ranks_->rank() == 0) tracer_->write_held(spans);
-  }
+  // Both collectives first, then rank 0's work: a failure there must not leave the other
+  // ranks waiting in a second gather.
+  std::vector<std::vector<unsigned char>> spans;
+  if (tracer_) spans = ranks_->gather(tracer_->take_held());
   // Each rank packs the components it ran (by position in the build order, the same on
   // every rank); rank 0 unpacks them over its own never-run copies.
   ByteBuffer mine;
@@ -851,6 +865,7 @@ void Engine::collect_results() {
   }
   auto all = ranks_->gather(mine.bytes());
   if (ranks_->rank() != 0) return;
+  if (tracer_) tracer_->write_held(spans);
   for (std::size_t k = 1; k < all.size(); ++k) {
     ByteBuffer b;
     b.bytes() = std::move(all[k]);

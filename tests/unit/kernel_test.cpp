@@ -762,10 +762,16 @@ std::string run_on_ranks(detail::PluginRegistry& registry, const std::string& to
         std::abort();  // the other ranks would wait for this one forever
       }
       engine->init();
-      auto result = engine->run(spec->stop);
-      engine->finish();
-      engine->collect_results();
-      if (k == 0) stats[0] = detail::stats_json(*engine, result, *spec).dump(1);
+      detail::RunResult result;
+      std::string error;
+      try {
+        result = engine->run(spec->stop);
+        engine->finish();
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      engine->collect_results();  // every rank, failed or not (a collective)
+      if (k == 0) stats[0] = error.empty() ? detail::stats_json(*engine, result, *spec).dump(1) : "error: " + error;
     });
   for (auto& t : pool) t.join();
   return stats[0];
@@ -789,4 +795,26 @@ TEST_CASE("kernel: one run split over ranks gives the serial stats (rank protoco
   std::string two = ring;
   two.replace(two.find("grid = [8]"), 10, "grid = [2]");
   CHECK(run_on_ranks(h.registry, two, 3, 1, until) == h.run(two, kTimeMax, until).stats.dump(1));
+
+  // A transaction that cannot serialize, crossing from rank 1 (the sender) to rank 0 (the
+  // probe): every rank stops, and rank 0 has rank 1's message.
+  auto hs = make_harness();
+  const std::string notes = R"(
+[[component]]
+name = "p"
+type = "test.probe"
+[[component]]
+name = "s"
+type = "test.sender"
+params = { count = 3 }
+[[link]]
+from = "s.out"
+to = "p.in[]"
+latency = "1ns"
+)";
+  g_log.clear();
+  const std::string failed = run_on_ranks(hs.registry, notes, 2, 1, {});
+  CHECK_THAT(failed, Catch::Contains("rank 1: transaction type 'transaction' is not serializable"));
+  CHECK(g_log.empty());
 }
+
