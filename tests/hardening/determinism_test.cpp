@@ -1,5 +1,5 @@
 // Determinism (issue 11): the same experiment and seed give a byte-identical stats.json
-// across runs and at 2 and 3 threads (every component type, every example);
+// across runs and at 2, 3 and 4 threads (every component type, every example);
 // and, when STRATA_COMPARE_BUILD_DIR names a second build tree (a Debug build
 // beside a Release one, say), across the two builds. tests/hardening/README.md records
 // which pairs were compared and where floating point could make them differ.
@@ -63,7 +63,7 @@ std::string stats_of(const fs::path& build, const fs::path& file, const fs::path
 
 }  // namespace
 
-TEST_CASE("determinism: every example gives byte-identical stats.json twice, and at 2 and 3 threads") {
+TEST_CASE("determinism: every example gives byte-identical stats.json twice, and at 2, 3 and 4 threads") {
   TempDir t;
   for (const auto& f : inputs()) {
     SECTION(f.filename().string()) {
@@ -75,7 +75,7 @@ TEST_CASE("determinism: every example gives byte-identical stats.json twice, and
       CHECK(a.find("\"seed\": 12345") != std::string::npos);
       // partitions: every component type must give the same bytes when its neighbours
       // run on other threads (cross-partition events are delivered at window boundaries)
-      for (int threads : {2, 3}) {
+      for (int threads : {2, 3, 4}) {
         std::string c = stats_of(build_dir(), f, t.path / (name + "-t" + std::to_string(threads)),
                                  "--threads " + std::to_string(threads));
         CHECK(a == c);
