@@ -593,12 +593,12 @@ void run_window(Partition& part, Time until, std::uint64_t budget_left) {
   auto& q = part.queue;
   const std::uint64_t allowed = budget_left > ~std::uint64_t{0} - kWindowOverrun ? ~std::uint64_t{0} : budget_left + kWindowOverrun;
   const std::uint64_t cap = allowed > ~std::uint64_t{0} - part.events ? ~std::uint64_t{0} : part.events + allowed;
-  while (!q.empty()) {
-    Time t = q.top_time();
-    if (t >= until || part.events >= cap) break;
-    Transaction* x = q.pop();
-    // Start fetching the next receiver while this handler runs (an event at the same
-    // time; otherwise the next refill fetches the receivers of the next instant).
+  Time t = 0;
+  while (part.events < cap) {
+    Transaction* x = q.pop_before(until, t);
+    if (!x) break;
+    // Start fetching the next receiver while this handler runs: known when another event
+    // shares this instant (else only the next refill finds it).
     if (const Transaction* next = q.peek_tie()) EventQueue::prefetch_receiver(*next);
     dispatch(part, x, t);
   }

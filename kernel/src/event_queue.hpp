@@ -108,6 +108,32 @@ class EventQueue {
     return t;
   }
 
+  /// The next event if its time is before `until` (its time in `when`), else nullptr and
+  /// the queue keeps it: top_time() and pop() in one pass, for the event loop.
+  Transaction* pop_before(Time until, Time& when) {
+    if (!early_.empty()) [[unlikely]] {
+      if (top_time() >= until) return nullptr;
+      when = top_time();
+      return pop();
+    }
+    if (now_.empty()) {
+      if (size_ == 0) return nullptr;
+      refill();
+    }
+    if (last_ >= until) return nullptr;
+    when = last_;
+    --size_;
+    if (now_.size() == 1) {  // the common case: no tie at this time
+      Transaction* t = now_[0].txn;
+      now_.clear();
+      return t;
+    }
+    std::pop_heap(now_.begin(), now_.end(), TieLater{});
+    Transaction* t = now_.back().txn;
+    now_.pop_back();
+    return t;
+  }
+
   /// The transaction that pop() would return next when it is already known without a
   /// refill (another event at the current time), else nullptr. A hint for prefetching.
   const Transaction* peek_tie() const { return now_.empty() ? nullptr : now_.front().txn; }
