@@ -70,3 +70,22 @@ for cfg in $CONFIGS; do
     printf "%-28s %14s %12s %10s\n" "$key" "$eps" "$rss" "$ratio"
   done <<<"$PEER_OUT"
 done
+
+# Paired runs: the machine's speed drifts over minutes (other tenants), and the table above
+# runs Strata's reps first and the peers' after. Here Strata and floor-pq alternate, rep by
+# rep, and each pair gives one ratio; the median of those ratios is the drift-robust figure.
+FLOOR_BIN=${PEERS_BUILD:-${TMPDIR:-/tmp}/phold-peers-build}/phold_floor
+declare -A FLOOR_END=([A]=4000000 [B]=400000)
+if [[ -x $FLOOR_BIN ]]; then
+  echo "# paired (strata, floor-pq alternating, $REPS pairs): events/CPU-s ratio per pair, median"
+  for cfg in $CONFIGS; do
+    ratios=()
+    for ((r = 0; r < REPS; r++)); do
+      s=$("$BUILD/bin/phold" --lps "${LPS[$cfg]}" --init "${INIT[$cfg]}" --end-ps "${END[$cfg]}" | grep '^RESULT' | field events_per_cpu_sec)
+      f=$("$FLOOR_BIN" --lps "${LPS[$cfg]}" --init "${INIT[$cfg]}" --end-ps "${FLOOR_END[$cfg]}" --variant pq | grep '^RESULT' | field events_per_cpu_sec)
+      ratios+=("$(awk -v a="$s" -v b="$f" 'BEGIN{printf "%.3f", a/b}')")
+    done
+    printf "%-28s %s  median %sx\n" "strata/floor-pq ${LPS[$cfg]}x${INIT[$cfg]}" "${ratios[*]}" \
+      "$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')"
+  done
+fi
