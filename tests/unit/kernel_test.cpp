@@ -338,20 +338,7 @@ TEST_CASE("kernel: a component's random stream depends only on (seed, its name)"
 }
 
 TEST_CASE("kernel: stop conditions: end time, event budget, empty queue") {
-  const std::string phold = R"(
-[[component]]
-name = "lp"
-type = "bench.phold_lp"
-grid = [8]
-params = { init = 2 }
-[[generate]]
-kind = "offsets"
-component = "lp"
-from_port = "port"
-to_port = "port"
-offsets = [1, 2]
-latency = "1ns"
-)";
+  const std::string phold = strata::testing::kSmallPholdRing;  // 8 LPs, init 2, offsets 1 and 2
   Harness h;
   auto r1 = h.run(phold, 50 * kNanosecond);
   CHECK(r1.result.reason == detail::StopReason::end_time);
