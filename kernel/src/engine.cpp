@@ -379,8 +379,9 @@ void Engine::finalize() {
     std::uint64_t total = 0;
     std::vector<Component*> loose;
     std::unordered_map<const Component*, char> placed;
+    std::unordered_map<const Component*, std::uint64_t> weights;  // computed once each
     for (auto* c : order) {
-      const std::uint64_t w = weight(*c);
+      const std::uint64_t w = weights[c] = weight(*c);
       total += w;
       std::size_t k;
       auto idx = c->index();
@@ -400,10 +401,10 @@ void Engine::finalize() {
       load[k] += w;
       placed[c] = 1;
     }
-    std::stable_sort(loose.begin(), loose.end(), [&](Component* a, Component* b) { return weight(*a) > weight(*b); });
+    std::stable_sort(loose.begin(), loose.end(), [&](Component* a, Component* b) { return weights[a] > weights[b]; });
     const std::uint64_t average = (total + static_cast<std::uint64_t>(n) - 1) / static_cast<std::uint64_t>(n);
     for (auto* c : loose) {
-      const std::uint64_t w = weight(*c);
+      const std::uint64_t w = weights[c];
       std::vector<std::uint64_t> links(static_cast<std::size_t>(n), 0);
       for (Port* p : PortWiring::all_ports(*c)) {
         if (!p->connected() || p->peer() == p) continue;
