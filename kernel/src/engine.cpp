@@ -854,7 +854,7 @@ void Engine::collect_results() {
     Component& c = *components_[i];
     if (!is_local(c)) continue;
     mine.put(static_cast<std::uint64_t>(i));
-    mine.put(c.static_power_w_);
+    mine.put(c.static_power_w_), mine.put(c.static_accrued_j_), mine.put(c.static_since_);
     for (const auto& e : c.stats_) {
       switch (e.kind) {
         case Component::StatEntry::Kind::counter: StatState::save(mine, e.counter()); break;
@@ -875,6 +875,8 @@ void Engine::collect_results() {
       if (i >= components_.size()) throw std::runtime_error("results from another rank name an unknown component");
       Component& c = *components_[i];
       c.static_power_w_ = b.get<double>();
+      c.static_accrued_j_ = b.get<double>();
+      c.static_since_ = b.get<Time>();
       for (const auto& e : c.stats_) {
         void* object = const_cast<void*>(e.object);  // the component's own (non-const) member
         switch (e.kind) {
@@ -909,6 +911,15 @@ Component::Component(const ComponentContext& ctx)
 }
 
 Component::~Component() { detail::PortWiring::free_ports(*this); }
+
+void Component::set_static_power(Power p) {
+  const Time t = now();
+  if (t > static_since_) {
+    static_accrued_j_ += static_power_w_ * (static_cast<double>(t - static_since_) * 1e-12);
+    static_since_ = t;
+  }
+  static_power_w_ = p.watts;
+}
 
 const std::string& Component::type() const { return decl_->type; }
 

@@ -41,7 +41,6 @@ ojson stats_json(const Engine& engine, const RunResult& r, const ExperimentSpec&
                      {"events", r.events},
                      {"stop_reason", to_string(r.reason)}};
   double dyn_total = 0, static_total = 0;
-  const double seconds = static_cast<double>(r.end_time) * 1e-12;
   ojson comps = ojson::object();
   std::vector<const Component*> order;
   for (const auto& c : engine.components()) order.push_back(c.get());
@@ -76,7 +75,8 @@ ojson stats_json(const Engine& engine, const RunResult& r, const ExperimentSpec&
       ej[e.action] = {{"count", e.ledger->count()}, {"joules", e.ledger->joules()}};
       dyn += e.ledger->joules();
     }
-    double stat = c->static_power() * seconds;
+    // Components that never changed their static power: power x run time, as always.
+    double stat = c->static_energy(r.end_time);
     if (dyn > 0 || stat > 0 || !c->energy_entries().empty()) {
       cj["energy"] = {{"dynamic", std::move(ej)},
                       {"dynamic_j", dyn},

@@ -103,15 +103,15 @@ void TransferRequest::deserialize(ByteBuffer& i) {
 }
 void ComputeRequest::serialize(ByteBuffer& o) const {
   o.put(kind), o.put_string(op), o.put(m), o.put(k), o.put(n), o.put(elements), o.put(weight_bits), o.put(input_bits);
-  o.put(output_bits), o.put(static_weights), o.put(weight_id), o.put(tag), o.put(status), o.put(issued_at);
+  o.put(output_bits), o.put(static_weights), o.put(weight_id), o.put(tag), o.put(age), o.put(status), o.put(issued_at);
   o.put(started_at), o.put(finished_at), o.put(energy_j);
 }
 void ComputeRequest::deserialize(ByteBuffer& i) {
   kind = i.get<Kind>(), op = i.get_string(), m = i.get<std::uint64_t>(), k = i.get<std::uint64_t>();
   n = i.get<std::uint64_t>(), elements = i.get<std::uint64_t>(), weight_bits = i.get<std::uint8_t>();
   input_bits = i.get<std::uint8_t>(), output_bits = i.get<std::uint8_t>(), static_weights = i.get<bool>();
-  weight_id = i.get<std::uint64_t>(), tag = i.get<std::uint64_t>(), status = i.get<Status>();
-  issued_at = i.get<Time>(), started_at = i.get<Time>(), finished_at = i.get<Time>(), energy_j = i.get<double>();
+  weight_id = i.get<std::uint64_t>(), tag = i.get<std::uint64_t>(), age = i.get<std::uint64_t>();
+  status = i.get<Status>(), issued_at = i.get<Time>(), started_at = i.get<Time>(), finished_at = i.get<Time>(), energy_j = i.get<double>();
 }
 
 }  // namespace strata

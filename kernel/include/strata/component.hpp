@@ -345,9 +345,17 @@ class Component {
   void stat(std::string_view name, Histogram& h);
   /// Register a dynamic-energy action the component owns (a member).
   void energy(std::string_view action, EnergyAction& e);
-  /// Static (leakage + clock tree) power, integrated over the simulated time at the end.
-  void set_static_power(Power p) { static_power_w_ = p.watts; }
+  /// Static (leakage + clock tree) power from now on. Before time zero it is the power the
+  /// run starts with; during the run it changes the power from now() on (power gating,
+  /// DVFS) and the energy at the old power up to now() is kept. The results writer
+  /// integrates it to the end of the run.
+  void set_static_power(Power p);
+  /// The static power in effect now, in watts.
   double static_power() const { return static_power_w_; }
+  /// Static energy booked from time zero up to `t` (t >= the last change), in joules.
+  double static_energy(Time t) const {
+    return static_accrued_j_ + static_power_w_ * (static_cast<double>(t - static_since_) * 1e-12);
+  }
 
   /// This component's random stream (seed, name).
   Rng& rng() { return rng_; }
@@ -403,6 +411,8 @@ class Component {
   std::uint8_t grid_dims_ = 0;
   bool tracing_ = false;
   double static_power_w_ = 0;
+  double static_accrued_j_ = 0;  // static energy up to static_since_
+  Time static_since_ = 0;        // time of the last static-power change during the run
   struct PortSlot {          // one per declared port
     Handler handler;         // receive handler of the single port, or of every element
     Port* single = nullptr;  // a declared single port (kernel arena)

@@ -29,7 +29,7 @@ namespace strata {
 /// Bump on any change to SDK types whose layout crosses the plugin boundary.
 // 3: 48-byte Port, Component::event_ports_ with interned names, Transaction tie-key access
 // (session 3).
-inline constexpr std::uint32_t kSdkAbiVersion = 3;
+inline constexpr std::uint32_t kSdkAbiVersion = 4;
 
 enum class PortDir { in, out, inout };
 const char* to_string(PortDir d);

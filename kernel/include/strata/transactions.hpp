@@ -81,6 +81,8 @@ struct ComputeRequest final : Transaction {
   bool static_weights = false;      // weights pre-stored (ReRAM) vs streamed operands
   std::uint64_t weight_id = 0;      // identifies a stored weight matrix
   std::uint64_t tag = 0;
+  std::uint64_t age = 0;            // arbitration key (oldest_first): lower is older, e.g. the
+                                    // micro-batch's release order; fifo cores ignore it
   Status status = Status::pending;
   Time issued_at = 0, started_at = 0, finished_at = 0;
   double energy_j = 0;              // dynamic energy the core booked for this request
