@@ -49,8 +49,10 @@ bool glob_match(std::string_view pat, std::string_view s) {
 
 class Context {
  public:
-  Context(std::map<std::string, std::string> runs, std::map<std::string, double> constants, std::string workload)
-      : runs_(std::move(runs)), constants_(std::move(constants)), workload_(std::move(workload)) {}
+  Context(std::map<std::string, std::string> runs, std::map<std::string, double> constants, std::string workload,
+          bool validate_only)
+      : runs_(std::move(runs)), constants_(std::move(constants)), workload_(std::move(workload)),
+        validate_only_(validate_only) {}
 
   std::optional<double> constant(const std::string& name) const {
     auto it = constants_.find(name);
@@ -60,6 +62,7 @@ class Context {
   bool has_run(const std::string& label) const { return runs_.count(label) > 0; }
 
   Value resolve(const std::string& label, const std::map<std::string, std::string>& select, const std::string& path) {
+    if (validate_only_) return scalar(1.0);
     const Input& in = input(label);
     std::vector<const Point*> chosen;
     for (const auto& p : in.points) {
@@ -163,6 +166,7 @@ class Context {
   std::map<std::string, std::string> runs_;
   std::map<std::string, double> constants_;
   std::string workload_;
+  bool validate_only_;
   std::map<std::string, Input> inputs_;
   std::map<std::string, json> stats_;
 };
@@ -455,7 +459,16 @@ std::string md_cell(std::string s) {
 
 }  // namespace
 
-FindingsReport evaluate_findings(const std::string& file, const std::string& workload) {
+bool is_findings_file(const std::string& file) {
+  try {
+    const toml::table root = toml::parse_file(file);
+    return root["finding"].is_array();
+  } catch (const toml::parse_error&) {
+    return false;
+  }
+}
+
+FindingsReport evaluate_findings(const std::string& file, const std::string& workload, bool validate_only) {
   toml::table root;
   try {
     root = toml::parse_file(file);
@@ -491,7 +504,7 @@ FindingsReport evaluate_findings(const std::string& file, const std::string& wor
   auto* list = root["finding"].as_array();
   if (!list || list->empty()) throw std::runtime_error(fmt::format("{}: error: no [[finding]] entries", file));
 
-  Context ctx(runs, constants, workload);
+  Context ctx(runs, constants, workload, validate_only);
   FindingsReport r;
   r.markdown = "| # | finding | paper | Strata | holds? |\n|---:|---|---|---|:---:|\n";
   r.csv = "finding,paper,strata,holds,detail\n";

@@ -43,6 +43,12 @@ struct FindingsReport {
 /// Evaluates the findings file. Throws std::runtime_error with "file:line:col: message" for a
 /// malformed file or expression; a finding whose runs are missing is reported in the table
 /// ("not run"), not thrown.
-FindingsReport evaluate_findings(const std::string& file, const std::string& workload);
+/// With `validate_only` no run folder is read (every reference counts as the number 1): what
+/// `strata check` does with a findings file.
+FindingsReport evaluate_findings(const std::string& file, const std::string& workload, bool validate_only = false);
+
+/// True when `file` is a TOML file with [[finding]] entries (so `strata check` validates it as
+/// findings rather than as an experiment). False for anything else, including bad TOML.
+bool is_findings_file(const std::string& file);
 
 }  // namespace strata::cli

@@ -169,3 +169,19 @@ TEST_CASE("findings: a malformed expression or file is a located error, exit 2")
   }
   CHECK_FALSE(fs::exists(t.path / "o.md"));
 }
+
+TEST_CASE("findings: strata check validates a findings file without reading any run") {
+  strata::testing::TempDir t("strata-findings");
+  const std::string f = (t.path / "f.toml").string();
+  write(f, "[runs]\na = \"" + (t.path / "never_run").string() +
+               "\"\n[[finding]]\nname = \"n\"\npaper = \"p\"\nvalue = \"2 * {a:@latency}\"\nholds = \"value > 1\"\n");
+  auto ok = run_strata("check " + f);
+  INFO(ok.out);
+  CHECK(ok.rc == 0);
+  CHECK(ok.out.find(f + ": ok (1 findings)") != std::string::npos);
+  write(f, "[[finding]]\nname = \"n\"\npaper = \"p\"\nvalue = \"nosuch(1)\"\n");
+  auto bad = run_strata("check " + f);
+  CHECK(bad.rc == 2);
+  CHECK(bad.out.find(f + ":4:") != std::string::npos);
+  CHECK(bad.out.find("unknown function 'nosuch'") != std::string::npos);
+}
