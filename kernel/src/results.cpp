@@ -159,6 +159,55 @@ std::string summary_text(const ojson& s) {
     o += "energy by type:\n";
     for (auto& [ty, j] : v) o += fmt::format("  {:<28} {:>12}\n", ty, to_string(Energy{j}));
   }
+  // A workload streaming sequences through the chip (workload.transformer with sequences > 0,
+  // its README "Stream and pipeline"): throughput, latency and the bottleneck stage, named by
+  // its statistic stage.<cores>.<group>.<phase>.delay; crossbars per tier with replication.
+  auto fmt_ps = [](double ps) { return format_time(static_cast<Time>(std::llround(std::max(ps, 0.0)))); };
+  for (const auto& [name, c] : s["components"].items()) {
+    const auto& st = c["stats"];
+    if (st.contains("stream.throughput") && st["stream.throughput"]["count"].get<std::uint64_t>() > 0) {
+      o += fmt::format("pipeline     {}: {} sequences in {} micro-batches: {:.6g} sequences/s, {:.6g} tokens/s steady "
+                       "(first to last completion, {})\n",
+                       name, st["stream.sequences"].get<std::uint64_t>(), st["stream.micro_batches"].get<std::uint64_t>(),
+                       st["stream.throughput"]["mean"].get<double>(), st["stream.token_throughput"]["mean"].get<double>(),
+                       fmt_ps(static_cast<double>(st["stream.window"].get<std::uint64_t>())));
+      o += fmt::format("latency      {}: per sequence mean {}, max {}\n", name,
+                       fmt_ps(st["stream.sequence_latency"]["mean"].get<double>()),
+                       fmt_ps(st["stream.sequence_latency"]["max"].get<double>()));
+      std::string worst;
+      double worst_delay = -1;
+      for (const auto& [sname, v] : st.items())
+        if (sname.starts_with("stage.") && sname.ends_with(".delay") && v["count"].get<std::uint64_t>() > 0 &&
+            v["max"].get<double>() > worst_delay) {
+          worst_delay = v["max"].get<double>();
+          worst = sname.substr(6, sname.size() - 12);
+        }
+      if (!worst.empty()) {
+        const std::string layer_stat = "stage." + worst + ".layer";
+        o += fmt::format("bottleneck   {}: stage {} (layer {}) {} per micro-batch; busiest core cores[{}] {} per "
+                         "micro-batch, bound {:.6g} sequences/s\n",
+                         name, worst, st.contains(layer_stat) ? st[layer_stat].get<std::uint64_t>() : 0,
+                         fmt_ps(worst_delay), st["stream.busiest_core"].get<std::uint64_t>(),
+                         fmt_ps(st["stream.core_busy"]["mean"].get<double>()),
+                         st["stream.throughput_bound"]["count"].get<std::uint64_t>() > 0
+                             ? st["stream.throughput_bound"]["mean"].get<double>()
+                             : 0.0);
+      }
+    }
+    if (st.contains("tier.0.crossbars")) {
+      std::string tiers;
+      for (int t = 0; t < 64; ++t) {
+        const std::string k = fmt::format("tier.{}.", t);
+        if (!st.contains(k + "crossbars")) break;
+        const auto cap = st[k + "crossbar_capacity"].get<std::uint64_t>();
+        if (cap == 0 && st[k + "crossbars"].get<std::uint64_t>() == 0) continue;
+        tiers += fmt::format("{}tier {} {}/{} ({} replicas)", tiers.empty() ? "" : ", ", t,
+                             st[k + "crossbars"].get<std::uint64_t>(), cap,
+                             st[k + "replica_crossbars"].get<std::uint64_t>());
+      }
+      o += fmt::format("crossbars    {}: {}\n", name, tiers.empty() ? "none used" : tiers);
+    }
+  }
   return o;
 }
 
