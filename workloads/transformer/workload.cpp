@@ -1333,7 +1333,10 @@ strata::ComponentDecl transformer_decl() {
           "edges are free; cores queue FIFO. Frozen weights are first written into the PIM cores (setup phase, "
           "reported apart). Mapping policies atleus / sa_only / pim_only (dynamic GEMM operands written into "
           "the crossbars before each use); a mapping table (mapping_file, a graph file's mapping_table) places ops "
-          "one by one. Micro-batches pipeline through the cores. Non-resident data (LoRA adapters, embedding rows, "
+          "one by one. Micro-batches pipeline through the cores; with sequences > 0 a stream of micro-batches is "
+          "released closed-loop (inflight) or at a rate and reports steady-state throughput, per-sequence latency and "
+          "stage delays. Every request carries its micro-batch's release order as ComputeRequest::age. replicate "
+          "copies stored weights onto idle PIM cores and splits GEMM rows over the copies. Non-resident data (LoRA adapters, embedding rows, "
           "KV caches beyond kv_cache_capacity) is loaded from memory before each use, through mem[] or, unlinked, "
           "on an analytic channel (the only time and energy this driver adds). Reports per-layer, per-phase and "
           "per-token latency, PIM/SA shares of requests, FLOPs and energy, ReRAM writes, off-chip bytes.")
