@@ -954,6 +954,8 @@ void TransformerWorkload::issue(std::uint64_t node) {
     const std::uint64_t copies = 1 + sh.replicas.size(), m = req->m;
     const std::uint64_t parts = std::min(copies, m);
     parts_left_[node] = static_cast<std::uint32_t>(parts);
+    requests_ += parts - 1;  // one request per copy
+    cls_requests_[cls] += parts - 1;
     for (std::uint64_t j = 0; j < parts; ++j) {
       auto r = make<ComputeRequest>();
       r->kind = req->kind;
@@ -1350,7 +1352,7 @@ strata::ComponentDecl transformer_decl() {
       .energy("mem_access")
       .counter("ops", "count", "op instances completed (ops x micro-batches; update ops once)")
       .counter("ops_issued", "count", "op instances issued (first shard sent)")
-      .counter("requests", "count", "ComputeRequests of the replay (one per op shard)")
+      .counter("requests", "count", "ComputeRequests of the replay (one per op shard; per copy of a replicated shard)")
       .counter("transfers", "count", "TransferRequests (tensor pieces between different cores)")
       .counter("bytes_moved", "B", "bytes of all transfers between cores")
       .counter("local_edges", "count", "tensor pieces that stayed on their core (or carried 0 bytes): free")

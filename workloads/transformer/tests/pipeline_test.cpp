@@ -209,6 +209,8 @@ TEST_CASE("replication: 2 copies halve a stored GEMM's time, and the copy is pro
     CHECK(acc(b, "op.gemm.forward.busy", "count") == 2);
     CHECK(acc(b, "op.gemm.forward.busy", "sum") == static_cast<double>(whole));  // same work, on two cores
     CHECK(b["ops"].get<std::uint64_t>() == 1);
+    CHECK(b["requests"].get<std::uint64_t>() == 2);  // one per copy
+    CHECK(a["requests"].get<std::uint64_t>() == 1);
     // The copy: one more load_weights on the idle core, in parallel with the original.
     CHECK(b["weight_loads"].get<std::uint64_t>() == 2);
     CHECK(b["replica_loads"].get<std::uint64_t>() == 1);
@@ -280,4 +282,45 @@ TEST_CASE("replication: auto copies the busiest weight first, N gives every weig
   // 2 copies each: q first (more rows), then k; a third copy finds no room.
   CHECK(replicas(tr::Replication::Mode::copies, 2) == std::pair{V{2}, V{3}});
   CHECK(replicas(tr::Replication::Mode::copies, 3) == std::pair{V{2}, V{3}});
+}
+
+TEST_CASE("pipeline: requests carry their micro-batch's release order as age, so an oldest-first core works "
+          "depth-first",
+          "[transformer][pipeline]") {
+  // X (layer 0) and Z (layer 1) through two stored weights on the one PIM core, Y on SA
+  // between them: X -> Y -> Z. Three micro-batches released at once. Z0 reaches the PIM core
+  // while X1 runs; then FIFO serves X2 (queued earlier) and oldest-first serves Z0 (age 0).
+  TempDir tmp;
+  const std::uint64_t M = 16, K = 64, N = 64, E = 1024, B = 1024;
+  const auto file = tmp.write("xyz.json", fmt::format(R"({{
+  "format": "strata-opgraph", "version": 1, "model": {{"name": "xyz"}},
+  "parameters": [{{"name": "L0.attn.q_proj.weight", "elements": {kn}, "bits": 8}},
+                 {{"name": "L1.attn.q_proj.weight", "elements": {kn}, "bits": 8}}],
+  "ops": [
+    {{"id": 0, "name": "L0.attn.q_proj", "kind": "gemm", "phase": "forward", "layer": 0, "shape": {{"m": {m}, "k": {k}, "n": {n}}},
+     "a": {{"bits": 8}}, "b": {{"bits": 8, "static": true}}, "out": {{"bits": 8, "acc_bits": 32}}, "params": [0]}},
+    {{"id": 1, "name": "L0.ffn.gelu", "kind": "gelu", "phase": "forward", "layer": 0, "shape": {{"elements": {e}}},
+     "a": {{"bits": 8}}, "out": {{"bits": 8}}}},
+    {{"id": 2, "name": "L1.attn.q_proj", "kind": "gemm", "phase": "forward", "layer": 1, "shape": {{"m": {m}, "k": {k}, "n": {n}}},
+     "a": {{"bits": 8}}, "b": {{"bits": 8, "static": true}}, "out": {{"bits": 8, "acc_bits": 32}}, "params": [1]}}
+  ],
+  "edges": [{{"src": 0, "dst": 1, "bytes": {b}}}, {{"src": 1, "dst": 2, "bytes": {b}}}]
+}})",
+                                                       fmt::arg("m", M), fmt::arg("k", K), fmt::arg("n", N),
+                                                       fmt::arg("kn", K * N), fmt::arg("e", E), fmt::arg("b", B)));
+  const Time Lc = 1000, D = 2 * M * K * N;  // fake PIM: 1 ps per FLOP
+  const Time T = 2000 + 10000 + B * 5 + 2000, e = E * 3;  // a transfer; the GELU (fake SA: 3 ps per element)
+  REQUIRE(4 * Lc + 2 * T + e < D);  // Z0 arrives while X1 runs
+  const std::string wl = fmt::format(R"(graph_file = "{}", offchip = "", sequences = 3)", file.string());
+  for (bool oldest : {false, true}) {
+    Chip chip;
+    chip.pim_params += oldest ? ", oldest_first = true" : "";
+    strata::testing::Harness h;
+    const auto r = h.run(chip_toml(chip, wl));
+    const auto& s = wl_stats(r);
+    INFO((oldest ? "oldest_first" : "fifo"));
+    // Micro-batch 0 completes when Z0 answers: after X0, X1, X2, Z0 (FIFO) or X0, X1, Z0.
+    CHECK(acc(s, "stream.sequence_latency", "min") == static_cast<double>(Lc + (oldest ? 3 : 4) * D + Lc));
+    CHECK(s["ops"].get<std::uint64_t>() == 9);
+  }
 }
