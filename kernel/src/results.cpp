@@ -167,10 +167,11 @@ std::string summary_text(const ojson& s) {
     const auto& st = c["stats"];
     if (st.contains("stream.throughput") && st["stream.throughput"]["count"].get<std::uint64_t>() > 0) {
       o += fmt::format("pipeline     {}: {} sequences in {} micro-batches: {:.6g} sequences/s, {:.6g} tokens/s steady "
-                       "(first to last completion, {})\n",
+                       "(first to last completion, {}); {:.6g} sequences/s over the whole replay\n",
                        name, st["stream.sequences"].get<std::uint64_t>(), st["stream.micro_batches"].get<std::uint64_t>(),
                        st["stream.throughput"]["mean"].get<double>(), st["stream.token_throughput"]["mean"].get<double>(),
-                       fmt_ps(static_cast<double>(st["stream.window"].get<std::uint64_t>())));
+                       fmt_ps(static_cast<double>(st["stream.window"].get<std::uint64_t>())),
+                       st.contains("throughput") ? st["throughput"]["mean"].get<double>() : 0.0);
       o += fmt::format("latency      {}: per sequence mean {}, max {}\n", name,
                        fmt_ps(st["stream.sequence_latency"]["mean"].get<double>()),
                        fmt_ps(st["stream.sequence_latency"]["max"].get<double>()));
