@@ -183,6 +183,13 @@ std::string summary_text(const ojson& s) {
           worst_delay = v["max"].get<double>();
           worst = sname.substr(6, sname.size() - 12);
         }
+      // No core can sustain more than the bound: a steady rate above it means the
+      // micro-batches completed in a bunch (released at once, served breadth-first).
+      if (st["stream.throughput_bound"]["count"].get<std::uint64_t>() > 0 &&
+          st["stream.throughput"]["mean"].get<double>() > st["stream.throughput_bound"]["mean"].get<double>() * (1 + 1e-9))
+        o += fmt::format("note         {}: the steady rate exceeds what the busiest core allows: the micro-batches "
+                         "completed in a bunch, not in a steady state (stream them with inflight or rate)\n",
+                         name);
       if (!worst.empty()) {
         const std::string layer_stat = "stage." + worst + ".layer";
         o += fmt::format("bottleneck   {}: stage {} (layer {}) {} per micro-batch; busiest core cores[{}] {} per "

@@ -124,6 +124,7 @@ TEST_CASE("pipeline: the run summary names the bottleneck stage and the stream's
   CHECK(r.out.find("pipeline     wl: 4 sequences in 4 micro-batches") != std::string::npos);
   CHECK(r.out.find("bottleneck   wl: stage sa.vector.forward (layer 0)") != std::string::npos);
   CHECK(r.out.find("busiest core cores[1]") != std::string::npos);
+  CHECK(r.out.find("not in a steady state") == std::string::npos);  // a real pipeline: at the bound
 }
 
 TEST_CASE("pipeline: micro-batches of batch / micro_batches, one weight update per optimizer step",
