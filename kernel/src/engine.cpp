@@ -863,6 +863,8 @@ void Engine::collect_results() {
       }
     }
     for (const auto& e : c.energy_) StatState::save(mine, *e.ledger);
+    mine.put(static_cast<std::uint64_t>(c.summary_lines_.size()));
+    for (const auto& line : c.summary_lines_) mine.put_string(line);
   }
   auto all = ranks_->gather(mine.bytes());
   if (ranks_->rank() != 0) return;
@@ -886,6 +888,8 @@ void Engine::collect_results() {
         }
       }
       for (const auto& e : c.energy_) StatState::load(b, *const_cast<EnergyAction*>(e.ledger));
+      c.summary_lines_.resize(b.get<std::uint64_t>());
+      for (auto& line : c.summary_lines_) line = b.get_string();
     }
   }
 }

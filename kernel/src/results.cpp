@@ -138,7 +138,7 @@ std::string stats_csv(const ojson& stats) {
   return out;
 }
 
-std::string summary_text(const ojson& s) {
+std::string summary_text(const ojson& s, const Engine* engine) {
   std::string o;
   const auto& sim = s["simulation"];
   o += fmt::format("experiment   {} (seed {})\n", s["experiment"]["name"].get<std::string>(),
@@ -158,6 +158,14 @@ std::string summary_text(const ojson& s) {
     std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second > b.second; });
     o += "energy by type:\n";
     for (auto& [ty, j] : v) o += fmt::format("  {:<28} {:>12}\n", ty, to_string(Energy{j}));
+  }
+  if (engine) {
+    std::vector<const Component*> order;
+    for (const auto& c : engine->components())
+      if (!c->summary_lines().empty()) order.push_back(c.get());
+    std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->name() < b->name(); });
+    for (const Component* c : order)
+      for (const auto& line : c->summary_lines()) o += line + "\n";
   }
   return o;
 }
@@ -256,7 +264,7 @@ RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunO
     return out;
   }
   out.stats = stats_json(engine, out.result, spec);
-  out.summary = summary_text(out.stats);
+  out.summary = summary_text(out.stats, &engine);
   // results written even when the model failed: a partial run is still evidence; run.json
   // says whether it completed
   if (spec.output.json) write_file_atomic((fs::path(spec.output.dir) / "stats.json").string(), out.stats.dump(1) + "\n");

@@ -40,7 +40,9 @@ RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunO
 
 nlohmann::ordered_json stats_json(const Engine& engine, const RunResult& r, const ExperimentSpec& spec);
 std::string stats_csv(const nlohmann::ordered_json& stats);
-std::string summary_text(const nlohmann::ordered_json& stats);
+/// The human summary of a run from its statistics; with `engine`, the components' own
+/// summary lines (Component::summary_line) follow, in component-name order.
+std::string summary_text(const nlohmann::ordered_json& stats, const Engine* engine = nullptr);
 /// TOML that reproduces the run: resolved parameters of every component, every link.
 std::string resolved_config(Engine& engine, const ExperimentSpec& spec);
 void write_file_atomic(const std::string& path, const std::string& content);

@@ -256,6 +256,12 @@ std::uint64_t PimGeometry::columns_per_group(std::uint32_t bits) const {
   return xbar_cols / slices;
 }
 
+std::uint64_t PimGeometry::crossbars_for(std::uint64_t rows, std::uint64_t cols, std::uint32_t bits) const {
+  if (rows == 0 || cols == 0) return 0;
+  const std::uint64_t per = columns_per_group(bits);
+  return crossbars_per_group(rows) * ((cols + per - 1) / per);
+}
+
 std::uint64_t PimGeometry::tiles_for(std::uint64_t rows, std::uint64_t cols, std::uint32_t bits) const {
   if (rows == 0 || cols == 0) return 0;
   const std::uint64_t per = columns_per_group(bits);
@@ -379,6 +385,96 @@ bool is_frozen_dx(const Graph& g, const Op& op) {
 std::int64_t weight_key(const Op& op) { return op.params.empty() ? -(op.id + 1) : op.params.front(); }
 
 }  // namespace
+
+// Replication (README.md, "Weight replication"): copies of stored shards on the idle PIM
+// cores. The work of a shard is the rows (tokens) its GEMMs send through it per graph
+// instance; a copy takes work / copies of it. Copies of one shard sit on distinct cores
+// (a second copy on the same FIFO core would gain nothing); an idle core takes the copies
+// of several shards while its tiles last (a copy is whole tiles, as the ReRAM core places
+// it). The idle core chosen for a copy is the one with the least work so far (then the
+// first in fill order), so copies spread.
+static void replicate(const Graph& g, Mapping& m, const std::vector<std::uint32_t>& idle, const MappingOptions& opt) {
+  if (idle.empty()) return;
+  // Stored shards (one load each) and their work.
+  std::map<std::pair<std::uint32_t, std::uint64_t>, std::size_t> shard_of;  // (core, weight_id) -> load index
+  for (std::size_t i = 0; i < m.loads.size(); ++i) shard_of.emplace(std::pair{m.loads[i].core, m.loads[i].weight_id}, i);
+  std::vector<double> work(m.loads.size(), 0.0);
+  for (const auto& op : g.ops) {
+    const auto& pl = m.ops[static_cast<std::size_t>(op.id)];
+    if (!pl.stored) continue;
+    for (const auto& s : pl.shards)
+      if (auto it = shard_of.find({s.core, s.weight_id}); it != shard_of.end())
+        work[it->second] += static_cast<double>(op.shape.batch * op.shape.m);
+  }
+  const std::uint64_t cap = opt.pim.tiles;  // idle cores keep no scratch: they run nothing else
+  std::map<std::uint32_t, std::uint64_t> free_tiles;
+  std::map<std::uint32_t, double> core_work;
+  for (auto c : idle) free_tiles[c] = cap, core_work[c] = 0.0;
+  std::vector<std::vector<std::uint32_t>> copies(m.loads.size());
+  // One more copy of load i, on the least-loaded idle core with room that has none yet.
+  auto place = [&](std::size_t i) {
+    const WeightLoad& ld = m.loads[i];
+    const std::uint64_t need = ld.tiles;
+    std::uint32_t best = 0;
+    bool found = false;
+    for (auto c : idle) {
+      if (cap > 0 && free_tiles[c] < need) continue;
+      if (std::find(copies[i].begin(), copies[i].end(), c) != copies[i].end()) continue;
+      if (!found || core_work[c] < core_work[best]) best = c, found = true;
+    }
+    if (!found) return false;
+    copies[i].push_back(best);
+    if (cap > 0) free_tiles[best] -= need;
+    core_work[best] += work[i] / static_cast<double>(copies[i].size() + 1);
+    return true;
+  };
+  // Bottleneck first: shards by work per copy, largest first (ties: load order).
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < m.loads.size(); ++i)
+    if (work[i] > 0) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return work[a] > work[b]; });
+  if (opt.replicate.mode == Replication::Mode::copies) {
+    // Level by level (every shard's second copy before any third), so scarce room is shared.
+    for (std::uint32_t level = 2; level <= opt.replicate.copies; ++level)
+      for (auto i : order)
+        if (copies[i].size() + 2 == level) (void)place(i);
+  } else {
+    // Greedy fill: repeatedly the shard with the largest work per copy, while room lasts.
+    // Bounded: each step adds a copy on a distinct idle core, at most idle.size() per shard.
+    std::vector<bool> done(m.loads.size(), false);
+    while (true) {
+      std::size_t pick = m.loads.size();
+      double best = -1.0;
+      for (auto i : order) {
+        if (done[i]) continue;
+        const double per = work[i] / static_cast<double>(copies[i].size() + 1);
+        if (per > best) best = per, pick = i;
+      }
+      if (pick == m.loads.size()) break;
+      if (!place(pick)) done[pick] = true;
+    }
+  }
+  // Loads of the copies (same weight id, on their own core), and the shards that name them.
+  std::map<std::pair<std::uint32_t, std::uint64_t>, std::vector<std::uint32_t>> replicas;
+  const std::size_t originals = m.loads.size();
+  for (std::size_t i = 0; i < originals; ++i) {
+    if (copies[i].empty()) continue;
+    replicas[{m.loads[i].core, m.loads[i].weight_id}] = copies[i];
+    for (auto c : copies[i]) {
+      WeightLoad r = m.loads[i];
+      r.core = c;
+      r.replica = true;
+      m.tiles_used[c] += r.tiles;
+      m.loads.push_back(std::move(r));
+      ++m.replica_loads;
+    }
+  }
+  for (auto& pl : m.ops) {
+    if (!pl.stored) continue;
+    for (auto& s : pl.shards)
+      if (auto it = replicas.find({s.core, s.weight_id}); it != replicas.end()) s.replicas = it->second;
+  }
+}
 
 Mapping map_graph(const Graph& g, const std::vector<CoreInfo>& cores, const MappingOptions& opt) {
   if (cores.empty()) throw MappingError("no cores are linked to cores[]: link them with a fanout generator");
@@ -638,6 +734,14 @@ Mapping map_graph(const Graph& g, const std::vector<CoreInfo>& cores, const Mapp
     if (pl.rule >= 0) ++m.rule_ops[static_cast<std::size_t>(pl.rule)];
   }
   for (const auto& ld : m.loads) used.insert(ld.core);
+  for (auto& ld : m.loads) ld.crossbars = opt.pim.crossbars_for(ld.rows, ld.cols, ld.bits);
+  if (opt.replicate.mode != Replication::Mode::off && !m.loads.empty()) {
+    std::vector<std::uint32_t> idle;
+    for (auto c : pim)
+      if (!used.count(c)) idle.push_back(c);
+    replicate(g, m, idle, opt);
+    for (const auto& ld : m.loads) used.insert(ld.core);
+  }
   for (auto c : used) (cores[c].cls == CoreClass::pim ? m.pim_cores_used : m.sa_cores_used)++;
   return m;
 }

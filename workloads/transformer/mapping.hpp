@@ -67,6 +67,19 @@ struct PimGeometry {
   // Crossbars one group of output columns takes, and how many columns a group holds.
   std::uint64_t crossbars_per_group(std::uint64_t rows) const;
   std::uint64_t columns_per_group(std::uint32_t bits) const;
+  // Crossbars a K x N matrix of `bits`-bit weights occupies (before rounding to tiles).
+  std::uint64_t crossbars_for(std::uint64_t rows, std::uint64_t cols, std::uint32_t bits) const;
+};
+
+// Weight replication on PIM cores the mapping left idle (README.md, "Weight replication"):
+// off (one copy of every stored shard), copies (every shard gets `copies` copies in all,
+// where they fit), fill (greedy: one more copy of the shard with the largest work per copy,
+// until no free crossbars are left). A GEMM through a replicated shard splits its m rows
+// (tokens) over the copies.
+struct Replication {
+  enum class Mode : std::uint8_t { off, copies, fill };
+  Mode mode = Mode::off;
+  std::uint32_t copies = 1;  // Mode::copies: total copies per shard (original included)
 };
 
 // One rule of a mapping table. An op matches when every given field matches; the first
@@ -106,6 +119,7 @@ struct MappingOptions {
   // 0 = as many as the largest dynamic operand of the graph needs (only when there is one).
   std::uint64_t scratch_tiles = 0;
   std::vector<MappingRule> rules;  // mapping table: first match wins, else the policy
+  Replication replicate;
 };
 
 // The weight id under which dynamic operands are written on a PIM core: one per core,
@@ -123,6 +137,9 @@ struct Shard {
   std::uint64_t lo = 0, hi = 1;    // columns [lo, hi) of the stored weight (of `total`)
   std::uint64_t total = 1;
   std::uint64_t weight_id = 0;     // stored-weight id on that PIM core (valid if `stored`)
+  // Other PIM cores holding a copy of this shard under the same weight_id (replication);
+  // a GEMM through the shard splits its m rows over `core` and these.
+  std::vector<std::uint32_t> replicas;
 };
 
 struct OpPlacement {
@@ -151,6 +168,8 @@ struct WeightLoad {
   std::uint32_t bits = 8;
   std::uint64_t bytes = 0;
   std::uint64_t tiles = 0;
+  std::uint64_t crossbars = 0;
+  bool replica = false;         // a copy of a shard already loaded elsewhere (replication)
 };
 
 struct Mapping {
@@ -162,6 +181,7 @@ struct Mapping {
   std::uint32_t pim_cores_used = 0, sa_cores_used = 0;
   std::uint64_t scratch_tiles = 0;        // tiles kept free per PIM core for dynamic writes
   std::vector<std::uint64_t> rule_ops;    // per mapping rule: ops it placed
+  std::uint64_t replica_loads = 0;        // loads that are replicas (also in `loads`)
 };
 
 class MappingError : public std::runtime_error {

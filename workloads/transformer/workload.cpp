@@ -104,6 +104,23 @@ void TransformerParams::declare(ParamSpec<TransformerParams>& s) {
           "off-chip loads without mem[] linked: energy per bit, booked as mem_access (default: memory.hbm's)");
   s.param("mem_base", &TransformerParams::mem_base,
           "with mem[] linked: address of the first parameter; parameters, then the KV caches, follow in order");
+  s.param("sequences", &TransformerParams::sequences,
+          "stream: sequences in all, in micro-batches of batch / micro_batches sequences (graph_file: the file's "
+          "batch), released by inflight and rate; reports steady-state throughput, per-sequence latency and stage "
+          "delays (stream.*, stage.*). 0 = one batch released at once (no stream statistics)")
+      .range(0, 1LL << 40);
+  s.param("inflight", &TransformerParams::inflight,
+          "stream: micro-batches in flight at most (closed loop: the next is released when one completes); "
+          "0 = no limit")
+      .range(0, 1 << 30);
+  s.param("rate", &TransformerParams::rate,
+          "stream: offered load in sequences/s (micro-batch i arrives at i x micro-batch size / rate, deterministic); "
+          "0 = every micro-batch arrives at time zero (of the replay)")
+      .min(0);
+  s.param("replicate", &TransformerParams::replicate,
+          "copies of stored weight shards on the PIM cores the mapping left idle: \"off\", \"auto\" (greedy, the "
+          "shard with the most rows per copy first, until the idle crossbars are full) or N (every shard N copies "
+          "in all where they fit); a GEMM's rows are split over the copies");
   s.param("vector_aliases", &TransformerParams::vector_aliases,
           "kind=name,...: the op name a vector request carries for an op kind the cores do not know by name "
           "(default: onto systolic.array's softmax, layernorm, gelu, residual_add); other kinds carry their own name");
@@ -113,6 +130,10 @@ namespace {
 
 constexpr std::uint64_t kLoadTag = 1ULL << 63;
 constexpr std::uint64_t kDynTag = 1ULL << 62;  // a dynamic operand write (pim_only) of the node in the low bits
+// A request of a replicated GEMM: which copy (0 = the shard's own core) in bits 48..61.
+constexpr int kPartShift = 48;
+constexpr std::uint64_t kMaxNodes = 1ULL << kPartShift;
+constexpr std::uint64_t kNodeMask = kMaxNodes - 1;
 
 std::vector<std::string> split_list(std::string_view text, char sep) {
   std::vector<std::string> out;
@@ -233,6 +254,46 @@ TransformerWorkload::TransformerWorkload(const ComponentContext& ctx)
   }
   adj_ = graph_.adjacency();
 
+  // Stream: `sequences` in instances of the graph's batch; update ops once per optimizer
+  // step of micro_batches instances (README.md, "Stream and pipeline").
+  per_step_ = instances_;
+  mb_sequences_ = std::max<std::uint64_t>(1, sequences_ / instances_);
+  if (p_.sequences > 0) {
+    stream_ = true;
+    const auto n = static_cast<std::uint64_t>(p_.sequences);
+    if (n % mb_sequences_ != 0)
+      fail(fmt::format("sequences = {} is not a multiple of the micro-batch size {} ({})", n, mb_sequences_,
+                       p_.graph_file.empty() ? fmt::format("batch / micro_batches = {} / {}", p_.batch, p_.micro_batches)
+                                             : "the graph file's batch"));
+    const std::uint64_t per_token = tokens_ / sequences_;
+    const bool updates = std::any_of(graph_.ops.begin(), graph_.ops.end(),
+                                     [](const og::Op& op) { return op.phase == og::Phase::update; });
+    instances_ = n / mb_sequences_;
+    if (updates && instances_ % per_step_ != 0)
+      fail(fmt::format("sequences = {} is not a whole number of optimizer steps of {} sequences (batch; the graph "
+                       "has weight updates, once per step)",
+                       n, mb_sequences_ * per_step_));
+    sequences_ = n;
+    tokens_ = n * per_token;
+  } else if (p_.inflight > 0 || p_.rate > 0) {
+    fail(fmt::format("{} applies to a stream: set sequences (> 0) too", p_.inflight > 0 ? "inflight" : "rate"));
+  }
+  if (stream_ && p_.rate > 0)
+    release_timer_ = &event_port<&TransformerWorkload::on_release_timer>(this, "release_timer");
+  if (p_.replicate == "auto") {
+    mopt_.replicate.mode = Replication::Mode::fill;
+  } else if (p_.replicate != "off") {
+    std::uint64_t copies = 0;
+    bool ok = !p_.replicate.empty() && p_.replicate.size() < 10;
+    for (char c : p_.replicate) ok = ok && std::isdigit(static_cast<unsigned char>(c));
+    if (ok) copies = std::stoull(p_.replicate);
+    if (!ok || copies == 0)
+      fail(fmt::format("replicate = \"{}\": expected \"off\", \"auto\" or a number of copies >= 1", p_.replicate));
+    mopt_.replicate.mode = Replication::Mode::copies;
+    mopt_.replicate.copies = static_cast<std::uint32_t>(copies);
+  }
+  replication_ = mopt_.replicate.mode != Replication::Mode::off;
+
   // Mapping table: the mapping_file's rules first, then the graph file's own.
   if (!p_.mapping_file.empty()) {
     std::ifstream f(p_.mapping_file, std::ios::binary);
@@ -303,9 +364,12 @@ TransformerWorkload::TransformerWorkload(const ComponentContext& ctx)
     }
     std::vector<bool> offchip_layer(kv_layer_bytes_.size(), false);
     std::uint64_t cum = 0;
+    // A stream holds the caches of the micro-batches in flight only.
+    const std::uint64_t kv_instances =
+        stream_ && p_.inflight > 0 ? std::min(instances_, static_cast<std::uint64_t>(p_.inflight)) : instances_;
     for (std::size_t l = 0; l < kv_layer_bytes_.size(); ++l) {
-      kv_cache_bytes_ += kv_layer_bytes_[l] * instances_;
-      cum += kv_layer_bytes_[l] * instances_;
+      kv_cache_bytes_ += kv_layer_bytes_[l] * kv_instances;
+      cum += kv_layer_bytes_[l] * kv_instances;
       offchip_layer[l] = offchip_[off_kv_cache] && kv_layer_bytes_[l] > 0 && cum > p_.kv_cache_capacity.count;
       if (offchip_layer[l]) ++kv_offchip_layers_;
     }
@@ -424,6 +488,74 @@ TransformerWorkload::TransformerWorkload(const ComponentContext& ctx)
   stat("kv_offchip_layers", kv_offchip_layers_);
   stat("mapping_rule_ops", rule_ops_);
   stat("pim_scratch_tiles", scratch_tiles_);
+
+  // Stage of each op (README.md, "Stream and pipeline"): by name and kind, as the generator
+  // names them (a graph file's own names may put everything in `vector`).
+  op_group_.assign(graph_.ops.size(), g_vector);
+  for (const auto& op : graph_.ops) {
+    const auto& nm = op.name;
+    auto has = [&](std::string_view x) { return nm.find(x) != std::string::npos; };
+    int g = g_vector;
+    if (op.kind == og::OpKind::lora_down || op.kind == og::OpKind::lora_up || has(".lora_"))
+      g = g_lora;
+    else if (op.head >= 0 || has(".attn.h") || op.kind == og::OpKind::attention_score ||
+             op.kind == og::OpKind::attention_value || op.kind == og::OpKind::attention_score_grad ||
+             op.kind == og::OpKind::attention_value_grad)
+      g = g_attn;
+    else if (op.layer < 0)
+      g = g_outer;
+    else if (has("_proj"))
+      g = g_proj;
+    else if (has("ffn.ff1") || has("ffn.gate") || has("ffn.up"))
+      g = g_ff1;
+    else if (has("ffn.ff2") || has("ffn.down"))
+      g = g_ff2;
+    op_group_[static_cast<std::size_t>(op.id)] = static_cast<std::uint8_t>(g);
+  }
+  if (stream_) {
+    stat("stream.sequences", s_sequences_);
+    stat("stream.micro_batches", s_micro_batches_);
+    stat("stream.throughput", s_throughput_);
+    stat("stream.token_throughput", s_tokens_);
+    stat("stream.window", s_window_);
+    stat("stream.sequence_latency", s_latency_);
+    stat("stream.core_busy", s_core_busy_);
+    stat("stream.busiest_core", s_busiest_core_);
+    stat("stream.throughput_bound", s_bound_);
+    std::array<bool, kStageTypes> present{};
+    for (const auto& op : graph_.ops)
+      for (int c = 0; c < 2; ++c)
+        present[static_cast<std::size_t>((c * kStageGroups + op_group_[static_cast<std::size_t>(op.id)]) * kPhases +
+                                         static_cast<int>(op.phase))] = true;
+    // Both classes of a group the graph has: where it ran is known after mapping (init),
+    // and a stage that ran nowhere reports no samples.
+    for (int t = 0; t < kStageTypes; ++t)
+      if (present[static_cast<std::size_t>(t)]) {
+        stat(fmt::format("stage.{}.delay", stage_name(t)), stage_delay_[static_cast<std::size_t>(t)]);
+        stat(fmt::format("stage.{}.layer", stage_name(t)), stage_layer_[static_cast<std::size_t>(t)]);
+      }
+  }
+  if (replication_) {
+    stat("replica_loads", replica_loads_);
+    stat("replica_bytes", replica_bytes_);
+    stat("replica_cells", replica_cells_);
+    stat("replica_crossbars", replica_crossbars_);
+    stat("replica_write_energy", replica_write_energy_);
+    stat("replica_load_time", replica_load_time_);
+    for (int t = 0; t < kTiers; ++t) {
+      const auto ti = static_cast<std::size_t>(t);
+      stat(fmt::format("tier.{}.crossbars", t), tier_crossbars_[ti]);
+      stat(fmt::format("tier.{}.replica_crossbars", t), tier_replica_crossbars_[ti]);
+      stat(fmt::format("tier.{}.crossbar_capacity", t), tier_capacity_[ti]);
+    }
+  }
+}
+
+std::string TransformerWorkload::stage_name(int type) {
+  static constexpr std::array<std::string_view, kStageGroups> groups{"proj", "attn", "ff1", "ff2", "lora", "vector", "outer"};
+  const int phase = type % kPhases, group = (type / kPhases) % kStageGroups, cls = type / (kPhases * kStageGroups);
+  return fmt::format("{}.{}.{}", cls == 0 ? "pim" : "sa", groups[static_cast<std::size_t>(group)],
+                     og::to_string(static_cast<og::Phase>(phase)));
 }
 
 void TransformerWorkload::init() {
@@ -478,6 +610,26 @@ void TransformerWorkload::init() {
   sa_cores_used_ += map_.sa_cores_used;
   scratch_tiles_ += map_.scratch_tiles;
   for (auto c : map_.rule_ops) rule_ops_ += c;
+  if (replication_) {
+    // Crossbars per tier (grid coordinate 2 of the core, 0 without one) and their capacity.
+    auto tier_of = [&](std::uint32_t core) {
+      const auto& ix = cores_info_[core].index;
+      return ix.size() >= 3 && ix[2] >= 0 ? static_cast<std::size_t>(ix[2]) : 0;
+    };
+    for (const auto& ld : map_.loads) {
+      const std::size_t t = tier_of(ld.core);
+      if (t < static_cast<std::size_t>(kTiers)) tier_crossbars_[t] += ld.crossbars;
+      if (ld.replica && t < static_cast<std::size_t>(kTiers)) tier_replica_crossbars_[t] += ld.crossbars;
+      if (!ld.replica) continue;
+      replica_crossbars_ += ld.crossbars;
+      replica_bytes_ += ld.bytes;
+      const std::uint64_t slices = (ld.bits + mopt_.pim.cell_bits - 1) / mopt_.pim.cell_bits;
+      replica_cells_ += ld.rows * ld.cols * slices;
+    }
+    for (std::uint32_t c = 0; c < cores_info_.size(); ++c)
+      if (cores_info_[c].cls == CoreClass::pim && tier_of(c) < static_cast<std::size_t>(kTiers))
+        tier_capacity_[tier_of(c)] += mopt_.pim.tiles * mopt_.pim.tile_crossbars;
+  }
 
   // Off-chip loads per op: static operands not held in PIM crossbars (by category), and
   // KV-cache reads of layers kept in memory. Addresses: parameters in order from mem_base,
@@ -545,21 +697,27 @@ void TransformerWorkload::init() {
   step_last_.assign(step_first_.size(), 0);
   shards_left_.assign(instances_ * n, 0);
   instance_left_.assign(instances_, 0);
+  mb_left_.assign(instances_, 0);
+  arrival_.assign(stream_ ? instances_ : 0, 0);
+  completion_.assign(stream_ ? instances_ : 0, 0);
+  if (shards_total_ * instances_ >= kMaxNodes)
+    fail(fmt::format("{} op shards x {} micro-batches: more than 2^48 nodes", shards_total_, instances_));
   nodes_total_ = 0;
   for (std::uint64_t inst = 0; inst < instances_; ++inst)
     for (std::size_t i = 0; i < n; ++i) {
       const auto op = static_cast<og::OpId>(i);
-      if (inst > 0 && is_update(op)) continue;
+      if (!has_node(inst, op)) continue;
       std::uint32_t pieces = 0;
       for (std::size_t ei : adj_.in[i]) {
         const auto src = graph_.edges[ei].src;
-        const std::uint64_t mult = is_update(op) && !is_update(src) ? instances_ : 1;
+        const std::uint64_t mult = is_update(op) && !is_update(src) ? per_step_ : 1;
         pieces += static_cast<std::uint32_t>(map_.ops[static_cast<std::size_t>(src)].shards.size() * mult);
       }
       if (op_load_bytes_[i] > 0) ++pieces;  // the off-chip load, issued when everything else is there
       for (std::size_t s = 0; s < map_.ops[i].shards.size(); ++s) pending_[node_of(inst, op, s)] = pieces;
       shards_left_[inst * n + i] = static_cast<std::uint32_t>(map_.ops[i].shards.size());
       ++instance_left_[inst];
+      if (!is_update(op)) ++mb_left_[inst];
       nodes_total_ += map_.ops[i].shards.size();
       if (map_.ops[i].overflowed) ++overflow_ops_;
     }
@@ -598,14 +756,60 @@ void TransformerWorkload::start_replay() {
     end_simulation();
     return;
   }
+  if (stream_) {
+    try_release();
+    return;
+  }
+  for (std::uint64_t inst = 0; inst < instances_; ++inst) release(inst);
+}
+
+// The graph inputs of instance `inst` are there: its source ops start.
+void TransformerWorkload::release(std::uint64_t inst) {
   const std::size_t n = graph_.ops.size();
-  for (std::uint64_t inst = 0; inst < instances_; ++inst)
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto op = static_cast<og::OpId>(i);
-      if (inst > 0 && is_update(op)) continue;
-      if (!adj_.in[i].empty()) continue;
-      for (std::size_t s = 0; s < map_.ops[i].shards.size(); ++s) ready(node_of(inst, op, s));
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto op = static_cast<og::OpId>(i);
+    if (!has_node(inst, op) || !adj_.in[i].empty()) continue;
+    for (std::size_t s = 0; s < map_.ops[i].shards.size(); ++s) ready(node_of(inst, op, s));
+  }
+}
+
+// Micro-batch i arrives at i x micro-batch size / rate after the replay start (0 without rate).
+Time TransformerWorkload::arrival_of(std::uint64_t inst) const {
+  if (p_.rate <= 0) return replay_start_;
+  const double t = static_cast<double>(inst) * static_cast<double>(mb_sequences_) / p_.rate * 1e12;
+  return replay_start_ + static_cast<Time>(std::llround(t));
+}
+
+// Release every micro-batch that has arrived while fewer than `inflight` are in flight; wait
+// for the next arrival otherwise.
+void TransformerWorkload::try_release() {
+  const auto cap = p_.inflight > 0 ? static_cast<std::uint64_t>(p_.inflight) : instances_;
+  while (next_release_ < instances_ && in_flight_ < cap) {
+    const Time at = arrival_of(next_release_);
+    if (at > now()) {
+      if (!release_timer_set_ && release_timer_) {
+        release_timer_set_ = true;
+        schedule(*release_timer_, at - now());
+      }
+      return;
     }
+    const std::uint64_t inst = next_release_++;
+    arrival_[inst] = p_.rate > 0 ? at : now();
+    ++in_flight_;
+    release(inst);
+  }
+}
+
+void TransformerWorkload::on_release_timer(TxnPtr<> /*t*/) {
+  release_timer_set_ = false;
+  try_release();
+}
+
+void TransformerWorkload::micro_batch_done(std::uint64_t inst, Time seen) {
+  completion_[inst] = seen;
+  s_latency_.add(static_cast<double>(seen - arrival_[inst]));
+  --in_flight_;
+  try_release();
 }
 
 // Every graph input of `node` is at its core: load what it needs from memory, or run it.
@@ -735,6 +939,7 @@ void TransformerWorkload::issue(std::uint64_t node) {
   req->static_weights = pl.stored;
   req->weight_id = pl.stored ? sh.weight_id : 0;
   req->tag = node;
+  req->age = node / shards_total_;  // release order of its micro-batch (oldest_first cores)
   req->issued_at = now();
   issued_at_[node] = now();
   if (s == 0) ++ops_issued_;
@@ -743,6 +948,33 @@ void TransformerWorkload::issue(std::uint64_t node) {
   ++cls_requests_[cls];
   cls_flops_[cls] += shard_flops(op, pl, s);
   Port& port = core_ports_[sh.core];
+  if (!pl.dynamic_write && !sh.replicas.empty() && req->kind == ComputeRequest::Kind::gemm && req->m > 1) {
+    // Replicated shard: its m rows split over the copies (the first m mod copies get one
+    // more), each a request on its own core through the same weight id.
+    const std::uint64_t copies = 1 + sh.replicas.size(), m = req->m;
+    const std::uint64_t parts = std::min(copies, m);
+    parts_left_[node] = static_cast<std::uint32_t>(parts);
+    requests_ += parts - 1;  // one request per copy
+    cls_requests_[cls] += parts - 1;
+    for (std::uint64_t j = 0; j < parts; ++j) {
+      auto r = make<ComputeRequest>();
+      r->kind = req->kind;
+      r->op = req->op;
+      r->m = m / copies + (j < m % copies ? 1 : 0);
+      r->k = req->k;
+      r->n = req->n;
+      r->weight_bits = req->weight_bits;
+      r->input_bits = req->input_bits;
+      r->output_bits = req->output_bits;
+      r->static_weights = true;
+      r->weight_id = req->weight_id;
+      r->tag = node | (j << kPartShift);
+      r->age = req->age;
+      r->issued_at = now();
+      core_ports_[request_core(pl, s, j)].send(std::move(r));
+    }
+    return;
+  }
   if (!pl.dynamic_write) {
     parts_left_[node] = 1;
     port.send(std::move(req));
@@ -763,6 +995,7 @@ void TransformerWorkload::issue(std::uint64_t node) {
     ld->static_weights = true;
     ld->weight_id = kScratchWeightId;
     ld->tag = kDynTag | node;
+    ld->age = req->age;
     ld->issued_at = now();
     port.send(std::move(ld));
     auto g = make<ComputeRequest>();
@@ -777,6 +1010,7 @@ void TransformerWorkload::issue(std::uint64_t node) {
     g->static_weights = true;
     g->weight_id = kScratchWeightId;
     g->tag = node;
+    g->age = req->age;
     g->issued_at = now();
     port.send(std::move(g));
   }
@@ -802,6 +1036,11 @@ void TransformerWorkload::on_core(Port& /*port*/, TxnPtr<> t) {
                                    ld.name, ld.rows, ld.cols, ld.bits, ld.bytes, core_name(ld.core),
                                    strata::to_string(req->status)));
     setup_energy_.add(req->energy_j);
+    if (ld.replica) {
+      ++replica_loads_;
+      replica_write_energy_.add(req->energy_j);
+      replica_load_time_.add(static_cast<double>(req->finished_at - req->started_at));
+    }
     ++reram_writes_;
     reram_write_bytes_ += ld.bytes;
     reram_write_energy_.add(req->energy_j);
@@ -813,11 +1052,12 @@ void TransformerWorkload::on_core(Port& /*port*/, TxnPtr<> t) {
     return;
   }
   const bool dyn = (req->tag & kDynTag) != 0;
-  const std::uint64_t node = dyn ? req->tag & ~(kLoadTag | kDynTag) : req->tag;
+  const std::uint64_t node = req->tag & kNodeMask;
+  const std::uint64_t part = (req->tag & ~(kLoadTag | kDynTag)) >> kPartShift;
   const std::uint64_t slot = node % shards_total_;
   const og::Op& op = graph_.ops[node_op_[slot]];
   const OpPlacement& pl = map_.ops[node_op_[slot]];
-  const std::uint32_t core = pl.shards[node_shard_[slot]].core;
+  const std::uint32_t core = request_core(pl, node_shard_[slot], part);
   if (req->status != Status::ok)
     throw ModelError(fmt::format("{}: op {} \"{}\" ({}, {}) on {} answered status {}", name(), op.id, op.name,
                                  og::to_string(op.kind),
@@ -839,6 +1079,13 @@ void TransformerWorkload::on_core(Port& /*port*/, TxnPtr<> t) {
   cls_busy_[cls].add(static_cast<double>(end - start));
   cls_energy_[cls].add(req->energy_j);
   if (op.layer >= 0 && op.layer < kLayerStats) layer_energy_[static_cast<std::size_t>(op.layer)][ph].add(req->energy_j);
+  if (stream_) {
+    const std::uint64_t inst = node / shards_total_;
+    const int type = (static_cast<int>(cls) * kStageGroups + op_group_[static_cast<std::size_t>(op.id)]) * kPhases +
+                     static_cast<int>(ph);
+    stage_busy_[{inst, std::max(op.layer, -1) + 1, type, core}] += end - start;
+    core_busy_[{inst, core}] += end - start;
+  }
   if (dyn) {
     const std::uint64_t bytes = og::bytes_of(pl.write_rows * pl.write_cols, pl.write_bits);
     ++dynamic_writes_;
@@ -853,6 +1100,15 @@ void TransformerWorkload::on_core(Port& /*port*/, TxnPtr<> t) {
                       node / shards_total_, node_shard_[slot], core_name(core), og::to_string(op.phase), issued_at_[node],
                       now()));
   part_done(node, now());
+}
+
+std::uint32_t TransformerWorkload::request_core(const OpPlacement& pl, std::size_t shard, std::uint64_t part) const {
+  const Shard& sh = pl.shards[shard];
+  if (part == 0) return sh.core;
+  if (part > sh.replicas.size())
+    throw ModelError(fmt::format("{}: internal: a request names copy {} of a shard with {} copies", name(), part,
+                                 sh.replicas.size() + 1));
+  return sh.replicas[part - 1];
 }
 
 void TransformerWorkload::part_done(std::uint64_t node, Time seen) {
@@ -892,12 +1148,14 @@ void TransformerWorkload::node_done(std::uint64_t node, Time seen) {
   const OpPlacement& ppl = map_.ops[static_cast<std::size_t>(p)];
   const std::size_t n = graph_.ops.size();
   span_end(node, seen);
+  bool mb_complete = false;
   if (--shards_left_[inst * n + static_cast<std::size_t>(p)] == 0) {
     ++ops_done_;
     ++op_count_[static_cast<std::size_t>(op.kind)][static_cast<std::size_t>(op.phase)];
     if (--instance_left_[inst] == 0) {
       instance_latency_.add(static_cast<double>(seen - replay_start_));
     }
+    if (!is_update(p) && --mb_left_[inst] == 0 && stream_) mb_complete = true;
     // A KV append of a layer kept in memory writes this step's K and V there.
     if (kv_write_op_[static_cast<std::size_t>(p)]) issue_mem(node, op.a_bytes(), true);
   }
@@ -906,7 +1164,7 @@ void TransformerWorkload::node_done(std::uint64_t node, Time seen) {
   for (std::size_t ei : adj_.out[static_cast<std::size_t>(p)]) {
     const og::Edge& e = graph_.edges[ei];
     const OpPlacement& dpl = map_.ops[static_cast<std::size_t>(e.dst)];
-    const std::uint64_t dinst = is_update(e.dst) && !is_update(p) ? 0 : inst;
+    const std::uint64_t dinst = is_update(e.dst) && !is_update(p) ? inst - inst % per_step_ : inst;
     const std::uint64_t out_bytes = shard_bytes(e.bytes, ppl, sp, true);
     for (std::size_t so = 0; so < dpl.shards.size(); ++so) {
       const std::uint64_t bytes = shard_bytes(out_bytes, dpl, so, false);
@@ -934,6 +1192,8 @@ void TransformerWorkload::node_done(std::uint64_t node, Time seen) {
       ni_ports_[src_core].send(std::move(tr));
     }
   }
+  // After its outputs are on their way: the next micro-batch may start.
+  if (mb_complete) micro_batch_done(inst, seen);
   if (nodes_left_ == 0) finish_run(seen);
 }
 
@@ -974,7 +1234,104 @@ void TransformerWorkload::finish_run(Time seen) {
     cls_flop_share_[c].add(flops > 0 ? static_cast<double>(cls_flops_[c].value()) / flops : 0.0);
     cls_energy_share_[c].add(joules > 0 ? cls_energy_[c].sum() / joules : 0.0);
   }
+  if (stream_) finish_stream();
+  if (replication_) {
+    std::string tiers;
+    for (std::size_t t = 0; t < tier_crossbars_.size(); ++t) {
+      if (tier_capacity_[t].value() == 0 && tier_crossbars_[t].value() == 0) continue;
+      tiers += fmt::format("{}tier {} {}/{} ({} replicas)", tiers.empty() ? "" : ", ", t, tier_crossbars_[t].value(),
+                           tier_capacity_[t].value(), tier_replica_crossbars_[t].value());
+    }
+    summary_line(fmt::format("crossbars    {}: {}", name(), tiers.empty() ? "none used" : tiers));
+  }
   end_simulation();
+}
+
+// Stream results (README.md, "Stream and pipeline"): steady-state throughput between the
+// first and the last micro-batch completion, per-sequence latency, stage delays.
+void TransformerWorkload::finish_stream() {
+  s_sequences_ += sequences_;
+  s_micro_batches_ += instances_;
+  const auto [first, last] = std::minmax_element(completion_.begin(), completion_.end());
+  const double mb = static_cast<double>(mb_sequences_);
+  double rate = 0;
+  if (instances_ >= 2 && *last > *first) {
+    s_window_ += *last - *first;
+    rate = static_cast<double>(instances_ - 1) * mb / (static_cast<double>(*last - *first) * 1e-12);
+  } else if (!completion_.empty() && completion_[0] > arrival_[0]) {
+    rate = mb / (static_cast<double>(completion_[0] - arrival_[0]) * 1e-12);  // one micro-batch: its latency
+  }
+  s_throughput_.add(rate);
+  s_tokens_.add(rate * static_cast<double>(tokens_) / static_cast<double>(sequences_));
+
+  // Stage delay of (micro-batch, layer, stage): the most busy time one core spent on it.
+  std::array<double, kStageTypes> worst{};
+  std::array<std::uint64_t, kStageTypes> worst_layer{};
+  auto it = stage_busy_.begin();
+  while (it != stage_busy_.end()) {
+    const auto [inst, layer1, type, core0] = it->first;
+    Time delay = 0;
+    for (; it != stage_busy_.end() && std::get<0>(it->first) == inst && std::get<1>(it->first) == layer1 &&
+           std::get<2>(it->first) == type;
+         ++it)
+      delay = std::max(delay, it->second);
+    const auto t = static_cast<std::size_t>(type);
+    stage_delay_[t].add(static_cast<double>(delay));
+    if (static_cast<double>(delay) > worst[t]) {
+      worst[t] = static_cast<double>(delay);
+      worst_layer[t] = static_cast<std::uint64_t>(std::max(layer1 - 1, 0));
+    }
+  }
+  for (std::size_t t = 0; t < worst_layer.size(); ++t) stage_layer_[t] += worst_layer[t];
+  // The busiest core per micro-batch, and over the run.
+  std::vector<Time> total(cores_info_.size(), 0);
+  for (auto c = core_busy_.begin(); c != core_busy_.end();) {
+    const std::uint64_t inst = c->first.first;
+    Time most = 0;
+    for (; c != core_busy_.end() && c->first.first == inst; ++c) {
+      most = std::max(most, c->second);
+      total[c->first.second] += c->second;
+    }
+    s_core_busy_.add(static_cast<double>(most));
+  }
+  if (!total.empty())
+    s_busiest_core_ += static_cast<std::uint64_t>(std::max_element(total.begin(), total.end()) - total.begin());
+  if (s_core_busy_.mean() > 0) s_bound_.add(mb / (s_core_busy_.mean() * 1e-12));
+  summarise_stream(worst, worst_layer);
+}
+
+namespace {
+// A time for the summary: 4 significant digits in the largest unit below it.
+std::string readable(double ps) {
+  static constexpr std::pair<double, const char*> units[] = {{1e12, "s"}, {1e9, "ms"}, {1e6, "us"}, {1e3, "ns"}};
+  for (auto [scale, unit] : units)
+    if (ps >= scale) return fmt::format("{:.4g} {}", ps / scale, unit);
+  return fmt::format("{:.4g} ps", ps);
+}
+}  // namespace
+
+// The stream's lines of the run summary: throughput, latency, the bottleneck stage.
+void TransformerWorkload::summarise_stream(const std::array<double, kStageTypes>& worst,
+                                           const std::array<std::uint64_t, kStageTypes>& worst_layer) {
+  summary_line(fmt::format("pipeline     {}: {} sequences in {} micro-batches: {:.4g} sequences/s, {:.4g} tokens/s steady "
+                           "(first to last completion, {}); {:.4g} sequences/s over the whole replay",
+                           name(), s_sequences_.value(), s_micro_batches_.value(), s_throughput_.mean(), s_tokens_.mean(),
+                           readable(static_cast<double>(s_window_.value())), throughput_.mean()));
+  summary_line(fmt::format("latency      {}: per sequence mean {}, max {}", name(), readable(s_latency_.mean()),
+                           readable(s_latency_.max())));
+  // No core can sustain more than the bound: a steady rate above it means the micro-batches
+  // completed in a bunch (released at once, served breadth-first).
+  if (s_bound_.count() > 0 && s_throughput_.mean() > s_bound_.mean() * (1 + 1e-9))
+    summary_line(fmt::format("note         {}: the steady rate exceeds what the busiest core allows: the micro-batches "
+                             "completed in a bunch, not in a steady state (stream them with inflight or rate)",
+                             name()));
+  const auto t = static_cast<std::size_t>(std::max_element(worst.begin(), worst.end()) - worst.begin());
+  if (worst[t] > 0)
+    summary_line(fmt::format("bottleneck   {}: stage {} (layer {}) {} per micro-batch; busiest core cores[{}] {} per "
+                             "micro-batch, bound {:.4g} sequences/s",
+                             name(), stage_name(static_cast<int>(t)), worst_layer[t], readable(worst[t]),
+                             s_busiest_core_.value(), readable(s_core_busy_.mean()),
+                             s_bound_.count() > 0 ? s_bound_.mean() : 0.0));
 }
 
 void TransformerWorkload::on_ni(Port& /*port*/, TxnPtr<> t) {
@@ -1022,7 +1379,10 @@ strata::ComponentDecl transformer_decl() {
           "edges are free; cores queue FIFO. Frozen weights are first written into the PIM cores (setup phase, "
           "reported apart). Mapping policies atleus / sa_only / pim_only (dynamic GEMM operands written into "
           "the crossbars before each use); a mapping table (mapping_file, a graph file's mapping_table) places ops "
-          "one by one. Micro-batches pipeline through the cores. Non-resident data (LoRA adapters, embedding rows, "
+          "one by one. Micro-batches pipeline through the cores; with sequences > 0 a stream of micro-batches is "
+          "released closed-loop (inflight) or at a rate and reports steady-state throughput, per-sequence latency and "
+          "stage delays. Every request carries its micro-batch's release order as ComputeRequest::age. replicate "
+          "copies stored weights onto idle PIM cores and splits GEMM rows over the copies. Non-resident data (LoRA adapters, embedding rows, "
           "KV caches beyond kv_cache_capacity) is loaded from memory before each use, through mem[] or, unlinked, "
           "on an analytic channel (the only time and energy this driver adds). Reports per-layer, per-phase and "
           "per-token latency, PIM/SA shares of requests, FLOPs and energy, ReRAM writes, off-chip bytes.")
@@ -1036,7 +1396,7 @@ strata::ComponentDecl transformer_decl() {
       .energy("mem_access")
       .counter("ops", "count", "op instances completed (ops x micro-batches; update ops once)")
       .counter("ops_issued", "count", "op instances issued (first shard sent)")
-      .counter("requests", "count", "ComputeRequests of the replay (one per op shard)")
+      .counter("requests", "count", "ComputeRequests of the replay (one per op shard; per copy of a replicated shard)")
       .counter("transfers", "count", "TransferRequests (tensor pieces between different cores)")
       .counter("bytes_moved", "B", "bytes of all transfers between cores")
       .counter("local_edges", "count", "tensor pieces that stayed on their core (or carried 0 bytes): free")
@@ -1092,6 +1452,51 @@ strata::ComponentDecl transformer_decl() {
                 fmt::format("transfers from a {} core to a {} core", cls, dst))
           .counter(fmt::format("xfer.{}_to_{}.bytes", cls, dst), "B",
                    fmt::format("bytes of transfers from a {} core to a {} core", cls, dst));
+  }
+  b.counter("stream.sequences", "count", "stream (sequences > 0): sequences in all")
+      .counter("stream.micro_batches", "count", "stream: micro-batches (graph instances) in all")
+      .accumulator("stream.throughput", "sequences/s",
+                   "stream, steady state: (micro-batches - 1) x micro-batch size / (last - first micro-batch "
+                   "completion); one micro-batch: its size / its latency (one sample)")
+      .accumulator("stream.token_throughput", "tokens/s",
+                   "stream: stream.throughput x tokens per sequence (decode: generated tokens) (one sample)")
+      .counter("stream.window", "ps", "stream: first to last micro-batch completion (the steady-state window)")
+      .accumulator("stream.sequence_latency", "ps",
+                   "stream, per micro-batch (all its sequences finish together): arrival (rate) or release to the "
+                   "completion of its forward and backward ops (weight updates excluded)")
+      .accumulator("stream.core_busy", "ps",
+                   "stream, per micro-batch: the most busy time one core spent on it (weight updates count for "
+                   "the first micro-batch of their step)")
+      .counter("stream.busiest_core", "index", "stream: index in cores[] of the core with the most busy time")
+      .accumulator("stream.throughput_bound", "sequences/s",
+                   "stream: micro-batch size / mean of stream.core_busy, the throughput the busiest core allows "
+                   "(one sample)")
+      .counter("replica_loads", "count", "replicate: load_weights of replica copies answered (also in weight_loads)")
+      .counter("replica_bytes", "B", "replicate: bytes of the replica copies")
+      .counter("replica_cells", "count",
+               "replicate: ReRAM cells the replicas program, rows x columns x ceil(weight bits / cell_bits), one "
+               "write each (endurance)")
+      .counter("replica_crossbars", "count", "replicate: crossbars the replicas occupy")
+      .accumulator("replica_write_energy", "J", "replicate: per replica load, the energy the PIM core reported")
+      .accumulator("replica_load_time", "ps",
+                   "replicate: per replica load, the core's programming time (finished_at - started_at)");
+  for (int t = 0; t < TransformerWorkload::kTiers; ++t)
+    b.counter(fmt::format("tier.{}.crossbars", t), "count",
+              fmt::format("replicate: crossbars holding stored weights on the PIM cores of tier {} (grid coordinate 2), "
+                          "replicas included", t))
+        .counter(fmt::format("tier.{}.replica_crossbars", t), "count",
+                 fmt::format("replicate: crossbars holding replicas on tier {}", t))
+        .counter(fmt::format("tier.{}.crossbar_capacity", t), "count",
+                 fmt::format("replicate: crossbars of the PIM cores of tier {} (pim_tiles x tile_crossbars each; 0 = "
+                             "unlimited)", t));
+  for (int t = 0; t < TransformerWorkload::kStageTypes; ++t) {
+    const std::string st = TransformerWorkload::stage_name(t);
+    b.accumulator(fmt::format("stage.{}.delay", st), "ps",
+                  fmt::format("stream, per micro-batch and layer: the most busy time one core spent on the {} ops "
+                              "(cores . op group . phase) of that layer",
+                              st))
+        .counter(fmt::format("stage.{}.layer", st), "index",
+                 fmt::format("stream: the layer of the largest stage.{}.delay sample (0 for group outer)", st));
   }
   for (int ph = 0; ph < TransformerWorkload::kPhases; ++ph) {
     const auto phase = og::to_string(static_cast<og::Phase>(ph));

@@ -16,6 +16,8 @@
 #include <strata/strata.hpp>
 
 #include <array>
+#include <map>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -58,6 +60,10 @@ struct TransformerParams {
   Duration mem_latency{45000};
   Energy mem_energy_per_bit{3.9e-12};
   Bytes mem_base{0};
+  std::int64_t sequences = 0;
+  std::int64_t inflight = 0;
+  double rate = 0;
+  std::string replicate = "off";
   std::string vector_aliases =
       "rmsnorm=layernorm,swiglu=gelu,embedding=residual_add,rotary=residual_add,kv_cache_append=residual_add,"
       "loss=softmax,softmax_grad=softmax,layernorm_grad=layernorm,rmsnorm_grad=layernorm,gelu_grad=gelu,"
@@ -75,6 +81,12 @@ class TransformerWorkload final : public Component {
   // Layers whose statistics are reported one by one (layer.<l>.*); deeper layers count
   // in layer_latency only.
   static constexpr int kLayerStats = 64;
+  // Pipeline stages (README.md, "Stream and pipeline"): core class x op group x phase.
+  enum StageGroup : int { g_proj, g_attn, g_ff1, g_ff2, g_lora, g_vector, g_outer, kStageGroups };
+  static constexpr int kStageTypes = 2 * kStageGroups * kPhases;
+  static std::string stage_name(int type);  // "pim.proj.forward"
+  // Tiers whose crossbar use is reported one by one (tier.<t>.*).
+  static constexpr int kTiers = 8;
   // Off-chip data categories (offchip parameter).
   enum Offchip : int { off_lora, off_embedding, off_kv_cache, off_weights, kOffchipKinds };
 
@@ -102,6 +114,14 @@ class TransformerWorkload final : public Component {
   void on_mem_timer(TxnPtr<> t);
   void mem_answer(std::uint64_t index, Status status);
   void start_replay();
+  bool has_node(std::uint64_t inst, opgraph::OpId op) const { return !is_update(op) || inst % per_step_ == 0; }
+  void release(std::uint64_t inst);
+  void try_release();
+  void on_release_timer(TxnPtr<> t);
+  Time arrival_of(std::uint64_t inst) const;
+  void micro_batch_done(std::uint64_t inst, Time seen);
+  void finish_stream();
+  std::uint32_t request_core(const OpPlacement& pl, std::size_t shard, std::uint64_t part) const;
   void ready(std::uint64_t node);
   void issue(std::uint64_t node);
   void issue_mem(std::uint64_t node, std::uint64_t bytes, bool write);
@@ -157,6 +177,32 @@ class TransformerWorkload final : public Component {
   Port* mem_timer_ = nullptr;
   Time mem_free_ = 0;
   std::uint64_t kv_layers_ = 0;
+
+  // Stream (sequences > 0): micro-batches released closed-loop (inflight) and/or at `rate`.
+  bool stream_ = false;
+  std::uint64_t per_step_ = 1;          // instances per optimizer step (update ops once per step)
+  std::uint64_t mb_sequences_ = 1;      // sequences per instance
+  std::vector<std::uint32_t> mb_left_;  // per instance: non-update ops still to complete
+  std::vector<Time> arrival_, completion_;
+  std::uint64_t next_release_ = 0, in_flight_ = 0;
+  bool release_timer_set_ = false;
+  Port* release_timer_ = nullptr;
+  std::vector<std::uint8_t> op_group_;  // per op: StageGroup
+  // Busy time per (instance, layer + 1, stage type, core) and per (instance, core).
+  std::map<std::tuple<std::uint64_t, std::int32_t, int, std::uint32_t>, Time> stage_busy_;
+  std::map<std::pair<std::uint64_t, std::uint32_t>, Time> core_busy_;
+  Counter s_sequences_, s_micro_batches_, s_window_, s_busiest_core_;
+  Accumulator s_throughput_, s_tokens_, s_latency_, s_core_busy_, s_bound_;
+  std::array<Accumulator, kStageTypes> stage_delay_{};
+  std::array<Counter, kStageTypes> stage_layer_{};
+  void summarise_stream(const std::array<double, kStageTypes>& worst,
+                        const std::array<std::uint64_t, kStageTypes>& worst_layer);
+
+  // Replication (replicate != off).
+  bool replication_ = false;
+  Counter replica_loads_, replica_bytes_, replica_cells_, replica_crossbars_;
+  Accumulator replica_write_energy_, replica_load_time_;
+  std::array<Counter, kTiers> tier_crossbars_{}, tier_replica_crossbars_{}, tier_capacity_{};
 
   // Per-node request parts still to answer (dynamic writes send several).
   std::vector<std::uint32_t> parts_left_;

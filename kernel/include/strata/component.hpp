@@ -369,6 +369,13 @@ class Component {
   /// whatever its thread count. Events inside that window still run.
   void end_simulation();
 
+  /// Add a line to the run's summary (what `strata run` prints, summary.txt), shown after the
+  /// kernel's own lines, components in name order: the few results a person reads first (a
+  /// workload's throughput, its bottleneck). Usually from finish() or the handler that ends
+  /// the run. Write numbers for reading (3-4 digits, units); statistics keep full precision.
+  void summary_line(std::string line) { summary_lines_.push_back(std::move(line)); }
+  const std::vector<std::string>& summary_lines() const { return summary_lines_; }
+
   /// Record a trace span [start, end) on this component's track when tracing is on.
   bool tracing() const { return tracing_; }
   void trace(std::string_view name, Time start, Time end, std::string_view category = "op",
@@ -428,6 +435,7 @@ class Component {
   std::vector<std::unique_ptr<Clock>> clocks_;
   std::vector<StatEntry> stats_;
   std::vector<EnergyEntry> energy_;
+  std::vector<std::string> summary_lines_;
 };
 
 // ---- hot path, inline ----

@@ -2,7 +2,9 @@
 // so that a test can compute the expected end-to-end time by hand:
 //   test.fake_pim, test.fake_sa  gemm: 2*m*k*n * flop_time; vector: elements * element_time;
 //                                load_weights: k*n*weight_bits/8 bytes * load_time.
-//                                FIFO, one request at a time, unless parallel = true.
+//                                FIFO, one request at a time, unless parallel = true;
+//                                oldest_first = true serves the queued request of the
+//                                smallest ComputeRequest::age first (ties: arrival order).
 //   test.fake_ni                 a transfer completes latency + bytes * byte_time after it
 //                                starts; FIFO on its bytes unless parallel = true. Answers the
 //                                sender only (no network, no arrival copy).
@@ -13,6 +15,8 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
+#include <vector>
 
 namespace strata::fakes {
 
@@ -22,6 +26,7 @@ struct FakeCoreParams {
   Duration load_time{1};
   Energy energy_per_flop{1e-12};
   bool parallel = false;
+  bool oldest_first = false;
   bool check_weights = false;
   std::string accept_ops = "";
   static void declare(ParamSpec<FakeCoreParams>& s) {
@@ -31,6 +36,8 @@ struct FakeCoreParams {
     s.param("energy_per_flop", &FakeCoreParams::energy_per_flop,
             "energy per FLOP (gemm), element (vector) or byte (load_weights)");
     s.param("parallel", &FakeCoreParams::parallel, "serve every request at once (infinite servers) instead of FIFO");
+    s.param("oldest_first", &FakeCoreParams::oldest_first,
+            "one at a time, the queued request of the smallest age first (ties: arrival order) instead of FIFO");
     s.param("check_weights", &FakeCoreParams::check_weights,
             "refuse a gemm on stored weights whose weight_id was not loaded with the same k*n");
     s.param("accept_ops", &FakeCoreParams::accept_ops,
@@ -42,6 +49,7 @@ class FakeCore final : public Component {
  public:
   explicit FakeCore(const ComponentContext& ctx) : Component(ctx), p_(ctx.params<FakeCoreParams>()) {
     port("ctrl").on_receive<&FakeCore::on_request>(this);
+    if (p_.oldest_first) done_ = &event_port<&FakeCore::on_done>(this, "done");
     stat("requests", requests_);
     stat("busy", busy_);
   }
@@ -49,6 +57,31 @@ class FakeCore final : public Component {
  private:
   void on_request(TxnPtr<> t) {
     auto req = std::move(t).as<ComputeRequest>();
+    if (!p_.oldest_first) {
+      serve(std::move(req));
+      return;
+    }
+    queue_.push_back(Queued{req->age, arrivals_++, std::move(req)});
+    if (!running_) start_next();
+  }
+
+  // oldest_first: start the queued request of the smallest (age, arrival).
+  void start_next() {
+    if (queue_.empty()) return;
+    auto it = std::min_element(queue_.begin(), queue_.end(),
+                               [](const Queued& a, const Queued& b) { return std::pair{a.age, a.seq} < std::pair{b.age, b.seq}; });
+    TxnPtr<ComputeRequest> req = std::move(it->req);
+    queue_.erase(it);
+    running_ = true;
+    serve(std::move(req));
+    schedule(*done_, free_at_ - now());
+  }
+  void on_done(TxnPtr<> /*t*/) {
+    running_ = false;
+    start_next();
+  }
+
+  void serve(TxnPtr<ComputeRequest> req) {
     Time service = 0;
     double energy = 0;
     req->status = Status::ok;
@@ -88,8 +121,16 @@ class FakeCore final : public Component {
     port("ctrl").send(std::move(req), end - now());
   }
 
+  struct Queued {
+    std::uint64_t age, seq;
+    TxnPtr<ComputeRequest> req;
+  };
   FakeCoreParams p_;
   Time free_at_ = 0;
+  Port* done_ = nullptr;
+  std::vector<Queued> queue_;
+  std::uint64_t arrivals_ = 0;
+  bool running_ = false;
   std::map<std::uint64_t, std::uint64_t> loaded_;  // weight_id -> k*n
   Counter requests_;
   Accumulator busy_;
