@@ -103,6 +103,7 @@ void CoreParams::declare(ParamSpec<CoreParams>& s) {
           "(one copy; capacity_error when the free tiles are too few), reprogram (one copy; evict least-recently-"
           "used matrices to make room and reprogram an evicted matrix when a gemm needs it, counting every write)")
       .choices({"duplicate", "error", "reprogram"});
+  core_common::ServingParams::declare(s);
   s.preset("atleus", "Atleus ReRAM core: 16 tiles x 96 crossbars of 128x128, 2 b/cell, 8-bit ADCs, 1-bit DACs, "
                      "100 ns reads, 0.345 W/tile + 1.5% dequantisation",
            [](P& p) { p.assign(atleus_reram()); });
@@ -114,6 +115,8 @@ ReramCore::ReramCore(const ComponentContext& ctx)
       m_(p_.model()),
       ctrl_(&port("ctrl")),
       timer_(&event_port<&ReramCore::on_timer>(this, "timer")),
+      // Every tile is powered while the core is on (idle = gated gates the whole core).
+      server_(*this, *ctrl_, p_, Power{pim::static_power(m_) * p_.tiles}),
       next_address_(p_.dram_base),
       e_xbar_(p_.xbar_read_energy),
       e_adc_(p_.adc_energy),
@@ -125,14 +128,12 @@ ReramCore::ReramCore(const ComponentContext& ctx)
   std::string errors;
   for (const auto& e : validate(m_)) errors += (errors.empty() ? "" : "; ") + e;
   if (!errors.empty()) throw ConfigError(name() + ": " + errors);
-  // Every tile is powered for the whole run (no power gating of empty tiles).
-  set_static_power(Power{pim::static_power(m_) * p_.tiles});
   owner_.assign(p_.tiles, -1);
   wear_.assign(p_.tiles, EnduranceCounter(p_.cell_endurance));
   ctrl_->on_receive<&ReramCore::on_request>(this);
   port("mem").on_receive<&ReramCore::on_mem>(this);
 
-  stat("requests", requests_);
+  stat("requests", server_.requests);
   stat("gemms", gemms_);
   stat("loads", loads_);
   stat("unsupported", unsupported_);
@@ -154,7 +155,7 @@ ReramCore::ReramCore(const ComponentContext& ctx)
   stat("worn_tiles", worn_tiles_);
   stat("capacity_used_peak", capacity_used_peak_);
   stat("dram_read", dram_read_);
-  stat("queue_wait", queue_wait_);
+  stat("queue_wait", server_.queue_wait);
   stat("service", service_);
   stat("crossbar_utilisation", crossbar_utilisation_);
   stat("cell_utilisation", cell_utilisation_);
@@ -175,6 +176,7 @@ ReramCore::ReramCore(const ComponentContext& ctx)
   energy("edram", e_edram_);
   energy("dequant", e_dequant_);
   energy("cell_write", e_cell_write_);
+  server_.register_power_stats();
 }
 
 void ReramCore::init() {
@@ -187,6 +189,7 @@ void ReramCore::finish() {
   // of the copies it uses (min(m, duplication)) busy for its MVM time.
   const double capacity = static_cast<double>(p_.tiles) * p_.crossbars * static_cast<double>(now());
   utilisation_.add(capacity > 0 ? xbar_busy_ / capacity : 0.0);
+  server_.finish();
 }
 
 std::uint32_t ReramCore::free_tiles() const {
@@ -234,21 +237,12 @@ void ReramCore::record_wear(const std::vector<std::uint32_t>& tiles, std::uint64
   }
 }
 
-void ReramCore::on_request(TxnPtr<> t) {
-  ++requests_;
-  queue_.emplace_back(std::move(t).as<ComputeRequest>(), now());
-  if (!active_) start_next();
-}
+void ReramCore::on_request(TxnPtr<> t) { server_.on_request(std::move(t)); }
 
-void ReramCore::start_next() {
-  if (queue_.empty()) return;
-  auto [req, arrived] = std::move(queue_.front());
-  queue_.pop_front();
+void ReramCore::start_request(TxnPtr<ComputeRequest> req) {
   Active& a = active_.emplace();
   a.req = std::move(req);
   a.t0 = now();
-  a.req->started_at = now();
-  queue_wait_.add(static_cast<double>(now() - arrived));
   switch (a.req->kind) {
     case ComputeRequest::Kind::load_weights: start_load(); break;
     case ComputeRequest::Kind::gemm: start_gemm(); break;
@@ -492,25 +486,20 @@ void ReramCore::finish_request() {
     service_.add(static_cast<double>(now() - a.t0));
   }
   r.status = a.status;
-  r.finished_at = now();
-  if (tracing()) {
-    const char* kind = r.kind == ComputeRequest::Kind::load_weights ? "load_weights"
-                       : r.kind == ComputeRequest::Kind::gemm       ? "gemm"
-                                                                    : "vector";
-    std::string args = "{\"weight_id\":" + std::to_string(r.weight_id) + ",\"m\":" + std::to_string(r.m) +
-                       ",\"k\":" + std::to_string(r.k) + ",\"n\":" + std::to_string(r.n) + ",\"status\":\"" +
-                       to_string(r.status) + "\"}";
-    trace(r.op.empty() ? std::string_view(kind) : std::string_view(r.op), a.t0, now(), "op", args);
-  }
+  const Time t0 = a.t0;
   TxnPtr<ComputeRequest> done = std::move(a.req);
   active_.reset();
-  ctrl_->send(std::move(done));
-  start_next();
+  server_.complete(std::move(done), t0, [](const ComputeRequest& q) {
+    return "{\"weight_id\":" + std::to_string(q.weight_id) + ",\"m\":" + std::to_string(q.m) +
+           ",\"k\":" + std::to_string(q.k) + ",\"n\":" + std::to_string(q.n) + ",\"age\":" + std::to_string(q.age) +
+           ",\"status\":\"" + to_string(q.status) + "\"}";
+  });
 }
 
 }  // namespace strata::pim
 
 STRATA_PLUGIN("pim", "1.0", "ReRAM processing-in-memory cores (ISAAC-style tiles)",
+              strata::core_common::declare_power_stats(
               strata::component<strata::pim::ReramCore, strata::pim::CoreParams>("pim.reram_core")
                   .summary("ReRAM core of N ISAAC tiles: load_weights programs crossbars, gemm runs MVMs on them")
                   .description(
@@ -552,7 +541,7 @@ STRATA_PLUGIN("pim", "1.0", "ReRAM processing-in-memory cores (ISAAC-style tiles
                   .counter("worn_tiles", "count", "tiles past their cell endurance")
                   .counter("capacity_used_peak", "tile", "most tiles occupied at once")
                   .counter("dram_read", "B", "weight bytes read from memory")
-                  .accumulator("queue_wait", "ps", "time a request waited in the FIFO")
+                  .accumulator("queue_wait", "ps", "time a request waited in the queue (a wake-up included)")
                   .accumulator("service", "ps", "service time per completed request")
                   .accumulator("crossbar_utilisation", "ratio", "per gemm: crossbars used / crossbars of the tiles used")
                   .accumulator("cell_utilisation", "ratio", "per gemm: cells holding weights / cells of the crossbars used")
@@ -574,4 +563,4 @@ STRATA_PLUGIN("pim", "1.0", "ReRAM processing-in-memory cores (ISAAC-style tiles
                   .energy("shift_add")
                   .energy("edram")
                   .energy("dequant")
-                  .energy("cell_write"))
+                  .energy("cell_write")))

@@ -25,11 +25,11 @@
 // sensed instead of columns. The SDK's ComputeRequest has no transpose flag, hence the op.
 #pragma once
 
+#include <strata/core_common/request_server.hpp>
 #include <strata/pim/model.hpp>
 #include <strata/strata.hpp>
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -42,8 +42,9 @@ namespace strata::pim {
 inline constexpr std::string_view kTransposedOp = "gemm_t";
 
 // Declared parameters. Defaults are the model's atleus_reram() (assign() below), so the
-// model stays the only copy of each number; the last three are this component's own.
-struct CoreParams {
+// model stays the only copy of each number; the last three, and the serving parameters
+// (arbitration, power states: core_common::ServingParams), are this component's own.
+struct CoreParams : core_common::ServingParams {
   std::uint32_t tiles = 0;
   std::uint32_t crossbars = 0;
   std::uint32_t xbar_rows = 0, xbar_cols = 0;
@@ -102,10 +103,11 @@ class ReramCore final : public Component {
     ProgramResult program;
   };
 
+  friend class core_common::RequestServer<ReramCore>;
   void on_request(TxnPtr<> t);
   void on_mem(TxnPtr<> t);
   void on_timer(TxnPtr<> t);
-  void start_next();
+  void start_request(TxnPtr<ComputeRequest> req);  // the server took `req` from the queue
   void start_load();
   void program();           // after the weight bytes arrived (or at once without `mem`)
   void start_gemm();
@@ -126,8 +128,8 @@ class ReramCore final : public Component {
   Port* ctrl_;
   Port* mem_ = nullptr;
   Port* timer_;
+  core_common::RequestServer<ReramCore> server_;  // queue, arbitration, power states, answers
   std::uint32_t endpoint_ = 0;
-  std::deque<std::pair<TxnPtr<ComputeRequest>, Time>> queue_;
   std::optional<Active> active_;
   std::vector<std::int64_t> owner_;     // per tile: weight_id, or -1 when free
   std::vector<EnduranceCounter> wear_;  // per tile (a mapped matrix rewrites its cells together)
@@ -138,12 +140,12 @@ class ReramCore final : public Component {
   std::uint64_t use_seq_ = 0;
   double xbar_busy_ = 0;  // sum over gemms of active crossbars x MVM time (ps)
 
-  Counter requests_, gemms_, loads_, unsupported_, capacity_errors_, refused_, mem_errors_;
+  Counter gemms_, loads_, unsupported_, capacity_errors_, refused_, mem_errors_;
   Counter busy_, crossbar_reads_, adc_conversions_, dac_activations_, shift_adds_, dequant_ops_;
   Counter edram_read_, edram_written_, weights_programmed_, cells_written_, rows_written_;
   Counter max_writes_per_cell_, worn_tiles_, capacity_used_peak_, dram_read_;
   Counter transposed_gemms_, evictions_, reprograms_, reprogram_cells_, reprogram_time_, copies_, duplicated_loads_;
-  Accumulator queue_wait_, service_, crossbar_utilisation_, cell_utilisation_, capacity_used_, duplication_;
+  Accumulator service_, crossbar_utilisation_, cell_utilisation_, capacity_used_, duplication_;
   Accumulator utilisation_;
   EnergyAction e_xbar_, e_adc_, e_dac_, e_shift_add_, e_edram_, e_dequant_, e_cell_write_;
 };

@@ -79,6 +79,7 @@ void ArrayParams::declare(ParamSpec<ArrayParams>& s) {
   s.param("power", &P::power, "power at full activity; static power = power - full-activity dynamic power")
       .min(0);
   s.param("dram_base", &P::dram_base, "first address of this core's operand region in memory").min(0);
+  core_common::ServingParams::declare(s);
   s.preset("atleus", "Atleus SA core: 128x32 OS, 800 MHz, 1 Mb SRAM, 2.13 W",
            [](P& p) { p.assign(atleus_sa()); });
   s.preset("tpu_128x128", "3D-TPU baseline core: 128x128 WS, 800 MHz, 4 Mb SRAM, 8.52 W",
@@ -108,6 +109,7 @@ Array::Array(const ComponentContext& ctx)
       m_(p_.model()),
       ctrl_(&port("ctrl")),
       timer_(&event_port<&Array::on_timer>(this, "timer")),
+      server_(*this, *ctrl_, p_, Power{systolic::static_power(m_)}),
       e_mac_(p_.mac_energy),
       e_sram_read_(p_.sram_read_energy),
       e_sram_write_(p_.sram_write_energy),
@@ -115,11 +117,10 @@ Array::Array(const ComponentContext& ctx)
       e_vector_(p_.vector_energy) {
   if (auto errors = validate(m_); !errors.empty()) throw ConfigError(name() + ": " + join(errors));
   static_w_ = systolic::static_power(m_);
-  set_static_power(Power{static_w_});
   ctrl_->on_receive<&Array::on_request>(this);
   port("mem").on_receive<&Array::on_mem>(this);
 
-  stat("requests", requests_);
+  stat("requests", server_.requests);
   stat("gemms", gemms_);
   stat("vector_ops", vector_ops_);
   stat("unsupported", unsupported_);
@@ -138,7 +139,7 @@ Array::Array(const ComponentContext& ctx)
   stat("dram_written", dram_written_);
   stat("mem_requests", mem_requests_);
   stat("mem_errors", mem_errors_);
-  stat("queue_wait", queue_wait_);
+  stat("queue_wait", server_.queue_wait);
   stat("service", service_);
   stat("request_utilisation", request_utilisation_);
   stat("utilisation", utilisation_);
@@ -147,6 +148,7 @@ Array::Array(const ComponentContext& ctx)
   energy("sram_write", e_sram_write_);
   energy("dram_interface", e_dram_);
   energy("vector", e_vector_);
+  server_.register_power_stats();
 }
 
 void Array::init() {
@@ -159,23 +161,15 @@ void Array::finish() {
   const double run_cycles = static_cast<double>(now()) * 1e-12 * m_.frequency;
   const double pes = static_cast<double>(m_.rows) * static_cast<double>(m_.cols);
   utilisation_.add(run_cycles > 0 ? static_cast<double>(macs_.value()) / (pes * run_cycles) : 0.0);
+  server_.finish();
 }
 
-void Array::on_request(TxnPtr<> t) {
-  ++requests_;
-  queue_.emplace_back(std::move(t).as<ComputeRequest>(), now());
-  if (!active_) start_next();
-}
+void Array::on_request(TxnPtr<> t) { server_.on_request(std::move(t)); }
 
-void Array::start_next() {
-  if (queue_.empty()) return;
-  auto [req, arrived] = std::move(queue_.front());
-  queue_.pop_front();
+void Array::start_request(TxnPtr<ComputeRequest> req) {
   Active& a = active_.emplace();
   a.req = std::move(req);
   a.t0 = now();
-  a.req->started_at = now();
-  queue_wait_.add(static_cast<double>(now() - arrived));
   switch (a.req->kind) {
     case ComputeRequest::Kind::gemm: start_gemm(); break;
     case ComputeRequest::Kind::vector: start_vector(); break;
@@ -402,25 +396,23 @@ void Array::finish_request() {
     }
   }
   r.status = a.status;
-  r.finished_at = now();
-  if (tracing()) {
-    std::string args = "{\"m\":" + std::to_string(r.m) + ",\"k\":" + std::to_string(r.k) +
-                       ",\"n\":" + std::to_string(r.n) + ",\"elements\":" + std::to_string(r.elements) +
-                       ",\"status\":\"" + to_string(r.status) + "\",\"energy_j\":" + std::to_string(r.energy_j) + "}";
-    trace(r.op.empty() ? (r.kind == ComputeRequest::Kind::gemm ? "gemm" : "vector") : std::string_view(r.op),
-          a.t0, now(), "op", args);
-  }
+  const Time t0 = a.t0;
   TxnPtr<ComputeRequest> done = std::move(a.req);
   active_.reset();
-  ctrl_->send(std::move(done));
-  start_next();
+  server_.complete(std::move(done), t0, [](const ComputeRequest& q) {
+    return "{\"m\":" + std::to_string(q.m) + ",\"k\":" + std::to_string(q.k) + ",\"n\":" + std::to_string(q.n) +
+           ",\"elements\":" + std::to_string(q.elements) + ",\"age\":" + std::to_string(q.age) + ",\"status\":\"" +
+           to_string(q.status) + "\",\"energy_j\":" + std::to_string(q.energy_j) + "}";
+  });
 }
 
 }  // namespace strata::systolic
 
 STRATA_PLUGIN("systolic", "1.0", "Systolic-array cores (SCALE-Sim-style closed form, event driven)",
+              strata::core_common::declare_power_stats(
               strata::component<strata::systolic::Array, strata::systolic::ArrayParams>("systolic.array")
-                  .summary("R x C systolic-array core (OS/WS/IS) with a vector unit; FIFO, one request at a time")
+                  .summary("R x C systolic-array core (OS/WS/IS) with a vector unit; one request at a time "
+                           "(fifo or oldest_first), optionally power-gated while idle")
                   .description(
                       "Service time per request from the closed-form model in plugins/systolic/model "
                       "(SCALE-Sim v2: 2R + C + T - 2 cycles per fold; SRAM reuse and spills; Horowitz "
@@ -454,7 +446,7 @@ STRATA_PLUGIN("systolic", "1.0", "Systolic-array cores (SCALE-Sim-style closed f
                   .counter("dram_written", "B", "DRAM bytes written (results, spills)")
                   .counter("mem_requests", "count", "MemRequests sent on `mem`")
                   .counter("mem_errors", "count", "MemRequests answered with a failure status")
-                  .accumulator("queue_wait", "ps", "time a request waited in the FIFO")
+                  .accumulator("queue_wait", "ps", "time a request waited in the queue (a wake-up included)")
                   .accumulator("service", "ps", "service time per completed request")
                   .accumulator("request_utilisation", "ratio", "per GEMM: MACs / (R x C x cycles)")
                   .accumulator("utilisation", "ratio", "one sample at the end: MACs / (R x C x cycles of the run)")
@@ -462,4 +454,4 @@ STRATA_PLUGIN("systolic", "1.0", "Systolic-array cores (SCALE-Sim-style closed f
                   .energy("sram_read")
                   .energy("sram_write")
                   .energy("dram_interface")
-                  .energy("vector"))
+                  .energy("vector")))

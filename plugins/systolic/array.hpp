@@ -6,20 +6,20 @@
 // traces, SRAM banks, overlap of two requests (one request at a time, FIFO).
 #pragma once
 
+#include <strata/core_common/request_server.hpp>
 #include <strata/strata.hpp>
 #include <strata/systolic/model.hpp>
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 
 namespace strata::systolic {
 
 // Declared parameters. The defaults are the model's atleus_sa() (assign() below), so the
-// model's preset functions stay the only copy of every number; `dram_base` is the one
-// parameter the model does not have.
-struct ArrayParams {
+// model's preset functions stay the only copy of every number; `dram_base` and the serving
+// parameters (arbitration, power states: core_common::ServingParams) are the component's.
+struct ArrayParams : core_common::ServingParams {
   std::uint32_t rows = 0;
   std::uint32_t cols = 0;
   std::string dataflow;
@@ -73,10 +73,11 @@ class Array final : public Component {
   };
   enum Timer : std::uint64_t { kDone = 1, kFoldCompute = 2 };
 
+  friend class core_common::RequestServer<Array>;
   void on_request(TxnPtr<> t);
   void on_mem(TxnPtr<> t);
   void on_timer(TxnPtr<> t);
-  void start_next();
+  void start_request(TxnPtr<ComputeRequest> req);  // the server took `req` from the queue
   void start_gemm();
   void start_vector();
   void complete_at(Time t);
@@ -95,15 +96,15 @@ class Array final : public Component {
   Port* ctrl_;
   Port* mem_ = nullptr;
   Port* timer_;
+  core_common::RequestServer<Array> server_;  // queue, arbitration, power states, answers
   std::uint32_t endpoint_ = 0;
-  std::deque<std::pair<TxnPtr<ComputeRequest>, Time>> queue_;
   std::optional<Active> active_;
 
-  Counter requests_, gemms_, vector_ops_, unsupported_, macs_, lane_ops_, busy_;
+  Counter gemms_, vector_ops_, unsupported_, macs_, lane_ops_, busy_;
   Counter compute_cycles_, fill_drain_cycles_, stall_sram_, stall_dram_fill_, stall_dram_bandwidth_,
       stall_dram_writeback_;
   Counter sram_read_, sram_written_, dram_read_, dram_written_, mem_requests_, mem_errors_;
-  Accumulator queue_wait_, service_, request_utilisation_, utilisation_;
+  Accumulator service_, request_utilisation_, utilisation_;
   EnergyAction e_mac_, e_sram_read_, e_sram_write_, e_dram_, e_vector_;
 };
 

@@ -467,3 +467,27 @@ TEST_CASE("pim.reram_core: bad parameter combinations are errors naming the para
     CHECK_THAT(h.errors(core("fit = \"spill\"") + drv), Catch::Contains("fit"));
   }
 }
+
+TEST_CASE("pim.reram_core: idle = gated draws the cores' static power only while on: static_j = P x (wakes x "
+          "wake_latency + busy); the weights survive gating (non-volatile cells)",
+          "[pim][plugin][serving][power]") {
+  const Layout w{256, 128};
+  const u64 M = 4, wake = 50 * kNs;
+  const strata::pim::TileParams t = strata::pim::atleus_reram();
+  Harness h;
+  // Serial: the load is answered, then the gemm is sent; the core is gated in between.
+  auto r = h.run(core(R"(idle = "gated", wake_latency = "50ns", break_even = "0ns", wake_energy = "2nJ")") +
+                 driver("m = [4], k = [256], n = [128], preload = true, mode = \"serial\""));
+  const u64 busy = program_ps(w, 1) + mvm_ps(w, M, 1);
+  const double full = 96.0 / 100e-9 * (t.xbar_read_energy + 128 * t.dac_energy) +
+                      96 * 1.28e9 * (t.adc_conversion_energy + t.shift_add_energy) + 38.4e9 * t.edram_energy_per_byte;
+  const double p_static = 16 * (0.345 - full);
+  const auto& c = r.stats["components"]["pim"];
+  CHECK(c["stats"]["gemms"] == 1);  // the gemm found its matrix after a gate/wake cycle
+  CHECK(c["stats"]["wakeups"] == 2);
+  CHECK(c["stats"]["on_time"] == 2 * wake + busy);
+  CHECK(r.result.end_time == busy + 2 * wake + 4 * kLink);
+  CHECK(c["energy"]["static_j"] == Approx(p_static * double(2 * wake + busy) * 1e-12));
+  CHECK(c["energy"]["dynamic"]["wake"]["joules"] == Approx(2 * 2e-9));
+  CHECK(c["stats"]["always_on_static"]["sum"] == Approx(p_static * double(r.result.end_time) * 1e-12));
+}

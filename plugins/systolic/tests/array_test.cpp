@@ -8,11 +8,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -386,4 +389,130 @@ TEST_CASE("systolic.array: a zero-size array is an error naming the parameter", 
   const std::string p = GENERATE(std::string("rows"), std::string("cols"), std::string("vector_lanes"));
   CAPTURE(p);
   CHECK_THAT(h.errors(small_array("os") + driver("m = [4], k = [4], n = [4]"), {"sa." + p + "=0"}), Catch::Contains(p));
+}
+
+// ---- serving: arbitration and power states (plugins/core_common/request_server.hpp) ----
+
+namespace {
+
+struct Span {
+  u64 start, end, age;
+};
+
+// Run with tracing on; the core's spans in start order (exact ps: the trace keeps 6 decimals of us).
+std::vector<Span> traced_spans(Harness& h, const std::string& toml, const std::string& tag) {
+  auto engine = h.build(toml);
+  const auto path = std::filesystem::temp_directory_path() / ("strata_serving_" + tag + ".json");
+  auto writer = std::make_unique<strata::detail::TraceWriter>(path.string());
+  auto* w = writer.get();
+  engine->enable_trace(std::move(writer));
+  engine->init();
+  engine->run(strata::detail::StopConditions{});
+  engine->finish();
+  w->close();
+  std::ifstream f(path);
+  const auto trace = nlohmann::json::parse(f);
+  std::vector<Span> spans;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    const auto start = static_cast<u64>(std::llround(e["ts"].get<double>() * 1e6));
+    const auto dur = static_cast<u64>(std::llround(e["dur"].get<double>() * 1e6));
+    spans.push_back(Span{start, start + dur, e["args"]["age"].get<u64>()});
+  }
+  std::filesystem::remove(path);
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.start < b.start; });
+  return spans;
+}
+
+}  // namespace
+
+TEST_CASE("serving: oldest_first serves the queued request of smallest age (ties by arrival), fifo by arrival; "
+          "each ends at the sum of the services before it",
+          "[systolic][plugin][serving]") {
+  const u64 R = 8, C = 4, K = 64, N = 8;
+  const std::vector<u64> m{16, 8, 24, 32, 40}, age{5, 3, 1, 3, 0};
+  const bool oldest = GENERATE(false, true);
+  CAPTURE(oldest);
+  // All five arrive together at kLink; entry 0 finds the core idle and starts at once
+  // (no preemption); the other four wait. oldest_first: ages 0, 1, then the two 3s in
+  // arrival order (entry 1 before entry 3).
+  const std::vector<std::size_t> order = oldest ? std::vector<std::size_t>{0, 4, 2, 1, 3}
+                                                : std::vector<std::size_t>{0, 1, 2, 3, 4};
+  Harness h;
+  const auto spans = traced_spans(
+      h,
+      small_array("os", oldest ? R"(, arbitration = "oldest_first")" : "") +
+          driver("m = [16, 8, 24, 32, 40], k = [64], n = [8], ages = [5, 3, 1, 3, 0]"),
+      oldest ? "oldest" : "fifo");
+  REQUIRE(spans.size() == order.size());
+  u64 t = kLink;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const std::size_t j = order[i];
+    CAPTURE(i, j);
+    const u64 service = cdiv(m[j], R) * cdiv(N, C) * cycles_per_fold(R, C, K) * kNs;
+    CHECK(spans[i].age == age[j]);
+    CHECK(spans[i].start == t);
+    CHECK(spans[i].end == t + service);
+    t += service;
+  }
+}
+
+TEST_CASE("serving: a gated core draws no static power between wake-ups: static_j = P x on_time, "
+          "on_time = n x (wake_latency + service), one wake-up energy each",
+          "[systolic][plugin][serving][power]") {
+  const u64 R = 8, C = 4, M = 16, K = 64, N = 8, n = 3;
+  const u64 wake = 20 * kNs, break_even = 10 * kNs;
+  const double wake_energy = 1e-9;
+  // power 1 W, E_mac 1 pJ, E_sram_read 2 pJ at 1 GHz: P = 1 - (R C f E_mac + (R + C) f E_rd).
+  const double p_static = 1.0 - (double(R * C) * 1e9 * 1e-12 + double(R + C) * 1e9 * 2e-12);
+  Harness h;
+  // Serial: the next request is sent when the previous answer arrives, so the core idles
+  // 2 link latencies between requests and is gated each time (gate_after = 0).
+  auto r = h.run(small_array("os", R"(, power = "1W", mac_energy = "1pJ", sram_read_energy = "2pJ", idle = "gated", )"
+                                   R"(wake_latency = "20ns", break_even = "10ns", wake_energy = "1nJ")") +
+                 driver("m = [16], k = [64], n = [8], repeat = 3, mode = \"serial\""));
+  const u64 service = cdiv(M, R) * cdiv(N, C) * cycles_per_fold(R, C, K) * kNs;
+  const u64 end = n * (2 * kLink + wake + service);
+  REQUIRE(r.result.end_time == end);
+  const auto& sa = r.stats["components"]["sa"];
+  CHECK(sa["stats"]["wakeups"] == n);
+  CHECK(sa["stats"]["on_time"] == n * (wake + service));
+  CHECK(sa["stats"]["gated_time"] == end - n * (wake + service));
+  CHECK(sa["stats"]["queue_wait"]["max"] == Approx(double(wake)));  // arrival to start: the wake-up
+  CHECK(sa["energy"]["static_j"] == Approx(p_static * double(n * (wake + service)) * 1e-12));
+  CHECK(sa["stats"]["always_on_static"]["sum"] == Approx(p_static * double(end) * 1e-12));
+  CHECK(sa["energy"]["dynamic"]["wake"]["count"] == n);
+  CHECK(sa["energy"]["dynamic"]["wake"]["joules"] ==
+        Approx(double(n) * (p_static * double(break_even) * 1e-12 + wake_energy)));
+  CHECK(stats(r, "drv")["latency"]["max"] == Approx(double(2 * kLink + wake + service)));
+}
+
+TEST_CASE("serving: the wake latency is paid once per wake-up: requests arriving while the core wakes or works "
+          "do not wake it again",
+          "[systolic][plugin][serving][power]") {
+  const u64 R = 8, C = 4, M = 16, K = 64, N = 8;
+  const u64 wake = 20 * kNs;
+  const u64 service = cdiv(M, R) * cdiv(N, C) * cycles_per_fold(R, C, K) * kNs;
+  Harness h;
+  SECTION("three at once: one wake-up, then back to back") {
+    auto r = h.run(small_array("os", R"(, idle = "gated", wake_latency = "20ns")") +
+                   driver("m = [16], k = [64], n = [8], repeat = 3, mode = \"all\""));
+    CHECK(stats(r, "sa")["wakeups"] == 1);
+    CHECK(r.result.end_time == kLink + wake + 3 * service + kLink);
+    CHECK(stats(r, "drv")["latency"]["min"] == Approx(double(2 * kLink + wake + service)));
+  }
+  SECTION("serial with gate_after longer than the idle gap: the core stays on after its first wake-up") {
+    auto r = h.run(small_array("os", R"(, idle = "gated", wake_latency = "20ns", gate_after = "5ns")") +
+                   driver("m = [16], k = [64], n = [8], repeat = 3, mode = \"serial\""));
+    CHECK(stats(r, "sa")["wakeups"] == 1);
+    CHECK(stats(r, "drv")["latency"]["max"] == Approx(double(2 * kLink + wake + service)));
+    CHECK(stats(r, "drv")["latency"]["min"] == Approx(double(2 * kLink + service)));
+  }
+  SECTION("idle = on (the default) never gates: no wake-up, static power for the whole run") {
+    auto r = h.run(small_array("os") + driver("m = [16], k = [64], n = [8], repeat = 3, mode = \"serial\""));
+    CHECK_FALSE(stats(r, "sa").contains("wakeups"));
+    CHECK(r.result.end_time == 3 * (2 * kLink + service));
+    const auto& e = r.stats["components"]["sa"]["energy"];
+    CHECK(e["static_j"] == Approx(e["static_power_w"].get<double>() * double(r.result.end_time) * 1e-12));
+  }
 }
