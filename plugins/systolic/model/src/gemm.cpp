@@ -37,6 +37,21 @@ std::uint64_t transfer_cycles(std::uint64_t bytes, double per_cycle) {
 
 }  // namespace
 
+// SCALE-Sim v2's compute modules build one demand matrix per fold whose rows are cycles
+// (scalesim/compute/systolic_compute_{os,ws,is}.py):
+//  * OS: the ofmap demand is T - 1 cycles of streaming before the first output, R rows of
+//    outputs drained, then skewed across the C columns (C - 1): T + R + C - 2. The ifmap
+//    (T + C - 1, skewed over R) and filter (T + R - 1, skewed over C) demands agree.
+//    Outputs stay in the PEs, so no weights are preloaded.
+//  * WS: R cycles to preload the weights, T rows of inputs, C - 1 to drain, skewed over R:
+//    2R + C + T - 2 (filter: R preload rows + R + C + T - 2 gap rows; ofmap: 2R - 1 + T,
+//    skewed over C).
+//  * IS: the same with the inputs preloaded and the filter streamed: 2R + C + T - 2.
+std::uint64_t cycles_per_fold(Dataflow dataflow, std::uint64_t rows, std::uint64_t cols, std::uint64_t t) {
+  const std::uint64_t preload = dataflow == Dataflow::output_stationary ? 0 : rows;
+  return preload + rows + cols + t - 2;
+}
+
 FoldMapping map_gemm(const SystolicParams& p, const GemmShape& g) {
   FoldMapping m;
   switch (p.dataflow) {
@@ -50,7 +65,7 @@ FoldMapping map_gemm(const SystolicParams& p, const GemmShape& g) {
   m.row_folds = ceil_div(m.sr, p.rows);
   m.col_folds = ceil_div(m.sc, p.cols);
   m.folds = m.row_folds * m.col_folds;
-  m.cycles_per_fold = 2ULL * p.rows + p.cols + m.t - 2;  // SCALE-Sim: 2R + C + T - 2
+  m.cycles_per_fold = cycles_per_fold(p.dataflow, p.rows, p.cols, m.t);
   return m;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <stdexcept>
+#include <utility>
 
 using namespace strata::systolic;
 using u64 = std::uint64_t;
@@ -25,11 +26,82 @@ SystolicParams ideal(Dataflow df, std::uint32_t rows = 128, std::uint32_t cols =
   return p;
 }
 
-u64 per_fold(const SystolicParams& p, u64 t) { return 2 * u64{p.rows} + p.cols + t - 2; }
+// SCALE-Sim v2 counts a fold's cycles as the rows of its demand matrices
+// (scalesim/compute/systolic_compute_{os,ws,is}.py, create_*_demand_mat): null rows before
+// and after the operand rows, then skew_matrix() adds (columns - 1) rows. The three
+// operands' matrices have the same length (SCALE-Sim asserts it); each is written out here
+// from those functions.
+struct ScaleSimFold {
+  u64 ifmap, filter, ofmap;
+};
+ScaleSimFold scalesim_fold(Dataflow df, u64 R, u64 C, u64 T) {
+  switch (df) {
+    case Dataflow::output_stationary:
+      return {T + (C - 1) + (R - 1),   // T input rows, C - 1 gap rows, skewed over R columns
+              T + (R - 1) + (C - 1),   // T filter rows, R - 1 gap rows, skewed over C columns
+              (T - 1) + R + (C - 1)};  // T - 1 rows before outputs, R output rows, skewed over C
+    case Dataflow::weight_stationary:
+      return {R + T + (C - 1) + (R - 1),  // R weight-load rows, T inputs, C - 1 drain, skew over R
+              R + (R + C + T - 2),        // R weight rows then R + C + T - 2 gap rows, no skew
+              (2 * R - 1) + T + (C - 1)}; // 2R - 1 rows before outputs, T output rows, skew over C
+    case Dataflow::input_stationary:
+      return {R + (R + C + T - 2),        // R input rows then R + C + T - 2 gap rows, no skew
+              R + T + (C - 1) + (R - 1),  // R load rows, T filter rows, C - 1 drain, skew over R
+              (2 * R - 1) + T + (C - 1)};
+  }
+  return {};
+}
+// SCALE-Sim's operand dimensions (set_params): OS Sr = M, Sc = N, T = K; WS Sr = K, Sc = N,
+// T = M; IS Sr = K, Sc = M, T = N.
+u64 scalesim_cycles(Dataflow df, u64 R, u64 C, const GemmShape& g) {
+  const u64 sr = df == Dataflow::output_stationary ? g.m : g.k;
+  const u64 sc = df == Dataflow::input_stationary ? g.m : g.n;
+  const u64 t = df == Dataflow::output_stationary ? g.k : df == Dataflow::weight_stationary ? g.m : g.n;
+  const ScaleSimFold f = scalesim_fold(df, R, C, t);
+  REQUIRE(f.ifmap == f.filter);
+  REQUIRE(f.filter == f.ofmap);
+  return cdiv(sr, R) * cdiv(sc, C) * f.ofmap;
+}
+
+u64 per_fold(const SystolicParams& p, u64 t) { return scalesim_fold(p.dataflow, p.rows, p.cols, t).ofmap; }
 
 }  // namespace
 
-TEST_CASE("systolic: OS cycles = 2R + C + K - 2 per fold", "[systolic][gemm]") {
+TEST_CASE("systolic: SCALE-Sim v2 golden vectors: compute cycles of each dataflow = folds x the length of "
+          "SCALE-Sim's per-fold demand matrices, LoRA-sized small-K GEMMs included",
+          "[systolic][gemm][scalesim]") {
+  // (M, K, N): LoRA rank-32 projections of a BERT-base layer at 128 tokens (128x32x768 is
+  // the small-K up-projection, 128x768x32 the down-projection), a full 768-wide projection,
+  // shapes one past the array in every dimension, and a GEMM smaller than the array.
+  const GemmShape shapes[] = {{128, 32, 768}, {128, 768, 32}, {128, 768, 768}, {512, 64, 512},
+                              {129, 257, 33}, {16, 16, 8},    {1024, 32, 4096}};
+  const std::pair<std::uint32_t, std::uint32_t> arrays[] = {{128, 32}, {32, 32}, {128, 128}, {8, 4}};
+  for (auto df : {Dataflow::output_stationary, Dataflow::weight_stationary, Dataflow::input_stationary})
+    for (auto [R, C] : arrays)
+      for (const auto& g : shapes) {
+        CAPTURE(to_string(df), R, C, g.m, g.k, g.n);
+        auto p = ideal(df, R, C);
+        p.power = 100.0;  // cycles do not depend on it; a 128 x 128 array needs more than 2.13 W to be valid
+        p.sram_bandwidth = 1 << 20;  // compute only: SCALE-Sim's compute cycles have no SRAM port stall
+        const auto r = evaluate_gemm(p, g);
+        CHECK(r.cycles.total() == scalesim_cycles(df, R, C, g));
+      }
+}
+
+TEST_CASE("systolic: OS takes R + C + K - 2 cycles per fold (no weight preload); WS and IS 2R + C + T - 2: "
+          "a small-K LoRA GEMM is (2R + C + K - 2) / (R + C + K - 2) faster in OS than the WS fill charged",
+          "[systolic][gemm][scalesim]") {
+  const auto p = ideal(Dataflow::output_stationary);  // Atleus SA: 128 x 32
+  const GemmShape lora{128, 32, 768};
+  const auto r = evaluate_gemm(p, lora);
+  CHECK(r.mapping.cycles_per_fold == 128 + 32 + 32 - 2);
+  CHECK(r.mapping.folds == 768 / 32);
+  CHECK(r.cycles.total() == 24 * 190);
+  CHECK(cycles_per_fold(Dataflow::weight_stationary, 128, 32, 32) == 2 * 128 + 32 + 32 - 2);
+  CHECK(cycles_per_fold(Dataflow::input_stationary, 128, 32, 32) == 2 * 128 + 32 + 32 - 2);
+}
+
+TEST_CASE("systolic: OS cycles = R + C + K - 2 per fold", "[systolic][gemm]") {
   const auto p = ideal(Dataflow::output_stationary);
   const GemmShape g{256, 100, 64};  // exact multiples of R = 128 and C = 32
   const auto r = evaluate_gemm(p, g);
@@ -38,10 +110,10 @@ TEST_CASE("systolic: OS cycles = 2R + C + K - 2 per fold", "[systolic][gemm]") {
   CHECK(r.mapping.sc == g.n);
   CHECK(r.mapping.t == g.k);
   CHECK(r.mapping.folds == folds);
-  CHECK(r.mapping.cycles_per_fold == 2 * u64{p.rows} + p.cols + g.k - 2);
+  CHECK(r.mapping.cycles_per_fold == u64{p.rows} + p.cols + g.k - 2);
   CHECK(r.cycles.total() == folds * per_fold(p, g.k));
   CHECK(r.cycles.compute == folds * g.k);
-  CHECK(r.cycles.fill_drain == folds * (2 * u64{p.rows} + p.cols - 2));
+  CHECK(r.cycles.fill_drain == folds * (u64{p.rows} + p.cols - 2));
   CHECK(r.cycles.stall_dram() == 0);
   CHECK(r.cycles.stall_sram == 0);
   CHECK(r.mapping_efficiency == Approx(1.0));
@@ -92,7 +164,7 @@ TEST_CASE("systolic: IS cycles = 2R + C + N - 2 per fold over ceil(K/R)*ceil(M/C
   CHECK(r.cycles.total() == folds * (2 * u64{p.rows} + p.cols + g.n - 2));
 }
 
-TEST_CASE("systolic: a GEMM smaller than the array has utilisation MKN/(RC(2R+C+K-2)) < 1",
+TEST_CASE("systolic: a GEMM smaller than the array has utilisation MKN/(RC(R+C+K-2)) < 1",
           "[systolic][gemm]") {
   const auto p = ideal(Dataflow::output_stationary);
   const GemmShape g{16, 16, 8};
@@ -208,7 +280,7 @@ TEST_CASE("systolic: IS re-fetches the filter once per column fold of M when it 
 
 // A 4 x 4 array, OS, M = 8, K = 64, N = 4: two row folds of one column fold. Per fold the
 // ifmap tile is R*K bytes, the filter tile K*C, the output tile R*C; each fold lasts
-// 2R + C + K - 2 cycles. With the filter buffer too small the filter tile comes again
+// R + C + K - 2 cycles. With the filter buffer too small the filter tile comes again
 // for the second fold.
 TEST_CASE("systolic: DRAM-bound folds stall by transfer - compute; fill and write-back are "
           "exposed",

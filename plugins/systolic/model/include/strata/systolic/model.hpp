@@ -1,7 +1,8 @@
 // Systolic array: closed-form cost of one GEMM (M x K x N) on an R x C PE array in output-,
 // weight- or input-stationary dataflow, plus its vector unit; transaction level (cycles,
-// bytes, energy per request, no PE trace). Cycles follow SCALE-Sim v2's analytical model,
-// 2R + C + T - 2 per fold (Samajdar et al., ISPASS 2020; scale-sim-v2 systolic_compute_*).
+// bytes, energy per request, no PE trace). Cycles follow SCALE-Sim v2's compute modules
+// (Samajdar et al., ISPASS 2020; scale-sim-v2 scalesim/compute/systolic_compute_*.py):
+// R + C + T - 2 per fold for OS, 2R + C + T - 2 for WS and IS (which preload R rows).
 // Not modelled: SRAM banks, the DRAM protocol (memory model and NoC own it), bit-serial PEs
 // (operand precision changes bytes and energy, not cycles).
 #pragma once
@@ -99,8 +100,8 @@ struct GemmShape {
 // SCALE-Sim's view of a GEMM on the array: Sr operand rows map onto the R PE rows, Sc onto
 // the C PE columns, T streams through in time.
 //   OS: Sr = M, Sc = N, T = K     WS: Sr = K, Sc = N, T = M     IS: Sr = K, Sc = M, T = N
-// folds = ceil(Sr / R) * ceil(Sc / C); cycles per fold = 2R + C + T - 2 (a partial fold
-// still pays the full array's fill and drain, as in SCALE-Sim).
+// folds = ceil(Sr / R) * ceil(Sc / C); cycles per fold = cycles_per_fold() (a partial
+// fold still pays the full array's fill and drain, as in SCALE-Sim).
 struct FoldMapping {
   std::uint64_t sr = 0;
   std::uint64_t sc = 0;
@@ -111,10 +112,15 @@ struct FoldMapping {
   std::uint64_t cycles_per_fold = 0;
 };
 FoldMapping map_gemm(const SystolicParams& p, const GemmShape& g);
+// Cycles of one fold on an R x C array with T operand rows streamed, as SCALE-Sim v2's
+// demand matrices count them: OS R + C + T - 2 (outputs accumulate in place: no preload;
+// T - 1 cycles to the first output, R rows drained, skewed over C); WS and IS
+// 2R + C + T - 2 (R more cycles to preload the stationary operand).
+std::uint64_t cycles_per_fold(Dataflow dataflow, std::uint64_t rows, std::uint64_t cols, std::uint64_t t);
 
 struct SystolicCycles {
   std::uint64_t compute = 0;     // T per fold: operands streaming through
-  std::uint64_t fill_drain = 0;  // 2R + C - 2 per fold: preload, skew fill, output drain
+  std::uint64_t fill_drain = 0;  // per fold: R + C - 2 (OS) or 2R + C - 2 (WS/IS preload R more)
   std::uint64_t stall_dram_fill = 0;       // first fold's operands, before compute starts
   std::uint64_t stall_dram_bandwidth = 0;  // folds whose DRAM traffic outlasts their compute
   std::uint64_t stall_dram_writeback = 0;  // last fold's outputs, after compute ends
