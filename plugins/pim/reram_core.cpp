@@ -104,9 +104,15 @@ void CoreParams::declare(ParamSpec<CoreParams>& s) {
           "used matrices to make room and reprogram an evicted matrix when a gemm needs it, counting every write)")
       .choices({"duplicate", "error", "reprogram"});
   core_common::ServingParams::declare(s);
+  // The paper pipelines layers across cores and streams micro-batches through them, so a
+  // core serves the oldest micro-batch first. It does not say that idle cores are
+  // power-gated, so the preset keeps idle = on.
   s.preset("atleus", "Atleus ReRAM core: 16 tiles x 96 crossbars of 128x128, 2 b/cell, 8-bit ADCs, 1-bit DACs, "
-                     "100 ns reads, 0.345 W/tile + 1.5% dequantisation",
-           [](P& p) { p.assign(atleus_reram()); });
+                     "100 ns reads, 0.345 W/tile + 1.5% dequantisation; oldest_first (layer pipeline), idle on",
+           [](P& p) {
+             p.assign(atleus_reram());
+             p.arbitration = "oldest_first";
+           });
 }
 
 ReramCore::ReramCore(const ComponentContext& ctx)

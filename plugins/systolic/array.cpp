@@ -80,8 +80,13 @@ void ArrayParams::declare(ParamSpec<ArrayParams>& s) {
       .min(0);
   s.param("dram_base", &P::dram_base, "first address of this core's operand region in memory").min(0);
   core_common::ServingParams::declare(s);
-  s.preset("atleus", "Atleus SA core: 128x32 OS, 800 MHz, 1 Mb SRAM, 2.13 W",
-           [](P& p) { p.assign(atleus_sa()); });
+  // Atleus pipelines layers across cores (oldest micro-batch first); the paper does not say
+  // that idle cores are power-gated, so idle stays on. The 3D-TPU baseline keeps fifo.
+  s.preset("atleus", "Atleus SA core: 128x32 OS, 800 MHz, 1 Mb SRAM, 2.13 W; oldest_first (layer pipeline), idle on",
+           [](P& p) {
+             p.assign(atleus_sa());
+             p.arbitration = "oldest_first";
+           });
   s.preset("tpu_128x128", "3D-TPU baseline core: 128x128 WS, 800 MHz, 4 Mb SRAM, 8.52 W",
            [](P& p) { p.assign(tpu_128x128()); });
 }
