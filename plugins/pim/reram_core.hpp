@@ -41,26 +41,11 @@ namespace strata::pim {
 /// ComputeRequest::op of a transposed gemm (y = W x through a stored matrix).
 inline constexpr std::string_view kTransposedOp = "gemm_t";
 
-// Declared parameters. Defaults are the model's atleus_reram() (assign() below), so the
-// model stays the only copy of each number; the last three, and the serving parameters
-// (arbitration, power states: core_common::ServingParams), are this component's own.
-struct CoreParams : core_common::ServingParams {
-  std::uint32_t tiles = 0;
-  std::uint32_t crossbars = 0;
-  std::uint32_t xbar_rows = 0, xbar_cols = 0;
-  std::uint32_t bits_per_cell = 0, dac_bits = 0, adc_bits = 0, adcs = 0;
-  Frequency adc_sample_rate;
-  Duration xbar_read_latency;
-  Frequency logic_clock;
-  std::uint32_t digital_tail_cycles = 0;
-  Bytes edram;
-  Bandwidth edram_bandwidth;
-  Power tile_power;
-  Energy xbar_read_energy, adc_energy, dac_energy, shift_add_energy, edram_energy, dequant_energy;
-  Duration row_write_latency;
-  Energy cell_write_energy;
-  std::uint32_t write_parallel_crossbars = 0;
-  std::uint64_t cell_endurance = 0;
+// Declared parameters: the model's TileParams itself (the only copy of each number and of
+// each field; declare() binds its fields under their TOML names), plus what is this
+// component's own: copy cap, DRAM base, fit policy and the serving parameters
+// (arbitration, power states: core_common::ServingParams).
+struct CoreParams : TileParams, core_common::ServingParams {
   // Copies of a matrix at most (0: no limit beyond the request's m and the free tiles).
   std::uint32_t max_duplication = 0;
   // With `mem` linked, load_weights reads the matrix from here on (one slot per weight_id).
@@ -68,9 +53,6 @@ struct CoreParams : core_common::ServingParams {
   // How matrices share the crossbars: duplicate | error | reprogram (see above).
   std::string fit = "duplicate";
 
-  CoreParams() { assign(atleus_reram()); }
-  void assign(const TileParams& m);
-  TileParams model() const;
   static void declare(ParamSpec<CoreParams>& s);
 };
 
@@ -124,7 +106,7 @@ class ReramCore final : public Component {
   void record_wear(const std::vector<std::uint32_t>& tiles, std::uint64_t writes_per_cell);
 
   CoreParams p_;
-  TileParams m_;
+  const TileParams& m_ = p_;  // the model's view of the same parameters
   Port* ctrl_;
   Port* mem_ = nullptr;
   Port* timer_;
