@@ -7,76 +7,36 @@
 
 namespace strata::systolic {
 
-void ArrayParams::assign(const SystolicParams& m) {
-  rows = m.rows;
-  cols = m.cols;
-  dataflow = std::string(to_string(m.dataflow));
-  clock = Frequency{m.frequency};
-  ifmap_sram = Bytes{m.ifmap_sram_size};
-  filter_sram = Bytes{m.filter_sram_size};
-  ofmap_sram = Bytes{m.ofmap_sram_size};
-  sram_bandwidth = Bandwidth{m.sram_bandwidth * m.frequency};
-  dram_bandwidth = Bandwidth{m.dram_bandwidth * m.frequency};
-  ideal_dram = m.dram_bandwidth <= 0.0;
-  accumulator_bits = m.accumulator_bits;
-  mac_energy = Energy{m.mac_energy};
-  sram_read_energy = Energy{m.sram_read_energy_per_byte};
-  sram_write_energy = Energy{m.sram_write_energy_per_byte};
-  dram_interface_energy = Energy{m.dram_interface_energy_per_byte};
-  vector_energy = Energy{m.vector_op_energy};
-  vector_lanes = m.vector_lanes;
-  power = Power{m.power};
-}
-
-SystolicParams ArrayParams::model() const {
-  SystolicParams m;
-  m.rows = rows;
-  m.cols = cols;
-  m.dataflow = parse_dataflow(dataflow).value_or(Dataflow::output_stationary);
-  m.frequency = clock.hz;
-  m.ifmap_sram_size = ifmap_sram.count;
-  m.filter_sram_size = filter_sram.count;
-  m.ofmap_sram_size = ofmap_sram.count;
-  // The model counts port bandwidths in bytes per array cycle.
-  m.sram_bandwidth = clock.hz > 0 ? sram_bandwidth.bytes_per_s / clock.hz : 0.0;
-  m.dram_bandwidth = ideal_dram || clock.hz <= 0 ? 0.0 : dram_bandwidth.bytes_per_s / clock.hz;
-  m.accumulator_bits = accumulator_bits;
-  m.mac_energy = mac_energy.joules;
-  m.sram_read_energy_per_byte = sram_read_energy.joules;
-  m.sram_write_energy_per_byte = sram_write_energy.joules;
-  m.dram_interface_energy_per_byte = dram_interface_energy.joules;
-  m.vector_op_energy = vector_energy.joules;
-  m.vector_lanes = vector_lanes;
-  m.power = power.watts;
-  return m;
-}
-
 void ArrayParams::declare(ParamSpec<ArrayParams>& s) {
   using P = ArrayParams;
-  s.param("rows", &P::rows, "PE rows (R)").range(1, 1 << 20);
-  s.param("cols", &P::cols, "PE columns (C)").range(1, 1 << 20);
-  s.param("dataflow", &P::dataflow, "output, weight or input stationary").choices({"os", "ws", "is"});
-  s.param("clock", &P::clock, "array clock").min(1);
-  s.param("ifmap_sram", &P::ifmap_sram, "ifmap (A) buffer, double buffered").min(1);
-  s.param("filter_sram", &P::filter_sram, "filter (B) buffer, double buffered").min(1);
-  s.param("ofmap_sram", &P::ofmap_sram, "ofmap (C, partial sums) buffer, double buffered").min(1);
-  s.param("sram_bandwidth", &P::sram_bandwidth, "bandwidth of each buffer's port").min(1);
-  s.param("dram_bandwidth", &P::dram_bandwidth,
-          "DRAM share charged analytically while `mem` is unlinked; with `mem` linked the "
-          "memory sets the DRAM time")
+  // The model's fields, bound where they are (SystolicParams is a base of P).
+  auto model = [&s]<class F>(const char* name, F SystolicParams::*field, const char* doc) {
+    return s.param(name, static_cast<F P::*>(field), doc);
+  };
+  model("rows", &SystolicParams::rows, "PE rows (R)").range(1, 1 << 20);
+  model("cols", &SystolicParams::cols, "PE columns (C)").range(1, 1 << 20);
+  model("dataflow", &SystolicParams::dataflow, "output, weight or input stationary").choices({"os", "ws", "is"});
+  model("clock", &SystolicParams::frequency, "array clock").min(1);
+  model("ifmap_sram", &SystolicParams::ifmap_sram_size, "ifmap (A) buffer, double buffered").min(1);
+  model("filter_sram", &SystolicParams::filter_sram_size, "filter (B) buffer, double buffered").min(1);
+  model("ofmap_sram", &SystolicParams::ofmap_sram_size, "ofmap (C, partial sums) buffer, double buffered").min(1);
+  model("sram_bandwidth", &SystolicParams::sram_bandwidth, "bandwidth of each buffer's port").min(1);
+  model("dram_bandwidth", &SystolicParams::dram_bandwidth,
+        "DRAM share charged analytically while `mem` is unlinked; with `mem` linked the "
+        "memory sets the DRAM time")
       .min(1);
-  s.param("ideal_dram", &P::ideal_dram,
-          "while `mem` is unlinked, DRAM transfers take no time (bytes are still counted)");
-  s.param("accumulator_bits", &P::accumulator_bits, "width of spilled partial sums").range(1, 64);
-  s.param("mac_energy", &P::mac_energy, "energy per multiply-accumulate").min(0);
-  s.param("sram_read_energy", &P::sram_read_energy, "energy per SRAM byte read").min(0);
-  s.param("sram_write_energy", &P::sram_write_energy, "energy per SRAM byte written").min(0);
-  s.param("dram_interface_energy", &P::dram_interface_energy,
-          "core-side energy per DRAM byte (0: the memory books the access)")
+  model("ideal_dram", &SystolicParams::ideal_dram,
+        "while `mem` is unlinked, DRAM transfers take no time (bytes are still counted)");
+  model("accumulator_bits", &SystolicParams::accumulator_bits, "width of spilled partial sums").range(1, 64);
+  model("mac_energy", &SystolicParams::mac_energy, "energy per multiply-accumulate").min(0);
+  model("sram_read_energy", &SystolicParams::sram_read_energy_per_byte, "energy per SRAM byte read").min(0);
+  model("sram_write_energy", &SystolicParams::sram_write_energy_per_byte, "energy per SRAM byte written").min(0);
+  model("dram_interface_energy", &SystolicParams::dram_interface_energy_per_byte,
+        "core-side energy per DRAM byte (0: the memory books the access)")
       .min(0);
-  s.param("vector_energy", &P::vector_energy, "energy per vector-lane operation").min(0);
-  s.param("vector_lanes", &P::vector_lanes, "vector-unit lane operations per cycle").range(1, 1 << 20);
-  s.param("power", &P::power, "power at full activity; static power = power - full-activity dynamic power")
+  model("vector_energy", &SystolicParams::vector_op_energy, "energy per vector-lane operation").min(0);
+  model("vector_lanes", &SystolicParams::vector_lanes, "vector-unit lane operations per cycle").range(1, 1 << 20);
+  model("power", &SystolicParams::power, "power at full activity; static power = power - full-activity dynamic power")
       .min(0);
   s.param("dram_base", &P::dram_base, "first address of this core's operand region in memory").min(0);
   core_common::ServingParams::declare(s);
@@ -84,11 +44,11 @@ void ArrayParams::declare(ParamSpec<ArrayParams>& s) {
   // that idle cores are power-gated, so idle stays on. The 3D-TPU baseline keeps fifo.
   s.preset("atleus", "Atleus SA core: 128x32 OS, 800 MHz, 1 Mb SRAM, 2.13 W; oldest_first (layer pipeline), idle on",
            [](P& p) {
-             p.assign(atleus_sa());
+             static_cast<SystolicParams&>(p) = atleus_sa();
              p.arbitration = "oldest_first";
            });
   s.preset("tpu_128x128", "3D-TPU baseline core: 128x128 WS, 800 MHz, 4 Mb SRAM, 8.52 W",
-           [](P& p) { p.assign(tpu_128x128()); });
+           [](P& p) { static_cast<SystolicParams&>(p) = tpu_128x128(); });
 }
 
 namespace {
@@ -111,17 +71,15 @@ std::string join(const std::vector<std::string>& v) {
 Array::Array(const ComponentContext& ctx)
     : Component(ctx),
       p_(ctx.params<ArrayParams>()),
-      m_(p_.model()),
       ctrl_(&port("ctrl")),
       timer_(&event_port<&Array::on_timer>(this, "timer")),
       server_(*this, *ctrl_, p_, Power{systolic::static_power(m_)}),
       e_mac_(p_.mac_energy),
-      e_sram_read_(p_.sram_read_energy),
-      e_sram_write_(p_.sram_write_energy),
-      e_dram_(p_.dram_interface_energy),
-      e_vector_(p_.vector_energy) {
+      e_sram_read_(p_.sram_read_energy_per_byte),
+      e_sram_write_(p_.sram_write_energy_per_byte),
+      e_dram_(p_.dram_interface_energy_per_byte),
+      e_vector_(p_.vector_op_energy) {
   if (auto errors = validate(m_); !errors.empty()) throw ConfigError(name() + ": " + join(errors));
-  static_w_ = systolic::static_power(m_);
   ctrl_->on_receive<&Array::on_request>(this);
   port("mem").on_receive<&Array::on_mem>(this);
 
@@ -163,7 +121,7 @@ void Array::init() {
 
 void Array::finish() {
   // Busy PEs over all PEs, integrated over the whole run.
-  const double run_cycles = static_cast<double>(now()) * 1e-12 * m_.frequency;
+  const double run_cycles = static_cast<double>(now()) * 1e-12 * m_.frequency.hz;
   const double pes = static_cast<double>(m_.rows) * static_cast<double>(m_.cols);
   utilisation_.add(run_cycles > 0 ? static_cast<double>(macs_.value()) / (pes * run_cycles) : 0.0);
   server_.finish();
@@ -216,7 +174,7 @@ void Array::start_gemm() {
   const GemmShape g{r.m, transposed ? r.n : r.k, transposed ? r.k : r.n, r.input_bits, r.weight_bits,
                     r.output_bits};
   SystolicParams mp = m_;
-  if (mem_) mp.dram_bandwidth = 0.0;  // the memory, not the model, sets the DRAM time
+  if (mem_) mp.ideal_dram = true;  // the memory, not the model, sets the DRAM time
   const GemmResult res = evaluate_gemm(mp, g);
   a.macs = res.macs;
   a.sram_read = res.sram_bytes_read;
@@ -249,12 +207,12 @@ void Array::start_gemm() {
   }
 }
 
-Time Array::at(std::uint64_t cycles) const { return active_->t0 + models::cycles_to_ps(cycles, m_.frequency); }
+Time Array::at(std::uint64_t cycles) const { return active_->t0 + models::cycles_to_ps(cycles, m_.frequency.hz); }
 
 std::uint64_t Array::cycles_until(Time t) const {
   const Time t0 = active_->t0;
   if (t <= t0) return 0;
-  auto c = static_cast<std::uint64_t>(static_cast<long double>(t - t0) * 1e-12L * m_.frequency);
+  auto c = static_cast<std::uint64_t>(static_cast<long double>(t - t0) * 1e-12L * m_.frequency.hz);
   while (c > 0 && at(c - 1) >= t) --c;
   while (at(c) < t) ++c;
   return c;

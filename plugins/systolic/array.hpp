@@ -16,27 +16,13 @@
 
 namespace strata::systolic {
 
-// Declared parameters. The defaults are the model's atleus_sa() (assign() below), so the
-// model's preset functions stay the only copy of every number; `dram_base` and the serving
-// parameters (arbitration, power states: core_common::ServingParams) are the component's.
-struct ArrayParams : core_common::ServingParams {
-  std::uint32_t rows = 0;
-  std::uint32_t cols = 0;
-  std::string dataflow;
-  Frequency clock;
-  Bytes ifmap_sram, filter_sram, ofmap_sram;
-  Bandwidth sram_bandwidth;  // per buffer port (the model's bytes/cycle x clock)
-  Bandwidth dram_bandwidth;  // analytical DRAM share, used only while `mem` is unlinked
-  bool ideal_dram = false;   // the model's dram_bandwidth = 0: DRAM transfers take no time
-  std::uint32_t accumulator_bits = 0;
-  Energy mac_energy, sram_read_energy, sram_write_energy, dram_interface_energy, vector_energy;
-  std::uint32_t vector_lanes = 0;
-  Power power;
+// Declared parameters: the model's SystolicParams itself (the only copy of each number and
+// of each field; declare() binds its fields under their TOML names), plus what is this
+// component's own: `dram_base` and the serving parameters (arbitration, power states:
+// core_common::ServingParams).
+struct ArrayParams : SystolicParams, core_common::ServingParams {
   std::uint64_t dram_base = 0;  // first address of this core's operand region in memory
 
-  ArrayParams() { assign(atleus_sa()); }
-  void assign(const SystolicParams& m);
-  SystolicParams model() const;
   static void declare(ParamSpec<ArrayParams>& s);
 };
 
@@ -91,8 +77,7 @@ class Array final : public Component {
   std::uint64_t cycles_until(Time t) const;       // smallest c with at(c) >= t
 
   ArrayParams p_;
-  SystolicParams m_;
-  double static_w_ = 0;
+  const SystolicParams& m_ = p_;  // the model's view of the same parameters
   Port* ctrl_;
   Port* mem_ = nullptr;
   Port* timer_;

@@ -287,9 +287,9 @@ params = { rows = 8, cols = 4, clock = "1GHz", ifmap_sram = "1KiB", filter_sram 
   strata::systolic::SystolicParams p;
   p.rows = 8;
   p.cols = 4;
-  p.frequency = 1e9;
-  p.ifmap_sram_size = p.filter_sram_size = p.ofmap_sram_size = 1024;
-  p.sram_bandwidth = 1000;
+  p.frequency = strata::Frequency{1e9};
+  p.ifmap_sram_size = p.filter_sram_size = p.ofmap_sram_size = strata::Bytes{1024};
+  p.sram_bandwidth = strata::Bandwidth{1e12};  // 1000 B per cycle, as "1TB/s" above
   const auto model = strata::systolic::evaluate_gemm(p, {M, K, N});
   CHECK(hbm["bytes_read"] == model.dram_bytes_read);
   CHECK(hbm["bytes_written"] == model.dram_bytes_written);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 using namespace strata::systolic;
@@ -20,9 +21,9 @@ SystolicParams ideal(Dataflow df, std::uint32_t rows = 128, std::uint32_t cols =
   SystolicParams p;
   p.rows = rows;
   p.cols = cols;
-  p.dataflow = df;
-  p.dram_bandwidth = 0.0;
-  p.ifmap_sram_size = p.filter_sram_size = p.ofmap_sram_size = u64{1} << 40;
+  p.dataflow = std::string(to_string(df));
+  p.ideal_dram = true;
+  p.ifmap_sram_size = p.filter_sram_size = p.ofmap_sram_size = strata::Bytes{u64{1} << 40};
   return p;
 }
 
@@ -63,7 +64,7 @@ u64 scalesim_cycles(Dataflow df, u64 R, u64 C, const GemmShape& g) {
   return cdiv(sr, R) * cdiv(sc, C) * f.ofmap;
 }
 
-u64 per_fold(const SystolicParams& p, u64 t) { return scalesim_fold(p.dataflow, p.rows, p.cols, t).ofmap; }
+u64 per_fold(const SystolicParams& p, u64 t) { return scalesim_fold(dataflow(p), p.rows, p.cols, t).ofmap; }
 
 }  // namespace
 
@@ -81,8 +82,8 @@ TEST_CASE("systolic: SCALE-Sim v2 golden vectors: compute cycles of each dataflo
       for (const auto& g : shapes) {
         CAPTURE(to_string(df), R, C, g.m, g.k, g.n);
         auto p = ideal(df, R, C);
-        p.power = 100.0;  // cycles do not depend on it; a 128 x 128 array needs more than 2.13 W to be valid
-        p.sram_bandwidth = 1 << 20;  // compute only: SCALE-Sim's compute cycles have no SRAM port stall
+        p.power = strata::Power{100.0};  // cycles do not depend on it; a 128 x 128 array needs more than 2.13 W to be valid
+        p.sram_bandwidth = strata::Bandwidth{double(1 << 20) * p.frequency.hz};  // compute only: SCALE-Sim's compute cycles have no SRAM port stall
         const auto r = evaluate_gemm(p, g);
         CHECK(r.cycles.total() == scalesim_cycles(df, R, C, g));
       }
@@ -216,13 +217,13 @@ TEST_CASE("systolic: OS re-fetches the ifmap once per column fold when it exceed
           "[systolic][gemm][sram]") {
   auto p = ideal(Dataflow::output_stationary);
   const GemmShape g{256, 64, 96};
-  p.ifmap_sram_size = g.m * g.k - 1;  // one byte short of holding the whole ifmap
+  p.ifmap_sram_size = strata::Bytes{g.m * g.k - 1};  // one byte short of holding the whole ifmap
   const auto r = evaluate_gemm(p, g);
   const u64 cf = g.n / p.cols;
   CHECK_FALSE(r.ifmap.fits);
   CHECK(r.ifmap.dram_read == g.m * g.k * cf);
   CHECK(r.filter.dram_read == g.k * g.n);
-  p.ifmap_sram_size = g.m * g.k;  // exactly fits
+  p.ifmap_sram_size = strata::Bytes{g.m * g.k};  // exactly fits
   CHECK(evaluate_gemm(p, g).ifmap.dram_read == g.m * g.k);
 }
 
@@ -231,9 +232,9 @@ TEST_CASE("systolic: OS re-fetches the K x C filter tile every fold when half th
           "[systolic][gemm][sram]") {
   auto p = ideal(Dataflow::output_stationary);
   const GemmShape g{256, 64, 96};
-  p.filter_sram_size = 2 * g.k * p.cols;  // the tile fits half exactly
+  p.filter_sram_size = strata::Bytes{2 * g.k * p.cols};  // the tile fits half exactly
   CHECK(evaluate_gemm(p, g).filter.dram_read == g.k * g.n);
-  p.filter_sram_size -= 2;  // half is one byte short
+  p.filter_sram_size.count -= 2;  // half is one byte short
   const auto r = evaluate_gemm(p, g);
   CHECK_FALSE(r.filter.fits);
   CHECK(r.filter.dram_read == g.k * g.n * (g.m / p.rows));
@@ -255,7 +256,7 @@ TEST_CASE("systolic: WS partial sums spill to DRAM when M x C accumulators excee
   CHECK(fit.filter.dram_read == g.k * g.n);  // WS: every weight loaded exactly once
   CHECK(fit.ifmap.sram_read == g.m * g.k * cf);
 
-  p.ofmap_sram_size = 2 * g.m * p.cols * acc - 2;
+  p.ofmap_sram_size = strata::Bytes{2 * g.m * p.cols * acc - 2};
   auto spill = evaluate_gemm(p, g);
   CHECK_FALSE(spill.ofmap.fits);
   CHECK(spill.ofmap.dram_write == g.m * g.n * ((rf - 1) * acc + out));
@@ -271,7 +272,7 @@ TEST_CASE("systolic: IS re-fetches the filter once per column fold of M when it 
   const u64 cf = g.m / p.cols;
   CHECK(evaluate_gemm(p, g).filter.dram_read == g.k * g.n);
   CHECK(evaluate_gemm(p, g).ifmap.dram_read == g.m * g.k);  // IS: every input once
-  p.filter_sram_size = g.k * g.n - 1;
+  p.filter_sram_size = strata::Bytes{g.k * g.n - 1};
   const auto r = evaluate_gemm(p, g);
   CHECK_FALSE(r.filter.fits);
   CHECK(r.filter.dram_read == g.k * g.n * cf);
@@ -287,12 +288,13 @@ TEST_CASE("systolic: DRAM-bound folds stall by transfer - compute; fill and writ
           "[systolic][gemm][dram]") {
   auto p = ideal(Dataflow::output_stationary, 4, 4);
   const GemmShape g{8, 64, 4};
-  p.filter_sram_size = g.k * p.cols;  // half of it is too small for the K x C tile
+  p.filter_sram_size = strata::Bytes{g.k * p.cols};  // half of it is too small for the K x C tile
   const u64 fold = per_fold(p, g.k);
   const u64 ifmap_tile = u64{p.rows} * g.k, filter_tile = g.k * p.cols, out_tile = u64{p.rows} * p.cols;
 
   SECTION("1 B/cycle: the second fold's operands take longer than the first fold computes") {
-    p.dram_bandwidth = 1.0;
+    p.ideal_dram = false;
+    p.dram_bandwidth = strata::Bandwidth{1.0 * p.frequency.hz};  // 1 B per cycle
     const auto r = evaluate_gemm(p, g);
     const u64 fill = ifmap_tile + filter_tile;        // fold 0's loads
     const u64 overlap0 = ifmap_tile + filter_tile;    // fold 1's loads during fold 0
@@ -306,14 +308,16 @@ TEST_CASE("systolic: DRAM-bound folds stall by transfer - compute; fill and writ
     CHECK(r.utilisation < evaluate_gemm(ideal(Dataflow::output_stationary, 4, 4), g).utilisation);
   }
   SECTION("16 B/cycle: transfers hide behind compute; only fill and write-back remain") {
-    p.dram_bandwidth = 16.0;
+    p.ideal_dram = false;
+    p.dram_bandwidth = strata::Bandwidth{16.0 * p.frequency.hz};  // 16 B per cycle
     const auto r = evaluate_gemm(p, g);
     CHECK(r.cycles.stall_dram_fill == cdiv(ifmap_tile + filter_tile, 16));
     CHECK(r.cycles.stall_dram_bandwidth == 0);
     CHECK(r.cycles.stall_dram_writeback == cdiv(out_tile, 16));
   }
   SECTION("unlimited DRAM (0): no DRAM stall at all") {
-    p.dram_bandwidth = 0.0;
+    p.ideal_dram = false;
+    p.dram_bandwidth = strata::Bandwidth{0.0};
     CHECK(evaluate_gemm(p, g).cycles.stall_dram() == 0);
   }
 }
@@ -321,7 +325,7 @@ TEST_CASE("systolic: DRAM-bound folds stall by transfer - compute; fill and writ
 TEST_CASE("systolic: SRAM port stall = max over buffers of ceil(bytes / port) - fold cycles",
           "[systolic][gemm][sram]") {
   auto p = ideal(Dataflow::output_stationary, 4, 4);
-  p.sram_bandwidth = 1.0;
+  p.sram_bandwidth = strata::Bandwidth{1.0 * p.frequency.hz};  // 1 B per cycle
   const GemmShape g{8, 64, 4};
   const u64 fold = per_fold(p, g.k);
   const u64 busiest = u64{p.rows} * g.k;  // ifmap tile (= filter tile here)
@@ -334,12 +338,12 @@ TEST_CASE("systolic: SRAM port stall = max over buffers of ceil(bytes / port) - 
 TEST_CASE("systolic: energy = counts x per-action energies + static power x time",
           "[systolic][gemm][energy]") {
   auto p = atleus_sa();
-  p.dram_interface_energy_per_byte = 2e-12;  // exercise the term
+  p.dram_interface_energy_per_byte = strata::Energy{2e-12};  // exercise the term
   const GemmShape g{300, 200, 100};
   const auto r = evaluate_gemm(p, g);
-  CHECK(r.energy.mac == Approx(double(g.m * g.k * g.n) * p.mac_energy));
-  CHECK(r.energy.sram == Approx(double(r.sram_bytes_read) * p.sram_read_energy_per_byte +
-                                double(r.sram_bytes_written) * p.sram_write_energy_per_byte));
+  CHECK(r.energy.mac == Approx(double(g.m * g.k * g.n) * p.mac_energy.joules));
+  CHECK(r.energy.sram == Approx(double(r.sram_bytes_read) * p.sram_read_energy_per_byte.joules +
+                                double(r.sram_bytes_written) * p.sram_write_energy_per_byte.joules));
   CHECK(r.energy.dram_interface ==
         Approx(double(r.dram_bytes_read + r.dram_bytes_written) * 2e-12));
   CHECK(r.energy.static_energy == Approx(static_power(p) * double(r.time_ps) * 1e-12));
@@ -357,11 +361,14 @@ TEST_CASE("systolic: Atleus preset is 128x32 OS at 800 MHz with 1 Mb SRAM; power
   const auto p = atleus_sa();
   CHECK(p.rows == 128);
   CHECK(p.cols == 32);
-  CHECK(p.dataflow == Dataflow::output_stationary);
-  CHECK(p.frequency == 800e6);
-  CHECK(p.ifmap_sram_size + p.filter_sram_size + p.ofmap_sram_size == (u64{1} << 20) / 8);
-  CHECK(p.power == 2.13);
-  const double dyn = 128.0 * 32 * 800e6 * p.mac_energy + (128.0 + 32) * 800e6 * p.sram_read_energy_per_byte;
+  CHECK(dataflow(p) == Dataflow::output_stationary);
+  CHECK(p.frequency.hz == 800e6);
+  CHECK(p.ifmap_sram_size.count + p.filter_sram_size.count + p.ofmap_sram_size.count == (u64{1} << 20) / 8);
+  CHECK(p.power.watts == 2.13);
+  CHECK(sram_bytes_per_cycle(p) == 256.0);
+  CHECK(dram_bytes_per_cycle(p) == 20.0);
+  const double dyn =
+      128.0 * 32 * 800e6 * p.mac_energy.joules + (128.0 + 32) * 800e6 * p.sram_read_energy_per_byte.joules;
   CHECK(full_activity_dynamic_power(p) == Approx(dyn));
   CHECK(static_power(p) == Approx(2.13 - dyn));
   CHECK(static_power(p) > 0.0);
@@ -370,7 +377,7 @@ TEST_CASE("systolic: Atleus preset is 128x32 OS at 800 MHz with 1 Mb SRAM; power
   const auto tpu = tpu_128x128();
   CHECK(tpu.rows == 128);
   CHECK(tpu.cols == 128);
-  CHECK(tpu.dataflow == Dataflow::weight_stationary);
+  CHECK(dataflow(tpu) == Dataflow::weight_stationary);
   CHECK(validate(tpu).empty());
   CHECK(systolic_preset("tpu_128x128").has_value());
   CHECK_FALSE(systolic_preset("nope").has_value());
@@ -380,11 +387,14 @@ TEST_CASE("systolic: invalid params are all reported, and evaluate refuses them"
           "[systolic][params]") {
   SystolicParams p;
   p.rows = 0;
-  p.frequency = 0.0;
+  p.frequency = strata::Frequency{0.0};
   CHECK(validate(p).size() == 2);
+  SystolicParams named;
+  named.dataflow = "rs";  // not a SCALE-Sim dataflow
+  CHECK(validate(named).size() == 1);
   CHECK_THROWS_AS(evaluate_gemm(p, GemmShape{1, 1, 1}), std::invalid_argument);
   SystolicParams hot;
-  hot.power = 0.5;  // below the dynamic power at full activity
+  hot.power = strata::Power{0.5};  // below the dynamic power at full activity
   CHECK(validate(hot).size() == 1);
 }
 
