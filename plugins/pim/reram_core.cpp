@@ -421,18 +421,13 @@ void ReramCore::finish_request() {
     dequant_ops_ += v.dequant_ops;
     edram_read_ += v.edram_bytes_read;
     edram_written_ += v.edram_bytes_written;
-    e_xbar_.add(v.crossbar_reads);
-    e_adc_.add(v.adc_conversions);
-    e_dac_.add(v.dac_activations);
-    e_shift_add_.add(v.shift_adds);
-    e_edram_.add(v.edram_bytes_read + v.edram_bytes_written);
-    e_dequant_.add(v.dequant_ops);
-    r.energy_j = static_cast<double>(v.crossbar_reads) * e_xbar_.per_action() +
-                 static_cast<double>(v.adc_conversions) * e_adc_.per_action() +
-                 static_cast<double>(v.dac_activations) * e_dac_.per_action() +
-                 static_cast<double>(v.shift_adds) * e_shift_add_.per_action() +
-                 static_cast<double>(v.edram_bytes_read + v.edram_bytes_written) * e_edram_.per_action() +
-                 static_cast<double>(v.dequant_ops) * e_dequant_.per_action() + program_j;
+    r.energy_j = core_common::book_energy({{e_xbar_, v.crossbar_reads},
+                                           {e_adc_, v.adc_conversions},
+                                           {e_dac_, v.dac_activations},
+                                           {e_shift_add_, v.shift_adds},
+                                           {e_edram_, v.edram_bytes_read + v.edram_bytes_written},
+                                           {e_dequant_, v.dequant_ops}}) +
+                 program_j;
     crossbar_utilisation_.add(v.crossbar_utilisation);
     cell_utilisation_.add(v.cell_utilisation);
     busy_ += now() - a.t0;

@@ -342,16 +342,11 @@ void Array::finish_request() {
     sram_written_ += a.sram_written;
     dram_read_ += a.dram_read;
     dram_written_ += a.dram_written;
-    e_mac_.add(a.macs);
-    e_sram_read_.add(a.sram_read);
-    e_sram_write_.add(a.sram_written);
-    e_dram_.add(a.dram_read + a.dram_written);
-    e_vector_.add(a.lane_ops);
-    r.energy_j = static_cast<double>(a.macs) * e_mac_.per_action() +
-                 static_cast<double>(a.sram_read) * e_sram_read_.per_action() +
-                 static_cast<double>(a.sram_written) * e_sram_write_.per_action() +
-                 static_cast<double>(a.dram_read + a.dram_written) * e_dram_.per_action() +
-                 static_cast<double>(a.lane_ops) * e_vector_.per_action();
+    r.energy_j = core_common::book_energy({{e_mac_, a.macs},
+                                           {e_sram_read_, a.sram_read},
+                                           {e_sram_write_, a.sram_written},
+                                           {e_dram_, a.dram_read + a.dram_written},
+                                           {e_vector_, a.lane_ops}});
     service_.add(static_cast<double>(now() - a.t0));
     if (gemm && a.cycles.total() > 0) {
       const double pes = static_cast<double>(m_.rows) * static_cast<double>(m_.cols);

@@ -1,7 +1,7 @@
 // pim.reram_core through the harness, driven by workload.ops. Expected numbers are derived
 // here from the Atleus/ISAAC parameters (the model's atleus_reram() fields) with the
 // closed forms of plugins/pim/model/include/strata/pim/model.hpp.
-#include "harness.hpp"
+#include "compute_driver.hpp"
 
 #include <strata/pim/model.hpp>
 
@@ -35,21 +35,9 @@ params = { )" + params + R"( }
 )";
 }
 
-std::string driver(const std::string& params) {
-  return R"(
-[[component]]
-name = "drv"
-type = "workload.ops"
-params = { )" + params + R"( }
+std::string driver(const std::string& params) { return strata::testing::ops_driver(params, "pim.ctrl"); }
 
-[[link]]
-from = "drv.cores[]"
-to = "pim.ctrl"
-latency = "1ns"
-)";
-}
-
-const auto& stats(const strata::testing::Run& r, const std::string& c) { return r.stats["components"][c]["stats"]; }
+const auto& stats(const strata::testing::Run& r, const std::string& c) { return strata::testing::component_stats(r, c); }
 
 // A K x N matrix of 8-bit weights on the Atleus tile (128 x 128 crossbars, 2 bits/cell).
 struct Layout {

@@ -1,7 +1,7 @@
 // systolic.array through the harness: real plugins, systems built from TOML text. Every
 // expected number is derived here from the parameters (SCALE-Sim's closed forms and the
 // memory's latency + bytes / bandwidth), never copied from a run.
-#include "harness.hpp"
+#include "compute_driver.hpp"
 #include "trace_writer.hpp"
 
 #include <strata/systolic/model.hpp>
@@ -42,21 +42,9 @@ params = { rows = 8, cols = 4, clock = "1GHz", dataflow = ")" +
 )";
 }
 
-std::string driver(const std::string& params) {
-  return R"(
-[[component]]
-name = "drv"
-type = "workload.ops"
-params = { )" + params + R"( }
+std::string driver(const std::string& params) { return strata::testing::ops_driver(params, "sa.ctrl"); }
 
-[[link]]
-from = "drv.cores[]"
-to = "sa.ctrl"
-latency = "1ns"
-)";
-}
-
-const auto& stats(const strata::testing::Run& r, const std::string& c) { return r.stats["components"][c]["stats"]; }
+const auto& stats(const strata::testing::Run& r, const std::string& c) { return strata::testing::component_stats(r, c); }
 
 constexpr u64 kNs = 1000;
 constexpr u64 kLink = 1 * kNs;

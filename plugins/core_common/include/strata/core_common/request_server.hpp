@@ -49,6 +49,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -110,6 +111,22 @@ Builder& declare_power_stats(Builder& b) {
                    "idle = gated: one sample at the end: static energy had the core never been gated "
                    "(static power x run time), to set beside the gated static_j + wake energy")
       .energy("wake");
+}
+
+/// Book `count` actions on each energy ledger, in order, and return the joules booked: the
+/// dynamic energy a request caused (its ComputeRequest::energy_j). Summed left to right from
+/// the first term, as the cores always summed it.
+struct Booking {
+  EnergyAction& action;
+  std::uint64_t count;
+};
+inline double book_energy(std::initializer_list<Booking> bookings) {
+  double joules = 0;
+  for (const Booking& b : bookings) {
+    b.action.add(b.count);
+    joules += static_cast<double>(b.count) * b.action.per_action();
+  }
+  return joules;
 }
 
 /// Queue, arbitration, power states and completion of a core `Core` that serves one
