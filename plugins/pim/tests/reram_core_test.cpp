@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -478,4 +480,32 @@ TEST_CASE("pim.reram_core: idle = gated draws the cores' static power only while
   CHECK(c["energy"]["static_j"] == Approx(p_static * double(2 * wake + busy) * 1e-12));
   CHECK(c["energy"]["dynamic"]["wake"]["joules"] == Approx(2 * 2e-9));
   CHECK(c["stats"]["always_on_static"]["sum"] == Approx(p_static * double(r.result.end_time) * 1e-12));
+}
+
+TEST_CASE("pim.reram_core: oldest_first serves loads and gemms by age (ties by arrival); each starts when the one "
+          "before it ends",
+          "[pim][plugin][serving]") {
+  // Three matrices, preloaded, everything sent at once: load j and gemm j carry age[j].
+  // Load 0 finds the core idle; then age 0 (load 2, gemm 2), age 1 (load 1, gemm 1), age 2
+  // (gemm 0), each pair in arrival order, so every gemm follows its own load.
+  const Layout w{256, 128};
+  const u64 M = 4;
+  Harness h;
+  const auto spans = strata::testing::traced_spans(
+      h,
+      core(R"(arbitration = "oldest_first")") +
+          driver("m = [4], k = [256], n = [128], ages = [2, 1, 0], preload = true, mode = \"all\""),
+      "pim_oldest");
+  const u64 program = program_ps(w, 1), mvm = mvm_ps(w, M, 1);
+  const std::vector<std::pair<u64, u64>> expected{{2, program}, {0, program}, {0, mvm},
+                                                  {1, program}, {1, mvm},     {2, mvm}};  // (age, service)
+  REQUIRE(spans.size() == expected.size());
+  u64 t = kLink;
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    CAPTURE(i);
+    CHECK(spans[i].age == expected[i].first);
+    CHECK(spans[i].start == t);
+    CHECK(spans[i].end == t + expected[i].second);
+    t += expected[i].second;
+  }
 }

@@ -388,38 +388,7 @@ TEST_CASE("systolic.array: a zero-size array is an error naming the parameter", 
 
 // ---- serving: arbitration and power states (plugins/core_common/request_server.hpp) ----
 
-namespace {
-
-struct Span {
-  u64 start, end, age;
-};
-
-// Run with tracing on; the core's spans in start order (exact ps: the trace keeps 6 decimals of us).
-std::vector<Span> traced_spans(Harness& h, const std::string& toml, const std::string& tag) {
-  auto engine = h.build(toml);
-  const auto path = std::filesystem::temp_directory_path() / ("strata_serving_" + tag + ".json");
-  auto writer = std::make_unique<strata::detail::TraceWriter>(path.string());
-  auto* w = writer.get();
-  engine->enable_trace(std::move(writer));
-  engine->init();
-  engine->run(strata::detail::StopConditions{});
-  engine->finish();
-  w->close();
-  std::ifstream f(path);
-  const auto trace = nlohmann::json::parse(f);
-  std::vector<Span> spans;
-  for (const auto& e : trace["traceEvents"]) {
-    if (e["ph"] != "X") continue;
-    const auto start = static_cast<u64>(std::llround(e["ts"].get<double>() * 1e6));
-    const auto dur = static_cast<u64>(std::llround(e["dur"].get<double>() * 1e6));
-    spans.push_back(Span{start, start + dur, e["args"]["age"].get<u64>()});
-  }
-  std::filesystem::remove(path);
-  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.start < b.start; });
-  return spans;
-}
-
-}  // namespace
+using strata::testing::traced_spans;
 
 TEST_CASE("serving: oldest_first serves the queued request of smallest age (ties by arrival), fifo by arrival; "
           "each ends at the sum of the services before it",
