@@ -151,7 +151,8 @@ STRATA_PLUGIN("gpu", "1.0", "Analytical GPU (roofline per kernel) for GPU baseli
                   .description(
                       "An analytical device, not a GPU simulator: every ComputeRequest is one kernel of time "
                       "launch_overhead + max(flops / (peak x compute_efficiency), bytes / (memory_bandwidth x "
-                      "memory_efficiency)), rounded up to whole ps, served one at a time (arbitration: fifo or oldest_first). "
+                      "memory_efficiency)), rounded up to whole ps, served one at a time (arbitration: fifo or "
+                      "oldest_first). "
                       "gemm/gemm_t: 2mkn FLOPs, operands and result once through device memory; vector ops: "
                       "vector_flops_per_element x elements at peak_fp32, elements x (in + out bits) / 8 bytes; "
                       "load_weights: ok at once (weights already resident). Precision: the highest peak among "

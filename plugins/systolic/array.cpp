@@ -373,7 +373,8 @@ STRATA_PLUGIN("systolic", "1.0", "Systolic-array cores (SCALE-Sim-style closed f
                            "(fifo or oldest_first), optionally power-gated while idle")
                   .description(
                       "Service time per request from the closed-form model in plugins/systolic/model "
-                      "(SCALE-Sim v2 folds: R + C + T - 2 cycles for OS, 2R + C + T - 2 for WS/IS; SRAM reuse and spills; Horowitz "
+                      "(SCALE-Sim v2 folds: R + C + T - 2 cycles for OS, 2R + C + T - 2 for WS/IS; SRAM "
+                      "reuse and spills; Horowitz "
                       "45 nm energies). GEMM operands start in DRAM and results end there. With `mem` "
                       "unlinked the DRAM time is the model's (dram_bandwidth, overlapped per fold). With "
                       "`mem` linked every fold's DRAM bytes are sent as MemRequests (up to 3 reads and 1 "
@@ -393,7 +394,8 @@ STRATA_PLUGIN("systolic", "1.0", "Systolic-array cores (SCALE-Sim-style closed f
                   .counter("lane_ops", "count", "vector-lane operations")
                   .counter("busy", "ps", "time serving requests")
                   .counter("compute_cycles", "cycle", "cycles operands stream through the array (T per fold)")
-                  .counter("fill_drain_cycles", "cycle", "fill and drain cycles per fold: R + C - 2 (OS), 2R + C - 2 (WS, IS)")
+                  .counter("fill_drain_cycles", "cycle",
+                           "fill and drain cycles per fold: R + C - 2 (OS), 2R + C - 2 (WS, IS)")
                   .counter("stall_sram", "cycle", "stalls on SRAM port bandwidth")
                   .counter("stall_dram_fill", "cycle", "stalls waiting for the first fold's operands")
                   .counter("stall_dram_bandwidth", "cycle", "stalls of folds whose DRAM traffic outlasts compute")

@@ -82,8 +82,10 @@ TEST_CASE("systolic: SCALE-Sim v2 golden vectors: compute cycles of each dataflo
       for (const auto& g : shapes) {
         CAPTURE(to_string(df), R, C, g.m, g.k, g.n);
         auto p = ideal(df, R, C);
-        p.power = strata::Power{100.0};  // cycles do not depend on it; a 128 x 128 array needs more than 2.13 W to be valid
-        p.sram_bandwidth = strata::Bandwidth{double(1 << 20) * p.frequency.hz};  // compute only: SCALE-Sim's compute cycles have no SRAM port stall
+        // Cycles do not depend on the power (a 128 x 128 array needs more than 2.13 W to be
+        // valid); SCALE-Sim's compute cycles have no SRAM port stall, so the ports are wide.
+        p.power = strata::Power{100.0};
+        p.sram_bandwidth = strata::Bandwidth{double(1 << 20) * p.frequency.hz};
         const auto r = evaluate_gemm(p, g);
         CHECK(r.cycles.total() == scalesim_cycles(df, R, C, g));
       }
