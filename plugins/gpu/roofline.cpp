@@ -33,6 +33,7 @@ void RooflineParams::declare(ParamSpec<RooflineParams>& s) {
       .min(0);
   s.param("power", &P::power, "board power while a kernel computes").min(0);
   s.param("idle_power", &P::idle_power, "board power when idle (static power; <= power)").min(0);
+  core_common::ServingParams::declare_arbitration(s);
   s.preset("v100", "NVIDIA Tesla V100 SXM2: 15.7/125/62.8 T(FL)OP/s FP32/FP16/INT8, 900 GB/s, 300 W",
            [](P& p) { p = P{}; });
 }
@@ -78,13 +79,13 @@ Roofline::Roofline(const ComponentContext& ctx)
       p_(ctx.params<RooflineParams>()),
       ctrl_(&port("ctrl")),
       timer_(&event_port<&Roofline::on_timer>(this, "timer")),
+      server_(*this, *ctrl_, p_, p_.idle_power),
       e_busy_(Energy{0}) {
   if (p_.idle_power.watts > p_.power.watts)
     throw ConfigError(name() + ": idle_power (" + std::to_string(p_.idle_power.watts) + " W) exceeds power (" +
                       std::to_string(p_.power.watts) + " W)");
-  set_static_power(p_.idle_power);
   ctrl_->on_receive<&Roofline::on_request>(this);
-  stat("requests", requests_);
+  stat("requests", server_.requests);
   stat("kernels", kernels_);
   stat("gemms", gemms_);
   stat("vector_ops", vector_ops_);
@@ -95,7 +96,7 @@ Roofline::Roofline(const ComponentContext& ctx)
   stat("launch_time", launch_time_);
   stat("flops", flops_);
   stat("bytes", bytes_);
-  stat("queue_wait", queue_wait_);
+  stat("queue_wait", server_.queue_wait);
   stat("service", service_);
   stat("utilisation", utilisation_);
   energy("busy", e_busy_);
@@ -105,19 +106,10 @@ void Roofline::finish() {
   utilisation_.add(now() > 0 ? static_cast<double>(busy_.value()) / static_cast<double>(now()) : 0.0);
 }
 
-void Roofline::on_request(TxnPtr<> t) {
-  ++requests_;
-  queue_.emplace_back(std::move(t).as<ComputeRequest>(), now());
-  if (!active_) start_next();
-}
+void Roofline::on_request(TxnPtr<> t) { server_.on_request(std::move(t)); }
 
-void Roofline::start_next() {
-  if (queue_.empty()) return;
-  auto [req, arrived] = std::move(queue_.front());
-  queue_.pop_front();
-  queue_wait_.add(static_cast<double>(now() - arrived));
+void Roofline::start_request(TxnPtr<ComputeRequest> req) {
   active_ = std::move(req);
-  active_->started_at = now();
   t0_ = now();
   cost_ = kernel_cost(p_, *active_);
   schedule(*timer_, cost_.time_ps);
@@ -142,17 +134,13 @@ void Roofline::on_timer(TxnPtr<>) {
     e_busy_.add_joules(r.energy_j);
   }
   r.status = Status::ok;
-  r.finished_at = now();
-  if (tracing() && r.kind != ComputeRequest::Kind::load_weights)
-    trace(r.op.empty() ? (r.kind == ComputeRequest::Kind::gemm ? "gemm" : "vector") : std::string_view(r.op), t0_,
-          now(), "op",
-          "{\"m\":" + std::to_string(r.m) + ",\"k\":" + std::to_string(r.k) + ",\"n\":" + std::to_string(r.n) +
-              ",\"elements\":" + std::to_string(r.elements) + ",\"memory_bound\":" +
-              (cost_.memory_bound ? "true" : "false") + "}");
   TxnPtr<ComputeRequest> done = std::move(active_);
   active_ = {};
-  ctrl_->send(std::move(done));
-  start_next();
+  server_.complete(std::move(done), t0_, [this](const ComputeRequest& q) {
+    return "{\"m\":" + std::to_string(q.m) + ",\"k\":" + std::to_string(q.k) + ",\"n\":" + std::to_string(q.n) +
+           ",\"elements\":" + std::to_string(q.elements) + ",\"age\":" + std::to_string(q.age) +
+           ",\"memory_bound\":" + (cost_.memory_bound ? "true" : "false") + "}";
+  });
 }
 
 }  // namespace strata::gpu
@@ -163,7 +151,8 @@ STRATA_PLUGIN("gpu", "1.0", "Analytical GPU (roofline per kernel) for GPU baseli
                   .description(
                       "An analytical device, not a GPU simulator: every ComputeRequest is one kernel of time "
                       "launch_overhead + max(flops / (peak x compute_efficiency), bytes / (memory_bandwidth x "
-                      "memory_efficiency)), rounded up to whole ps, served one at a time in arrival order. "
+                      "memory_efficiency)), rounded up to whole ps, served one at a time (arbitration: fifo or "
+                      "oldest_first). "
                       "gemm/gemm_t: 2mkn FLOPs, operands and result once through device memory; vector ops: "
                       "vector_flops_per_element x elements at peak_fp32, elements x (in + out bits) / 8 bytes; "
                       "load_weights: ok at once (weights already resident). Precision: the highest peak among "

@@ -5,8 +5,8 @@
 //   t = launch_overhead + max( flops / (peak(precision) * compute_efficiency),
 //                              bytes / (memory_bandwidth * memory_efficiency) )
 //
-// rounded up to whole picoseconds once. Kernels run one at a time in arrival order (one
-// CUDA stream); the batch the workload folds into `m` is what fills the device.
+// rounded up to whole picoseconds once. Kernels run one at a time (one CUDA stream), in
+// arrival order or by `arbitration`; the batch the workload folds into `m` is what fills the device.
 //   gemm / gemm_t: flops = 2 m k n; bytes = (m k in_bits + k n w_bits + m n out_bits) / 8
 //                  (operands read from and results written to device memory once: an
 //                  ideal-reuse roofline, no L2 hits across kernels, no re-reads).
@@ -20,15 +20,16 @@
 // idle_power as static power over the whole run.
 #pragma once
 
+#include <strata/core_common/request_server.hpp>
 #include <strata/strata.hpp>
 
 #include <cstdint>
-#include <deque>
-#include <utility>
 
 namespace strata::gpu {
 
-struct RooflineParams {
+// The serving parameters (`arbitration`; a GPU is not power-gated between kernels, so only
+// arbitration is declared) come from core_common::ServingParams.
+struct RooflineParams : core_common::ServingParams {
   // Defaults = preset "v100" (NVIDIA Tesla V100 SXM2; see roofline.cpp for the sources).
   double peak_fp32 = 15.7e12;  // FLOP/s
   double peak_fp16 = 125e12;   // FLOP/s (tensor cores)
@@ -62,21 +63,22 @@ class Roofline final : public Component {
   void finish() override;
 
  private:
+  friend class core_common::RequestServer<Roofline>;
   void on_request(TxnPtr<> t);
   void on_timer(TxnPtr<> t);
-  void start_next();
+  void start_request(TxnPtr<ComputeRequest> req);  // the server took `req` from the queue
 
   RooflineParams p_;
   Port* ctrl_;
   Port* timer_;
-  std::deque<std::pair<TxnPtr<ComputeRequest>, Time>> queue_;
+  core_common::RequestServer<Roofline> server_;  // queue, arbitration, answers
   TxnPtr<ComputeRequest> active_;
   KernelCost cost_;
   Time t0_ = 0;
 
-  Counter requests_, kernels_, gemms_, vector_ops_, loads_, compute_bound_, memory_bound_, busy_, launch_time_;
+  Counter kernels_, gemms_, vector_ops_, loads_, compute_bound_, memory_bound_, busy_, launch_time_;
   Counter flops_, bytes_;
-  Accumulator queue_wait_, service_, utilisation_;
+  Accumulator service_, utilisation_;
   EnergyAction e_busy_;
 };
 

@@ -7,93 +7,41 @@
 
 namespace strata::pim {
 
-void CoreParams::assign(const TileParams& m) {
-  tiles = m.tiles_per_core;
-  crossbars = m.crossbars;
-  xbar_rows = m.xbar_rows;
-  xbar_cols = m.xbar_cols;
-  bits_per_cell = m.bits_per_cell;
-  dac_bits = m.dac_bits;
-  adc_bits = m.adc_bits;
-  adcs = m.adcs;
-  adc_sample_rate = Frequency{m.adc_sample_rate};
-  xbar_read_latency = Duration{m.xbar_read_latency};
-  logic_clock = Frequency{m.logic_frequency};
-  digital_tail_cycles = m.digital_tail_cycles;
-  edram = Bytes{m.edram_size};
-  edram_bandwidth = Bandwidth{m.edram_bandwidth};
-  tile_power = Power{m.tile_power};
-  xbar_read_energy = Energy{m.xbar_read_energy};
-  adc_energy = Energy{m.adc_conversion_energy};
-  dac_energy = Energy{m.dac_energy};
-  shift_add_energy = Energy{m.shift_add_energy};
-  edram_energy = Energy{m.edram_energy_per_byte};
-  dequant_energy = Energy{m.dequant_energy};
-  row_write_latency = Duration{m.row_write_latency};
-  cell_write_energy = Energy{m.cell_write_energy};
-  write_parallel_crossbars = m.write_parallel_crossbars;
-  cell_endurance = m.cell_endurance;
-}
-
-TileParams CoreParams::model() const {
-  TileParams m;
-  m.tiles_per_core = tiles;
-  m.crossbars = crossbars;
-  m.xbar_rows = xbar_rows;
-  m.xbar_cols = xbar_cols;
-  m.bits_per_cell = bits_per_cell;
-  m.dac_bits = dac_bits;
-  m.adc_bits = adc_bits;
-  m.adcs = adcs;
-  m.adc_sample_rate = adc_sample_rate.hz;
-  m.xbar_read_latency = xbar_read_latency.ps;
-  m.logic_frequency = logic_clock.hz;
-  m.digital_tail_cycles = digital_tail_cycles;
-  m.edram_size = edram.count;
-  m.edram_bandwidth = edram_bandwidth.bytes_per_s;
-  m.tile_power = tile_power.watts;
-  m.xbar_read_energy = xbar_read_energy.joules;
-  m.adc_conversion_energy = adc_energy.joules;
-  m.dac_energy = dac_energy.joules;
-  m.shift_add_energy = shift_add_energy.joules;
-  m.edram_energy_per_byte = edram_energy.joules;
-  m.dequant_energy = dequant_energy.joules;
-  m.row_write_latency = row_write_latency.ps;
-  m.cell_write_energy = cell_write_energy.joules;
-  m.write_parallel_crossbars = write_parallel_crossbars;
-  m.cell_endurance = cell_endurance;
-  return m;
-}
-
 void CoreParams::declare(ParamSpec<CoreParams>& s) {
   using P = CoreParams;
-  s.param("tiles", &P::tiles, "tiles in the core").range(1, 1 << 16);
-  s.param("crossbars", &P::crossbars, "crossbars per tile").range(1, 1 << 16);
-  s.param("xbar_rows", &P::xbar_rows, "crossbar rows (inputs)").range(1, 1 << 16);
-  s.param("xbar_cols", &P::xbar_cols, "crossbar columns (bit lines)").range(1, 1 << 16);
-  s.param("bits_per_cell", &P::bits_per_cell, "bits stored per ReRAM cell").range(1, 16);
-  s.param("dac_bits", &P::dac_bits, "input bits applied per crossbar read").range(1, 16);
-  s.param("adc_bits", &P::adc_bits, "ADC resolution").range(1, 32);
-  s.param("adcs", &P::adcs, "ADCs per tile, shared evenly by the crossbars' columns").range(1, 1 << 20);
-  s.param("adc_sample_rate", &P::adc_sample_rate, "conversions per second per ADC").min(1);
-  s.param("xbar_read_latency", &P::xbar_read_latency, "one crossbar read");
-  s.param("logic_clock", &P::logic_clock, "clock of shift-and-add and dequantisation").min(1);
-  s.param("digital_tail_cycles", &P::digital_tail_cycles, "logic cycles after the last conversion").range(0, 1 << 16);
-  s.param("edram", &P::edram, "eDRAM buffer per tile (informative, not checked)");
-  s.param("edram_bandwidth", &P::edram_bandwidth, "eDRAM bus bandwidth per tile").min(1);
-  s.param("tile_power", &P::tile_power, "tile power at full activity (static = what the action energies leave)")
+  // The model's fields, bound where they are (TileParams is a base of P).
+  auto tile = [&s]<class F>(const char* name, F TileParams::*field, const char* doc) {
+    return s.param(name, static_cast<F P::*>(field), doc);
+  };
+  tile("tiles", &TileParams::tiles_per_core, "tiles in the core").range(1, 1 << 16);
+  tile("crossbars", &TileParams::crossbars, "crossbars per tile").range(1, 1 << 16);
+  tile("xbar_rows", &TileParams::xbar_rows, "crossbar rows (inputs)").range(1, 1 << 16);
+  tile("xbar_cols", &TileParams::xbar_cols, "crossbar columns (bit lines)").range(1, 1 << 16);
+  tile("bits_per_cell", &TileParams::bits_per_cell, "bits stored per ReRAM cell").range(1, 16);
+  tile("dac_bits", &TileParams::dac_bits, "input bits applied per crossbar read").range(1, 16);
+  tile("adc_bits", &TileParams::adc_bits, "ADC resolution").range(1, 32);
+  tile("adcs", &TileParams::adcs, "ADCs per tile, shared evenly by the crossbars' columns").range(1, 1 << 20);
+  tile("adc_sample_rate", &TileParams::adc_sample_rate, "conversions per second per ADC").min(1);
+  tile("xbar_read_latency", &TileParams::xbar_read_latency, "one crossbar read");
+  tile("logic_clock", &TileParams::logic_frequency, "clock of shift-and-add and dequantisation").min(1);
+  tile("digital_tail_cycles", &TileParams::digital_tail_cycles, "logic cycles after the last conversion")
+      .range(0, 1 << 16);
+  tile("edram", &TileParams::edram_size, "eDRAM buffer per tile (informative, not checked)");
+  tile("edram_bandwidth", &TileParams::edram_bandwidth, "eDRAM bus bandwidth per tile").min(1);
+  tile("tile_power", &TileParams::tile_power, "tile power at full activity (static = what the action energies leave)")
       .min(0);
-  s.param("xbar_read_energy", &P::xbar_read_energy, "energy per crossbar read").min(0);
-  s.param("adc_energy", &P::adc_energy, "energy per ADC conversion").min(0);
-  s.param("dac_energy", &P::dac_energy, "energy per DAC (row) activation").min(0);
-  s.param("shift_add_energy", &P::shift_add_energy, "energy per shift-and-add").min(0);
-  s.param("edram_energy", &P::edram_energy, "energy per eDRAM byte").min(0);
-  s.param("dequant_energy", &P::dequant_energy, "energy per dequantised output (one scale per crossbar)").min(0);
-  s.param("row_write_latency", &P::row_write_latency, "programming one crossbar row (write and verify)");
-  s.param("cell_write_energy", &P::cell_write_energy, "energy per cell programmed").min(0);
-  s.param("write_parallel_crossbars", &P::write_parallel_crossbars, "crossbars per tile programmed at once")
+  tile("xbar_read_energy", &TileParams::xbar_read_energy, "energy per crossbar read").min(0);
+  tile("adc_energy", &TileParams::adc_conversion_energy, "energy per ADC conversion").min(0);
+  tile("dac_energy", &TileParams::dac_energy, "energy per DAC (row) activation").min(0);
+  tile("shift_add_energy", &TileParams::shift_add_energy, "energy per shift-and-add").min(0);
+  tile("edram_energy", &TileParams::edram_energy_per_byte, "energy per eDRAM byte").min(0);
+  tile("dequant_energy", &TileParams::dequant_energy, "energy per dequantised output (one scale per crossbar)")
+      .min(0);
+  tile("row_write_latency", &TileParams::row_write_latency, "programming one crossbar row (write and verify)");
+  tile("cell_write_energy", &TileParams::cell_write_energy, "energy per cell programmed").min(0);
+  tile("write_parallel_crossbars", &TileParams::write_parallel_crossbars, "crossbars per tile programmed at once")
       .range(1, 1 << 16);
-  s.param("cell_endurance", &P::cell_endurance, "writes a cell survives").min(1);
+  tile("cell_endurance", &TileParams::cell_endurance, "writes a cell survives").min(1);
   s.param("max_duplication", &P::max_duplication,
           "most copies of one matrix (0: as many as the load's m asks and free tiles hold)")
       .range(0, 1 << 20);
@@ -103,36 +51,42 @@ void CoreParams::declare(ParamSpec<CoreParams>& s) {
           "(one copy; capacity_error when the free tiles are too few), reprogram (one copy; evict least-recently-"
           "used matrices to make room and reprogram an evicted matrix when a gemm needs it, counting every write)")
       .choices({"duplicate", "error", "reprogram"});
+  core_common::ServingParams::declare(s);
+  // The paper pipelines layers across cores and streams micro-batches through them, so a
+  // core serves the oldest micro-batch first. It does not say that idle cores are
+  // power-gated, so the preset keeps idle = on.
   s.preset("atleus", "Atleus ReRAM core: 16 tiles x 96 crossbars of 128x128, 2 b/cell, 8-bit ADCs, 1-bit DACs, "
-                     "100 ns reads, 0.345 W/tile + 1.5% dequantisation",
-           [](P& p) { p.assign(atleus_reram()); });
+                     "100 ns reads, 0.345 W/tile + 1.5% dequantisation; oldest_first (layer pipeline), idle on",
+           [](P& p) {
+             static_cast<TileParams&>(p) = atleus_reram();
+             p.arbitration = "oldest_first";
+           });
 }
 
 ReramCore::ReramCore(const ComponentContext& ctx)
     : Component(ctx),
       p_(ctx.params<CoreParams>()),
-      m_(p_.model()),
       ctrl_(&port("ctrl")),
       timer_(&event_port<&ReramCore::on_timer>(this, "timer")),
+      // Every tile is powered while the core is on (idle = gated gates the whole core).
+      server_(*this, *ctrl_, p_, Power{pim::static_power(m_) * p_.tiles_per_core}),
       next_address_(p_.dram_base),
       e_xbar_(p_.xbar_read_energy),
-      e_adc_(p_.adc_energy),
+      e_adc_(p_.adc_conversion_energy),
       e_dac_(p_.dac_energy),
       e_shift_add_(p_.shift_add_energy),
-      e_edram_(p_.edram_energy),
+      e_edram_(p_.edram_energy_per_byte),
       e_dequant_(p_.dequant_energy),
       e_cell_write_(p_.cell_write_energy) {
   std::string errors;
   for (const auto& e : validate(m_)) errors += (errors.empty() ? "" : "; ") + e;
   if (!errors.empty()) throw ConfigError(name() + ": " + errors);
-  // Every tile is powered for the whole run (no power gating of empty tiles).
-  set_static_power(Power{pim::static_power(m_) * p_.tiles});
-  owner_.assign(p_.tiles, -1);
-  wear_.assign(p_.tiles, EnduranceCounter(p_.cell_endurance));
+  owner_.assign(p_.tiles_per_core, -1);
+  wear_.assign(p_.tiles_per_core, EnduranceCounter(p_.cell_endurance));
   ctrl_->on_receive<&ReramCore::on_request>(this);
   port("mem").on_receive<&ReramCore::on_mem>(this);
 
-  stat("requests", requests_);
+  stat("requests", server_.requests);
   stat("gemms", gemms_);
   stat("loads", loads_);
   stat("unsupported", unsupported_);
@@ -154,7 +108,7 @@ ReramCore::ReramCore(const ComponentContext& ctx)
   stat("worn_tiles", worn_tiles_);
   stat("capacity_used_peak", capacity_used_peak_);
   stat("dram_read", dram_read_);
-  stat("queue_wait", queue_wait_);
+  stat("queue_wait", server_.queue_wait);
   stat("service", service_);
   stat("crossbar_utilisation", crossbar_utilisation_);
   stat("cell_utilisation", cell_utilisation_);
@@ -175,6 +129,7 @@ ReramCore::ReramCore(const ComponentContext& ctx)
   energy("edram", e_edram_);
   energy("dequant", e_dequant_);
   energy("cell_write", e_cell_write_);
+  server_.register_power_stats();
 }
 
 void ReramCore::init() {
@@ -185,8 +140,9 @@ void ReramCore::init() {
 void ReramCore::finish() {
   // Time-averaged share of the core's crossbars computing: every gemm keeps the crossbars
   // of the copies it uses (min(m, duplication)) busy for its MVM time.
-  const double capacity = static_cast<double>(p_.tiles) * p_.crossbars * static_cast<double>(now());
+  const double capacity = static_cast<double>(p_.tiles_per_core) * p_.crossbars * static_cast<double>(now());
   utilisation_.add(capacity > 0 ? xbar_busy_ / capacity : 0.0);
+  server_.finish();
 }
 
 std::uint32_t ReramCore::free_tiles() const {
@@ -213,7 +169,7 @@ void ReramCore::evict_for(std::uint64_t need, std::uint64_t keep) {
 
 std::vector<std::uint32_t> ReramCore::allocate(std::uint64_t weight_id, std::uint64_t count) {
   std::vector<std::uint32_t> tiles;
-  for (std::uint32_t t = 0; t < p_.tiles && tiles.size() < count; ++t) {
+  for (std::uint32_t t = 0; t < p_.tiles_per_core && tiles.size() < count; ++t) {
     if (owner_[t] != -1) continue;
     owner_[t] = static_cast<std::int64_t>(weight_id);
     tiles.push_back(t);
@@ -234,21 +190,12 @@ void ReramCore::record_wear(const std::vector<std::uint32_t>& tiles, std::uint64
   }
 }
 
-void ReramCore::on_request(TxnPtr<> t) {
-  ++requests_;
-  queue_.emplace_back(std::move(t).as<ComputeRequest>(), now());
-  if (!active_) start_next();
-}
+void ReramCore::on_request(TxnPtr<> t) { server_.on_request(std::move(t)); }
 
-void ReramCore::start_next() {
-  if (queue_.empty()) return;
-  auto [req, arrived] = std::move(queue_.front());
-  queue_.pop_front();
+void ReramCore::start_request(TxnPtr<ComputeRequest> req) {
   Active& a = active_.emplace();
   a.req = std::move(req);
   a.t0 = now();
-  a.req->started_at = now();
-  queue_wait_.add(static_cast<double>(now() - arrived));
   switch (a.req->kind) {
     case ComputeRequest::Kind::load_weights: start_load(); break;
     case ComputeRequest::Kind::gemm: start_gemm(); break;
@@ -275,7 +222,7 @@ void ReramCore::start_load() {
     if (p_.fit == "reprogram") {
       // Make room for one copy by evicting least-recently-used matrices, if the core can
       // hold it at all.
-      const WeightMapping one = map_weights(m_, shape, p_.tiles, 1);
+      const WeightMapping one = map_weights(m_, shape, p_.tiles_per_core, 1);
       if (one.fits) evict_for(one.tiles_used, r.weight_id);
     }
     // Tiles a reload may reuse: the free ones plus those of the matrix it replaces.
@@ -387,8 +334,8 @@ void ReramCore::run_mvm() {
 }
 
 void ReramCore::book_capacity() {
-  const std::uint64_t used = p_.tiles - free_tiles();
-  capacity_used_.add(static_cast<double>(used) / static_cast<double>(p_.tiles));
+  const std::uint64_t used = p_.tiles_per_core - free_tiles();
+  capacity_used_.add(static_cast<double>(used) / static_cast<double>(p_.tiles_per_core));
   if (used > peak_tiles_) {
     capacity_used_peak_ += used - peak_tiles_;
     peak_tiles_ = used;
@@ -474,43 +421,33 @@ void ReramCore::finish_request() {
     dequant_ops_ += v.dequant_ops;
     edram_read_ += v.edram_bytes_read;
     edram_written_ += v.edram_bytes_written;
-    e_xbar_.add(v.crossbar_reads);
-    e_adc_.add(v.adc_conversions);
-    e_dac_.add(v.dac_activations);
-    e_shift_add_.add(v.shift_adds);
-    e_edram_.add(v.edram_bytes_read + v.edram_bytes_written);
-    e_dequant_.add(v.dequant_ops);
-    r.energy_j = static_cast<double>(v.crossbar_reads) * e_xbar_.per_action() +
-                 static_cast<double>(v.adc_conversions) * e_adc_.per_action() +
-                 static_cast<double>(v.dac_activations) * e_dac_.per_action() +
-                 static_cast<double>(v.shift_adds) * e_shift_add_.per_action() +
-                 static_cast<double>(v.edram_bytes_read + v.edram_bytes_written) * e_edram_.per_action() +
-                 static_cast<double>(v.dequant_ops) * e_dequant_.per_action() + program_j;
+    r.energy_j = core_common::book_energy({{e_xbar_, v.crossbar_reads},
+                                           {e_adc_, v.adc_conversions},
+                                           {e_dac_, v.dac_activations},
+                                           {e_shift_add_, v.shift_adds},
+                                           {e_edram_, v.edram_bytes_read + v.edram_bytes_written},
+                                           {e_dequant_, v.dequant_ops}}) +
+                 program_j;
     crossbar_utilisation_.add(v.crossbar_utilisation);
     cell_utilisation_.add(v.cell_utilisation);
     busy_ += now() - a.t0;
     service_.add(static_cast<double>(now() - a.t0));
   }
   r.status = a.status;
-  r.finished_at = now();
-  if (tracing()) {
-    const char* kind = r.kind == ComputeRequest::Kind::load_weights ? "load_weights"
-                       : r.kind == ComputeRequest::Kind::gemm       ? "gemm"
-                                                                    : "vector";
-    std::string args = "{\"weight_id\":" + std::to_string(r.weight_id) + ",\"m\":" + std::to_string(r.m) +
-                       ",\"k\":" + std::to_string(r.k) + ",\"n\":" + std::to_string(r.n) + ",\"status\":\"" +
-                       to_string(r.status) + "\"}";
-    trace(r.op.empty() ? std::string_view(kind) : std::string_view(r.op), a.t0, now(), "op", args);
-  }
+  const Time t0 = a.t0;
   TxnPtr<ComputeRequest> done = std::move(a.req);
   active_.reset();
-  ctrl_->send(std::move(done));
-  start_next();
+  server_.complete(std::move(done), t0, [](const ComputeRequest& q) {
+    return "{\"weight_id\":" + std::to_string(q.weight_id) + ",\"m\":" + std::to_string(q.m) +
+           ",\"k\":" + std::to_string(q.k) + ",\"n\":" + std::to_string(q.n) + ",\"age\":" + std::to_string(q.age) +
+           ",\"status\":\"" + to_string(q.status) + "\"}";
+  });
 }
 
 }  // namespace strata::pim
 
 STRATA_PLUGIN("pim", "1.0", "ReRAM processing-in-memory cores (ISAAC-style tiles)",
+              strata::core_common::declare_power_stats(
               strata::component<strata::pim::ReramCore, strata::pim::CoreParams>("pim.reram_core")
                   .summary("ReRAM core of N ISAAC tiles: load_weights programs crossbars, gemm runs MVMs on them")
                   .description(
@@ -552,7 +489,7 @@ STRATA_PLUGIN("pim", "1.0", "ReRAM processing-in-memory cores (ISAAC-style tiles
                   .counter("worn_tiles", "count", "tiles past their cell endurance")
                   .counter("capacity_used_peak", "tile", "most tiles occupied at once")
                   .counter("dram_read", "B", "weight bytes read from memory")
-                  .accumulator("queue_wait", "ps", "time a request waited in the FIFO")
+                  .accumulator("queue_wait", "ps", "time a request waited in the queue (a wake-up included)")
                   .accumulator("service", "ps", "service time per completed request")
                   .accumulator("crossbar_utilisation", "ratio", "per gemm: crossbars used / crossbars of the tiles used")
                   .accumulator("cell_utilisation", "ratio", "per gemm: cells holding weights / cells of the crossbars used")
@@ -574,4 +511,4 @@ STRATA_PLUGIN("pim", "1.0", "ReRAM processing-in-memory cores (ISAAC-style tiles
                   .energy("shift_add")
                   .energy("edram")
                   .energy("dequant")
-                  .energy("cell_write"))
+                  .energy("cell_write")))

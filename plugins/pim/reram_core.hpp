@@ -25,11 +25,11 @@
 // sensed instead of columns. The SDK's ComputeRequest has no transpose flag, hence the op.
 #pragma once
 
+#include <strata/core_common/request_server.hpp>
 #include <strata/pim/model.hpp>
 #include <strata/strata.hpp>
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -41,25 +41,11 @@ namespace strata::pim {
 /// ComputeRequest::op of a transposed gemm (y = W x through a stored matrix).
 inline constexpr std::string_view kTransposedOp = "gemm_t";
 
-// Declared parameters. Defaults are the model's atleus_reram() (assign() below), so the
-// model stays the only copy of each number; the last three are this component's own.
-struct CoreParams {
-  std::uint32_t tiles = 0;
-  std::uint32_t crossbars = 0;
-  std::uint32_t xbar_rows = 0, xbar_cols = 0;
-  std::uint32_t bits_per_cell = 0, dac_bits = 0, adc_bits = 0, adcs = 0;
-  Frequency adc_sample_rate;
-  Duration xbar_read_latency;
-  Frequency logic_clock;
-  std::uint32_t digital_tail_cycles = 0;
-  Bytes edram;
-  Bandwidth edram_bandwidth;
-  Power tile_power;
-  Energy xbar_read_energy, adc_energy, dac_energy, shift_add_energy, edram_energy, dequant_energy;
-  Duration row_write_latency;
-  Energy cell_write_energy;
-  std::uint32_t write_parallel_crossbars = 0;
-  std::uint64_t cell_endurance = 0;
+// Declared parameters: the model's TileParams itself (the only copy of each number and of
+// each field; declare() binds its fields under their TOML names), plus what is this
+// component's own: copy cap, DRAM base, fit policy and the serving parameters
+// (arbitration, power states: core_common::ServingParams).
+struct CoreParams : TileParams, core_common::ServingParams {
   // Copies of a matrix at most (0: no limit beyond the request's m and the free tiles).
   std::uint32_t max_duplication = 0;
   // With `mem` linked, load_weights reads the matrix from here on (one slot per weight_id).
@@ -67,9 +53,6 @@ struct CoreParams {
   // How matrices share the crossbars: duplicate | error | reprogram (see above).
   std::string fit = "duplicate";
 
-  CoreParams() { assign(atleus_reram()); }
-  void assign(const TileParams& m);
-  TileParams model() const;
   static void declare(ParamSpec<CoreParams>& s);
 };
 
@@ -102,10 +85,11 @@ class ReramCore final : public Component {
     ProgramResult program;
   };
 
+  friend class core_common::RequestServer<ReramCore>;
   void on_request(TxnPtr<> t);
   void on_mem(TxnPtr<> t);
   void on_timer(TxnPtr<> t);
-  void start_next();
+  void start_request(TxnPtr<ComputeRequest> req);  // the server took `req` from the queue
   void start_load();
   void program();           // after the weight bytes arrived (or at once without `mem`)
   void start_gemm();
@@ -122,12 +106,12 @@ class ReramCore final : public Component {
   void record_wear(const std::vector<std::uint32_t>& tiles, std::uint64_t writes_per_cell);
 
   CoreParams p_;
-  TileParams m_;
+  const TileParams& m_ = p_;  // the model's view of the same parameters
   Port* ctrl_;
   Port* mem_ = nullptr;
   Port* timer_;
+  core_common::RequestServer<ReramCore> server_;  // queue, arbitration, power states, answers
   std::uint32_t endpoint_ = 0;
-  std::deque<std::pair<TxnPtr<ComputeRequest>, Time>> queue_;
   std::optional<Active> active_;
   std::vector<std::int64_t> owner_;     // per tile: weight_id, or -1 when free
   std::vector<EnduranceCounter> wear_;  // per tile (a mapped matrix rewrites its cells together)
@@ -138,12 +122,12 @@ class ReramCore final : public Component {
   std::uint64_t use_seq_ = 0;
   double xbar_busy_ = 0;  // sum over gemms of active crossbars x MVM time (ps)
 
-  Counter requests_, gemms_, loads_, unsupported_, capacity_errors_, refused_, mem_errors_;
+  Counter gemms_, loads_, unsupported_, capacity_errors_, refused_, mem_errors_;
   Counter busy_, crossbar_reads_, adc_conversions_, dac_activations_, shift_adds_, dequant_ops_;
   Counter edram_read_, edram_written_, weights_programmed_, cells_written_, rows_written_;
   Counter max_writes_per_cell_, worn_tiles_, capacity_used_peak_, dram_read_;
   Counter transposed_gemms_, evictions_, reprograms_, reprogram_cells_, reprogram_time_, copies_, duplicated_loads_;
-  Accumulator queue_wait_, service_, crossbar_utilisation_, cell_utilisation_, capacity_used_, duplication_;
+  Accumulator service_, crossbar_utilisation_, cell_utilisation_, capacity_used_, duplication_;
   Accumulator utilisation_;
   EnergyAction e_xbar_, e_adc_, e_dac_, e_shift_add_, e_edram_, e_dequant_, e_cell_write_;
 };

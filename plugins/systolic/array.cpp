@@ -7,82 +7,48 @@
 
 namespace strata::systolic {
 
-void ArrayParams::assign(const SystolicParams& m) {
-  rows = m.rows;
-  cols = m.cols;
-  dataflow = std::string(to_string(m.dataflow));
-  clock = Frequency{m.frequency};
-  ifmap_sram = Bytes{m.ifmap_sram_size};
-  filter_sram = Bytes{m.filter_sram_size};
-  ofmap_sram = Bytes{m.ofmap_sram_size};
-  sram_bandwidth = Bandwidth{m.sram_bandwidth * m.frequency};
-  dram_bandwidth = Bandwidth{m.dram_bandwidth * m.frequency};
-  ideal_dram = m.dram_bandwidth <= 0.0;
-  accumulator_bits = m.accumulator_bits;
-  mac_energy = Energy{m.mac_energy};
-  sram_read_energy = Energy{m.sram_read_energy_per_byte};
-  sram_write_energy = Energy{m.sram_write_energy_per_byte};
-  dram_interface_energy = Energy{m.dram_interface_energy_per_byte};
-  vector_energy = Energy{m.vector_op_energy};
-  vector_lanes = m.vector_lanes;
-  power = Power{m.power};
-}
-
-SystolicParams ArrayParams::model() const {
-  SystolicParams m;
-  m.rows = rows;
-  m.cols = cols;
-  m.dataflow = parse_dataflow(dataflow).value_or(Dataflow::output_stationary);
-  m.frequency = clock.hz;
-  m.ifmap_sram_size = ifmap_sram.count;
-  m.filter_sram_size = filter_sram.count;
-  m.ofmap_sram_size = ofmap_sram.count;
-  // The model counts port bandwidths in bytes per array cycle.
-  m.sram_bandwidth = clock.hz > 0 ? sram_bandwidth.bytes_per_s / clock.hz : 0.0;
-  m.dram_bandwidth = ideal_dram || clock.hz <= 0 ? 0.0 : dram_bandwidth.bytes_per_s / clock.hz;
-  m.accumulator_bits = accumulator_bits;
-  m.mac_energy = mac_energy.joules;
-  m.sram_read_energy_per_byte = sram_read_energy.joules;
-  m.sram_write_energy_per_byte = sram_write_energy.joules;
-  m.dram_interface_energy_per_byte = dram_interface_energy.joules;
-  m.vector_op_energy = vector_energy.joules;
-  m.vector_lanes = vector_lanes;
-  m.power = power.watts;
-  return m;
-}
-
 void ArrayParams::declare(ParamSpec<ArrayParams>& s) {
   using P = ArrayParams;
-  s.param("rows", &P::rows, "PE rows (R)").range(1, 1 << 20);
-  s.param("cols", &P::cols, "PE columns (C)").range(1, 1 << 20);
-  s.param("dataflow", &P::dataflow, "output, weight or input stationary").choices({"os", "ws", "is"});
-  s.param("clock", &P::clock, "array clock").min(1);
-  s.param("ifmap_sram", &P::ifmap_sram, "ifmap (A) buffer, double buffered").min(1);
-  s.param("filter_sram", &P::filter_sram, "filter (B) buffer, double buffered").min(1);
-  s.param("ofmap_sram", &P::ofmap_sram, "ofmap (C, partial sums) buffer, double buffered").min(1);
-  s.param("sram_bandwidth", &P::sram_bandwidth, "bandwidth of each buffer's port").min(1);
-  s.param("dram_bandwidth", &P::dram_bandwidth,
-          "DRAM share charged analytically while `mem` is unlinked; with `mem` linked the "
-          "memory sets the DRAM time")
+  // The model's fields, bound where they are (SystolicParams is a base of P).
+  auto model = [&s]<class F>(const char* name, F SystolicParams::*field, const char* doc) {
+    return s.param(name, static_cast<F P::*>(field), doc);
+  };
+  model("rows", &SystolicParams::rows, "PE rows (R)").range(1, 1 << 20);
+  model("cols", &SystolicParams::cols, "PE columns (C)").range(1, 1 << 20);
+  model("dataflow", &SystolicParams::dataflow, "output, weight or input stationary").choices({"os", "ws", "is"});
+  model("clock", &SystolicParams::frequency, "array clock").min(1);
+  model("ifmap_sram", &SystolicParams::ifmap_sram_size, "ifmap (A) buffer, double buffered").min(1);
+  model("filter_sram", &SystolicParams::filter_sram_size, "filter (B) buffer, double buffered").min(1);
+  model("ofmap_sram", &SystolicParams::ofmap_sram_size, "ofmap (C, partial sums) buffer, double buffered").min(1);
+  model("sram_bandwidth", &SystolicParams::sram_bandwidth, "bandwidth of each buffer's port").min(1);
+  model("dram_bandwidth", &SystolicParams::dram_bandwidth,
+        "DRAM share charged analytically while `mem` is unlinked; with `mem` linked the "
+        "memory sets the DRAM time")
       .min(1);
-  s.param("ideal_dram", &P::ideal_dram,
-          "while `mem` is unlinked, DRAM transfers take no time (bytes are still counted)");
-  s.param("accumulator_bits", &P::accumulator_bits, "width of spilled partial sums").range(1, 64);
-  s.param("mac_energy", &P::mac_energy, "energy per multiply-accumulate").min(0);
-  s.param("sram_read_energy", &P::sram_read_energy, "energy per SRAM byte read").min(0);
-  s.param("sram_write_energy", &P::sram_write_energy, "energy per SRAM byte written").min(0);
-  s.param("dram_interface_energy", &P::dram_interface_energy,
-          "core-side energy per DRAM byte (0: the memory books the access)")
+  model("ideal_dram", &SystolicParams::ideal_dram,
+        "while `mem` is unlinked, DRAM transfers take no time (bytes are still counted)");
+  model("accumulator_bits", &SystolicParams::accumulator_bits, "width of spilled partial sums").range(1, 64);
+  model("mac_energy", &SystolicParams::mac_energy, "energy per multiply-accumulate").min(0);
+  model("sram_read_energy", &SystolicParams::sram_read_energy_per_byte, "energy per SRAM byte read").min(0);
+  model("sram_write_energy", &SystolicParams::sram_write_energy_per_byte, "energy per SRAM byte written").min(0);
+  model("dram_interface_energy", &SystolicParams::dram_interface_energy_per_byte,
+        "core-side energy per DRAM byte (0: the memory books the access)")
       .min(0);
-  s.param("vector_energy", &P::vector_energy, "energy per vector-lane operation").min(0);
-  s.param("vector_lanes", &P::vector_lanes, "vector-unit lane operations per cycle").range(1, 1 << 20);
-  s.param("power", &P::power, "power at full activity; static power = power - full-activity dynamic power")
+  model("vector_energy", &SystolicParams::vector_op_energy, "energy per vector-lane operation").min(0);
+  model("vector_lanes", &SystolicParams::vector_lanes, "vector-unit lane operations per cycle").range(1, 1 << 20);
+  model("power", &SystolicParams::power, "power at full activity; static power = power - full-activity dynamic power")
       .min(0);
   s.param("dram_base", &P::dram_base, "first address of this core's operand region in memory").min(0);
-  s.preset("atleus", "Atleus SA core: 128x32 OS, 800 MHz, 1 Mb SRAM, 2.13 W",
-           [](P& p) { p.assign(atleus_sa()); });
+  core_common::ServingParams::declare(s);
+  // Atleus pipelines layers across cores (oldest micro-batch first); the paper does not say
+  // that idle cores are power-gated, so idle stays on. The 3D-TPU baseline keeps fifo.
+  s.preset("atleus", "Atleus SA core: 128x32 OS, 800 MHz, 1 Mb SRAM, 2.13 W; oldest_first (layer pipeline), idle on",
+           [](P& p) {
+             static_cast<SystolicParams&>(p) = atleus_sa();
+             p.arbitration = "oldest_first";
+           });
   s.preset("tpu_128x128", "3D-TPU baseline core: 128x128 WS, 800 MHz, 4 Mb SRAM, 8.52 W",
-           [](P& p) { p.assign(tpu_128x128()); });
+           [](P& p) { static_cast<SystolicParams&>(p) = tpu_128x128(); });
 }
 
 namespace {
@@ -105,21 +71,19 @@ std::string join(const std::vector<std::string>& v) {
 Array::Array(const ComponentContext& ctx)
     : Component(ctx),
       p_(ctx.params<ArrayParams>()),
-      m_(p_.model()),
       ctrl_(&port("ctrl")),
       timer_(&event_port<&Array::on_timer>(this, "timer")),
+      server_(*this, *ctrl_, p_, Power{systolic::static_power(m_)}),
       e_mac_(p_.mac_energy),
-      e_sram_read_(p_.sram_read_energy),
-      e_sram_write_(p_.sram_write_energy),
-      e_dram_(p_.dram_interface_energy),
-      e_vector_(p_.vector_energy) {
+      e_sram_read_(p_.sram_read_energy_per_byte),
+      e_sram_write_(p_.sram_write_energy_per_byte),
+      e_dram_(p_.dram_interface_energy_per_byte),
+      e_vector_(p_.vector_op_energy) {
   if (auto errors = validate(m_); !errors.empty()) throw ConfigError(name() + ": " + join(errors));
-  static_w_ = systolic::static_power(m_);
-  set_static_power(Power{static_w_});
   ctrl_->on_receive<&Array::on_request>(this);
   port("mem").on_receive<&Array::on_mem>(this);
 
-  stat("requests", requests_);
+  stat("requests", server_.requests);
   stat("gemms", gemms_);
   stat("vector_ops", vector_ops_);
   stat("unsupported", unsupported_);
@@ -138,7 +102,7 @@ Array::Array(const ComponentContext& ctx)
   stat("dram_written", dram_written_);
   stat("mem_requests", mem_requests_);
   stat("mem_errors", mem_errors_);
-  stat("queue_wait", queue_wait_);
+  stat("queue_wait", server_.queue_wait);
   stat("service", service_);
   stat("request_utilisation", request_utilisation_);
   stat("utilisation", utilisation_);
@@ -147,6 +111,7 @@ Array::Array(const ComponentContext& ctx)
   energy("sram_write", e_sram_write_);
   energy("dram_interface", e_dram_);
   energy("vector", e_vector_);
+  server_.register_power_stats();
 }
 
 void Array::init() {
@@ -156,26 +121,18 @@ void Array::init() {
 
 void Array::finish() {
   // Busy PEs over all PEs, integrated over the whole run.
-  const double run_cycles = static_cast<double>(now()) * 1e-12 * m_.frequency;
+  const double run_cycles = static_cast<double>(now()) * 1e-12 * m_.frequency.hz;
   const double pes = static_cast<double>(m_.rows) * static_cast<double>(m_.cols);
   utilisation_.add(run_cycles > 0 ? static_cast<double>(macs_.value()) / (pes * run_cycles) : 0.0);
+  server_.finish();
 }
 
-void Array::on_request(TxnPtr<> t) {
-  ++requests_;
-  queue_.emplace_back(std::move(t).as<ComputeRequest>(), now());
-  if (!active_) start_next();
-}
+void Array::on_request(TxnPtr<> t) { server_.on_request(std::move(t)); }
 
-void Array::start_next() {
-  if (queue_.empty()) return;
-  auto [req, arrived] = std::move(queue_.front());
-  queue_.pop_front();
+void Array::start_request(TxnPtr<ComputeRequest> req) {
   Active& a = active_.emplace();
   a.req = std::move(req);
   a.t0 = now();
-  a.req->started_at = now();
-  queue_wait_.add(static_cast<double>(now() - arrived));
   switch (a.req->kind) {
     case ComputeRequest::Kind::gemm: start_gemm(); break;
     case ComputeRequest::Kind::vector: start_vector(); break;
@@ -217,7 +174,7 @@ void Array::start_gemm() {
   const GemmShape g{r.m, transposed ? r.n : r.k, transposed ? r.k : r.n, r.input_bits, r.weight_bits,
                     r.output_bits};
   SystolicParams mp = m_;
-  if (mem_) mp.dram_bandwidth = 0.0;  // the memory, not the model, sets the DRAM time
+  if (mem_) mp.ideal_dram = true;  // the memory, not the model, sets the DRAM time
   const GemmResult res = evaluate_gemm(mp, g);
   a.macs = res.macs;
   a.sram_read = res.sram_bytes_read;
@@ -250,12 +207,12 @@ void Array::start_gemm() {
   }
 }
 
-Time Array::at(std::uint64_t cycles) const { return active_->t0 + models::cycles_to_ps(cycles, m_.frequency); }
+Time Array::at(std::uint64_t cycles) const { return active_->t0 + models::cycles_to_ps(cycles, m_.frequency.hz); }
 
 std::uint64_t Array::cycles_until(Time t) const {
   const Time t0 = active_->t0;
   if (t <= t0) return 0;
-  auto c = static_cast<std::uint64_t>(static_cast<long double>(t - t0) * 1e-12L * m_.frequency);
+  auto c = static_cast<std::uint64_t>(static_cast<long double>(t - t0) * 1e-12L * m_.frequency.hz);
   while (c > 0 && at(c - 1) >= t) --c;
   while (at(c) < t) ++c;
   return c;
@@ -385,16 +342,11 @@ void Array::finish_request() {
     sram_written_ += a.sram_written;
     dram_read_ += a.dram_read;
     dram_written_ += a.dram_written;
-    e_mac_.add(a.macs);
-    e_sram_read_.add(a.sram_read);
-    e_sram_write_.add(a.sram_written);
-    e_dram_.add(a.dram_read + a.dram_written);
-    e_vector_.add(a.lane_ops);
-    r.energy_j = static_cast<double>(a.macs) * e_mac_.per_action() +
-                 static_cast<double>(a.sram_read) * e_sram_read_.per_action() +
-                 static_cast<double>(a.sram_written) * e_sram_write_.per_action() +
-                 static_cast<double>(a.dram_read + a.dram_written) * e_dram_.per_action() +
-                 static_cast<double>(a.lane_ops) * e_vector_.per_action();
+    r.energy_j = core_common::book_energy({{e_mac_, a.macs},
+                                           {e_sram_read_, a.sram_read},
+                                           {e_sram_write_, a.sram_written},
+                                           {e_dram_, a.dram_read + a.dram_written},
+                                           {e_vector_, a.lane_ops}});
     service_.add(static_cast<double>(now() - a.t0));
     if (gemm && a.cycles.total() > 0) {
       const double pes = static_cast<double>(m_.rows) * static_cast<double>(m_.cols);
@@ -402,28 +354,27 @@ void Array::finish_request() {
     }
   }
   r.status = a.status;
-  r.finished_at = now();
-  if (tracing()) {
-    std::string args = "{\"m\":" + std::to_string(r.m) + ",\"k\":" + std::to_string(r.k) +
-                       ",\"n\":" + std::to_string(r.n) + ",\"elements\":" + std::to_string(r.elements) +
-                       ",\"status\":\"" + to_string(r.status) + "\",\"energy_j\":" + std::to_string(r.energy_j) + "}";
-    trace(r.op.empty() ? (r.kind == ComputeRequest::Kind::gemm ? "gemm" : "vector") : std::string_view(r.op),
-          a.t0, now(), "op", args);
-  }
+  const Time t0 = a.t0;
   TxnPtr<ComputeRequest> done = std::move(a.req);
   active_.reset();
-  ctrl_->send(std::move(done));
-  start_next();
+  server_.complete(std::move(done), t0, [](const ComputeRequest& q) {
+    return "{\"m\":" + std::to_string(q.m) + ",\"k\":" + std::to_string(q.k) + ",\"n\":" + std::to_string(q.n) +
+           ",\"elements\":" + std::to_string(q.elements) + ",\"age\":" + std::to_string(q.age) + ",\"status\":\"" +
+           to_string(q.status) + "\",\"energy_j\":" + std::to_string(q.energy_j) + "}";
+  });
 }
 
 }  // namespace strata::systolic
 
 STRATA_PLUGIN("systolic", "1.0", "Systolic-array cores (SCALE-Sim-style closed form, event driven)",
+              strata::core_common::declare_power_stats(
               strata::component<strata::systolic::Array, strata::systolic::ArrayParams>("systolic.array")
-                  .summary("R x C systolic-array core (OS/WS/IS) with a vector unit; FIFO, one request at a time")
+                  .summary("R x C systolic-array core (OS/WS/IS) with a vector unit; one request at a time "
+                           "(fifo or oldest_first), optionally power-gated while idle")
                   .description(
                       "Service time per request from the closed-form model in plugins/systolic/model "
-                      "(SCALE-Sim v2: 2R + C + T - 2 cycles per fold; SRAM reuse and spills; Horowitz "
+                      "(SCALE-Sim v2 folds: R + C + T - 2 cycles for OS, 2R + C + T - 2 for WS/IS; SRAM "
+                      "reuse and spills; Horowitz "
                       "45 nm energies). GEMM operands start in DRAM and results end there. With `mem` "
                       "unlinked the DRAM time is the model's (dram_bandwidth, overlapped per fold). With "
                       "`mem` linked every fold's DRAM bytes are sent as MemRequests (up to 3 reads and 1 "
@@ -443,7 +394,8 @@ STRATA_PLUGIN("systolic", "1.0", "Systolic-array cores (SCALE-Sim-style closed f
                   .counter("lane_ops", "count", "vector-lane operations")
                   .counter("busy", "ps", "time serving requests")
                   .counter("compute_cycles", "cycle", "cycles operands stream through the array (T per fold)")
-                  .counter("fill_drain_cycles", "cycle", "fill and drain cycles (2R + C - 2 per fold)")
+                  .counter("fill_drain_cycles", "cycle",
+                           "fill and drain cycles per fold: R + C - 2 (OS), 2R + C - 2 (WS, IS)")
                   .counter("stall_sram", "cycle", "stalls on SRAM port bandwidth")
                   .counter("stall_dram_fill", "cycle", "stalls waiting for the first fold's operands")
                   .counter("stall_dram_bandwidth", "cycle", "stalls of folds whose DRAM traffic outlasts compute")
@@ -454,7 +406,7 @@ STRATA_PLUGIN("systolic", "1.0", "Systolic-array cores (SCALE-Sim-style closed f
                   .counter("dram_written", "B", "DRAM bytes written (results, spills)")
                   .counter("mem_requests", "count", "MemRequests sent on `mem`")
                   .counter("mem_errors", "count", "MemRequests answered with a failure status")
-                  .accumulator("queue_wait", "ps", "time a request waited in the FIFO")
+                  .accumulator("queue_wait", "ps", "time a request waited in the queue (a wake-up included)")
                   .accumulator("service", "ps", "service time per completed request")
                   .accumulator("request_utilisation", "ratio", "per GEMM: MACs / (R x C x cycles)")
                   .accumulator("utilisation", "ratio", "one sample at the end: MACs / (R x C x cycles of the run)")
@@ -462,4 +414,4 @@ STRATA_PLUGIN("systolic", "1.0", "Systolic-array cores (SCALE-Sim-style closed f
                   .energy("sram_read")
                   .energy("sram_write")
                   .energy("dram_interface")
-                  .energy("vector"))
+                  .energy("vector")))

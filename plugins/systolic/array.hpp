@@ -6,37 +6,23 @@
 // traces, SRAM banks, overlap of two requests (one request at a time, FIFO).
 #pragma once
 
+#include <strata/core_common/request_server.hpp>
 #include <strata/strata.hpp>
 #include <strata/systolic/model.hpp>
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 
 namespace strata::systolic {
 
-// Declared parameters. The defaults are the model's atleus_sa() (assign() below), so the
-// model's preset functions stay the only copy of every number; `dram_base` is the one
-// parameter the model does not have.
-struct ArrayParams {
-  std::uint32_t rows = 0;
-  std::uint32_t cols = 0;
-  std::string dataflow;
-  Frequency clock;
-  Bytes ifmap_sram, filter_sram, ofmap_sram;
-  Bandwidth sram_bandwidth;  // per buffer port (the model's bytes/cycle x clock)
-  Bandwidth dram_bandwidth;  // analytical DRAM share, used only while `mem` is unlinked
-  bool ideal_dram = false;   // the model's dram_bandwidth = 0: DRAM transfers take no time
-  std::uint32_t accumulator_bits = 0;
-  Energy mac_energy, sram_read_energy, sram_write_energy, dram_interface_energy, vector_energy;
-  std::uint32_t vector_lanes = 0;
-  Power power;
+// Declared parameters: the model's SystolicParams itself (the only copy of each number and
+// of each field; declare() binds its fields under their TOML names), plus what is this
+// component's own: `dram_base` and the serving parameters (arbitration, power states:
+// core_common::ServingParams).
+struct ArrayParams : SystolicParams, core_common::ServingParams {
   std::uint64_t dram_base = 0;  // first address of this core's operand region in memory
 
-  ArrayParams() { assign(atleus_sa()); }
-  void assign(const SystolicParams& m);
-  SystolicParams model() const;
   static void declare(ParamSpec<ArrayParams>& s);
 };
 
@@ -73,10 +59,11 @@ class Array final : public Component {
   };
   enum Timer : std::uint64_t { kDone = 1, kFoldCompute = 2 };
 
+  friend class core_common::RequestServer<Array>;
   void on_request(TxnPtr<> t);
   void on_mem(TxnPtr<> t);
   void on_timer(TxnPtr<> t);
-  void start_next();
+  void start_request(TxnPtr<ComputeRequest> req);  // the server took `req` from the queue
   void start_gemm();
   void start_vector();
   void complete_at(Time t);
@@ -90,20 +77,19 @@ class Array final : public Component {
   std::uint64_t cycles_until(Time t) const;       // smallest c with at(c) >= t
 
   ArrayParams p_;
-  SystolicParams m_;
-  double static_w_ = 0;
+  const SystolicParams& m_ = p_;  // the model's view of the same parameters
   Port* ctrl_;
   Port* mem_ = nullptr;
   Port* timer_;
+  core_common::RequestServer<Array> server_;  // queue, arbitration, power states, answers
   std::uint32_t endpoint_ = 0;
-  std::deque<std::pair<TxnPtr<ComputeRequest>, Time>> queue_;
   std::optional<Active> active_;
 
-  Counter requests_, gemms_, vector_ops_, unsupported_, macs_, lane_ops_, busy_;
+  Counter gemms_, vector_ops_, unsupported_, macs_, lane_ops_, busy_;
   Counter compute_cycles_, fill_drain_cycles_, stall_sram_, stall_dram_fill_, stall_dram_bandwidth_,
       stall_dram_writeback_;
   Counter sram_read_, sram_written_, dram_read_, dram_written_, mem_requests_, mem_errors_;
-  Accumulator queue_wait_, service_, request_utilisation_, utilisation_;
+  Accumulator service_, request_utilisation_, utilisation_;
   EnergyAction e_mac_, e_sram_read_, e_sram_write_, e_dram_, e_vector_;
 };
 

@@ -14,6 +14,7 @@ void OpsParams::declare(ParamSpec<OpsParams>& s) {
   s.param("n", &P::n, "per entry: GEMM columns (outputs)");
   s.param("elements", &P::elements, "per entry: elements of a vector op (empty: m x n)");
   s.param("ids", &P::ids, "per entry: id of the stored matrix it names (empty: weight_id + j)");
+  s.param("ages", &P::ages, "per entry: ComputeRequest::age, the key of oldest_first cores (empty: 0)");
   s.param("loads", &P::loads, "per entry: 1 = a load_weights of (k, n) for its id instead of `op` (empty: none)");
   s.param("repeat", &P::repeat, "times the list is sent").range(1, 1 << 24);
   s.param("mode", &P::mode, "all at time 0, or serial (next after the answer) per core").choices({"all", "serial"});
@@ -35,13 +36,14 @@ OpsDriver::OpsDriver(const ComponentContext& ctx)
     : Component(ctx),
       p_(ctx.params<OpsParams>()),
       latency_hist_(0.0, static_cast<double>(p_.latency_max.ps), p_.latency_bins) {
-  entries_ = std::max({p_.m.size(), p_.k.size(), p_.n.size(), p_.elements.size(), p_.ids.size(), p_.loads.size()});
+  entries_ = std::max({p_.m.size(), p_.k.size(), p_.n.size(), p_.elements.size(), p_.ids.size(), p_.loads.size(),
+                       p_.ages.size()});
   std::string errors;
-  for (const auto* list : {&p_.m, &p_.k, &p_.n, &p_.elements, &p_.ids, &p_.loads}) {
+  for (const auto* list : {&p_.m, &p_.k, &p_.n, &p_.elements, &p_.ids, &p_.loads, &p_.ages}) {
     if (list->size() > 1 && list->size() != entries_)
-      errors = "m, k, n, elements, ids and loads must have the same length (or length 1)";
+      errors = "m, k, n, elements, ids, loads and ages must have the same length (or length 1)";
     for (auto v : *list)
-      if (v < 0) errors = "m, k, n, elements, ids and loads must be >= 0";
+      if (v < 0) errors = "m, k, n, elements, ids, loads and ages must be >= 0";
   }
   for (auto v : p_.loads)
     if (v > 1) errors = "loads entries must be 0 or 1";
@@ -111,6 +113,7 @@ void OpsDriver::send(std::size_t core, const Item& item) {
   r->output_bits = static_cast<std::uint8_t>(p_.output_bits);
   r->static_weights = p_.static_weights || p_.preload;
   r->weight_id = p_.ids.empty() ? static_cast<std::uint64_t>(p_.weight_id) + j : static_cast<std::uint64_t>(at(p_.ids, j));
+  r->age = static_cast<std::uint64_t>(at(p_.ages, j));
   r->tag = next_tag_++;
   r->issued_at = now();
   ++sent_;

@@ -25,6 +25,9 @@ struct OpsParams {
   // weight_id + j), `loads[j]` = 1 makes entry j a load_weights of (k[j], n[j]) for that id
   // instead of `op` (so loads and gemms can interleave, e.g. to exercise eviction).
   std::vector<std::int64_t> ids{}, loads{};
+  // Optional, per entry: ComputeRequest::age of entry j (the key of oldest_first cores;
+  // empty: 0 for every entry).
+  std::vector<std::int64_t> ages{};
   std::int64_t repeat = 1;           // the list is sent this many times
   std::string mode = "all";          // all: everything at time 0; serial: one at a time per core
   std::string target = "every";      // every core gets the list, or entry j goes to core j % cores

@@ -1,7 +1,7 @@
 // gpu.roofline through the harness, driven by workload.ops. Every expected time and energy
 // is the closed form written out here from the V100 preset's numbers:
 //   t = launch + ceil(max(flops / (peak x 0.6), bytes / (900 GB/s x 0.83)) in ps)
-#include "harness.hpp"
+#include "compute_driver.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -31,20 +31,10 @@ name = "gpu"
 type = "gpu.roofline"
 preset = "v100"
 params = { )" + gpu_params + R"( }
-
-[[component]]
-name = "drv"
-type = "workload.ops"
-params = { )" + driver_params + R"( }
-
-[[link]]
-from = "drv.cores[]"
-to = "gpu.ctrl"
-latency = "1ns"
-)";
+)" + strata::testing::ops_driver(driver_params, "gpu.ctrl");
 }
 
-const auto& stats(const strata::testing::Run& r, const std::string& c) { return r.stats["components"][c]["stats"]; }
+const auto& stats(const strata::testing::Run& r, const std::string& c) { return strata::testing::component_stats(r, c); }
 
 }  // namespace
 

@@ -1,7 +1,7 @@
 // pim.reram_core through the harness, driven by workload.ops. Expected numbers are derived
 // here from the Atleus/ISAAC parameters (the model's atleus_reram() fields) with the
 // closed forms of plugins/pim/model/include/strata/pim/model.hpp.
-#include "harness.hpp"
+#include "compute_driver.hpp"
 
 #include <strata/pim/model.hpp>
 
@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -35,21 +37,9 @@ params = { )" + params + R"( }
 )";
 }
 
-std::string driver(const std::string& params) {
-  return R"(
-[[component]]
-name = "drv"
-type = "workload.ops"
-params = { )" + params + R"( }
+std::string driver(const std::string& params) { return strata::testing::ops_driver(params, "pim.ctrl"); }
 
-[[link]]
-from = "drv.cores[]"
-to = "pim.ctrl"
-latency = "1ns"
-)";
-}
-
-const auto& stats(const strata::testing::Run& r, const std::string& c) { return r.stats["components"][c]["stats"]; }
+const auto& stats(const strata::testing::Run& r, const std::string& c) { return strata::testing::component_stats(r, c); }
 
 // A K x N matrix of 8-bit weights on the Atleus tile (128 x 128 crossbars, 2 bits/cell).
 struct Layout {
@@ -123,18 +113,18 @@ TEST_CASE("pim.reram_core: gemm action counts per vector and input step; energy 
   CHECK(c["stats"]["dequant_ops"] == dequant);
   CHECK(c["stats"]["edram_read"] == edram_read);
   CHECK(c["stats"]["edram_written"] == edram_written);
-  const double gemm_j = double(xbar) * t.xbar_read_energy + double(adc) * t.adc_conversion_energy +
-                        double(dac) * t.dac_energy + double(shift) * t.shift_add_energy +
-                        double(edram) * t.edram_energy_per_byte + double(dequant) * t.dequant_energy;
+  const double gemm_j = double(xbar) * t.xbar_read_energy.joules + double(adc) * t.adc_conversion_energy.joules +
+                        double(dac) * t.dac_energy.joules + double(shift) * t.shift_add_energy.joules +
+                        double(edram) * t.edram_energy_per_byte.joules + double(dequant) * t.dequant_energy.joules;
   const u64 cells = w.k * w.n * w.slices;
-  const double load_j = double(cells) * t.cell_write_energy;
+  const double load_j = double(cells) * t.cell_write_energy.joules;
   CHECK(c["stats"]["cells_written"] == cells);
   CHECK(c["energy"]["dynamic_j"] == Approx(gemm_j + load_j));
   CHECK(stats(r, "drv")["energy"]["max"] == Approx(std::max(gemm_j, load_j)));
   // Static: what the full-activity dynamic power leaves of 0.345 W, for every tile.
   const double reads_per_s = 96.0 / 100e-9;
-  const double full = reads_per_s * (t.xbar_read_energy + 128 * t.dac_energy) +
-                      96 * 1.28e9 * (t.adc_conversion_energy + t.shift_add_energy) + 38.4e9 * t.edram_energy_per_byte;
+  const double full = reads_per_s * (t.xbar_read_energy.joules + 128 * t.dac_energy.joules) +
+                      96 * 1.28e9 * (t.adc_conversion_energy.joules + t.shift_add_energy.joules) + 38.4e9 * t.edram_energy_per_byte.joules;
   CHECK(c["energy"]["static_power_w"] == Approx(16 * (0.345 - full)));
 }
 
@@ -284,7 +274,7 @@ TEST_CASE("pim.reram_core: fit = reprogram evicts the least-recently-used matrix
   // The gemm that reprogrammed reports the write energy with its MVM energy.
   const strata::pim::TileParams t = strata::pim::atleus_reram();
   CHECK(r.stats["components"]["pim"]["energy"]["dynamic"]["cell_write"]["joules"].get<double>() ==
-        Approx(double(4 * cells) * t.cell_write_energy));
+        Approx(double(4 * cells) * t.cell_write_energy.joules));
 }
 
 TEST_CASE("pim.reram_core: fit = reprogram still refuses a matrix larger than the core; fit = error never evicts",
@@ -371,9 +361,9 @@ TEST_CASE("pim.reram_core: op = gemm_t runs y = W x through the stored matrix: s
   CHECK(pim["dequant_ops"] == dequant);
   CHECK(pim["edram_read"] == M * w.n);     // gradients in: M x N bytes
   CHECK(pim["edram_written"] == M * w.k);  // M x K out
-  const double gemm_j = double(xbar) * t.xbar_read_energy + double(adc) * t.adc_conversion_energy +
-                        double(dac) * t.dac_energy + double(shift) * t.shift_add_energy +
-                        double(M * (w.n + w.k)) * t.edram_energy_per_byte + double(dequant) * t.dequant_energy;
+  const double gemm_j = double(xbar) * t.xbar_read_energy.joules + double(adc) * t.adc_conversion_energy.joules +
+                        double(dac) * t.dac_energy.joules + double(shift) * t.shift_add_energy.joules +
+                        double(M * (w.n + w.k)) * t.edram_energy_per_byte.joules + double(dequant) * t.dequant_energy.joules;
   CHECK(stats(r, "drv")["energy"]["max"] == Approx(gemm_j));  // the load's writes cost less
   // k and n name the stored matrix, as in the forward gemm: the swapped shape is refused.
   auto bad = h.run(core() + driver("op = \"gemm_t\", m = [4], k = [256, 128], n = [128, 256], ids = [0, 0], "
@@ -412,7 +402,7 @@ TEST_CASE("pim.reram_core: 4-bit weights use half the cells, crossbars and cross
     CHECK(g.reads == M * ic * g.crossbars);
     CHECK(g.adc == M * ic * cdiv(K, 128) * N * g.slices);
     CHECK(g.util == Approx(double(g.crossbars) / 96.0));
-    CHECK(g.load_j == Approx(double(g.cells) * t.cell_write_energy));
+    CHECK(g.load_j == Approx(double(g.cells) * t.cell_write_energy.joules));
     return g;
   };
   const Got w4 = run(4), w8 = run(8);
@@ -465,5 +455,57 @@ TEST_CASE("pim.reram_core: bad parameter combinations are errors naming the para
   }
   SECTION("an unknown fit policy") {
     CHECK_THAT(h.errors(core("fit = \"spill\"") + drv), Catch::Contains("fit"));
+  }
+}
+
+TEST_CASE("pim.reram_core: idle = gated draws the cores' static power only while on: static_j = P x (wakes x "
+          "wake_latency + busy); the weights survive gating (non-volatile cells)",
+          "[pim][plugin][serving][power]") {
+  const Layout w{256, 128};
+  const u64 M = 4, wake = 50 * kNs;
+  const strata::pim::TileParams t = strata::pim::atleus_reram();
+  Harness h;
+  // Serial: the load is answered, then the gemm is sent; the core is gated in between.
+  auto r = h.run(core(R"(idle = "gated", wake_latency = "50ns", break_even = "0ns", wake_energy = "2nJ")") +
+                 driver("m = [4], k = [256], n = [128], preload = true, mode = \"serial\""));
+  const u64 busy = program_ps(w, 1) + mvm_ps(w, M, 1);
+  const double full = 96.0 / 100e-9 * (t.xbar_read_energy.joules + 128 * t.dac_energy.joules) +
+                      96 * 1.28e9 * (t.adc_conversion_energy.joules + t.shift_add_energy.joules) + 38.4e9 * t.edram_energy_per_byte.joules;
+  const double p_static = 16 * (0.345 - full);
+  const auto& c = r.stats["components"]["pim"];
+  CHECK(c["stats"]["gemms"] == 1);  // the gemm found its matrix after a gate/wake cycle
+  CHECK(c["stats"]["wakeups"] == 2);
+  CHECK(c["stats"]["on_time"] == 2 * wake + busy);
+  CHECK(r.result.end_time == busy + 2 * wake + 4 * kLink);
+  CHECK(c["energy"]["static_j"] == Approx(p_static * double(2 * wake + busy) * 1e-12));
+  CHECK(c["energy"]["dynamic"]["wake"]["joules"] == Approx(2 * 2e-9));
+  CHECK(c["stats"]["always_on_static"]["sum"] == Approx(p_static * double(r.result.end_time) * 1e-12));
+}
+
+TEST_CASE("pim.reram_core: oldest_first serves loads and gemms by age (ties by arrival); each starts when the one "
+          "before it ends",
+          "[pim][plugin][serving]") {
+  // Three matrices, preloaded, everything sent at once: load j and gemm j carry age[j].
+  // Load 0 finds the core idle; then age 0 (load 2, gemm 2), age 1 (load 1, gemm 1), age 2
+  // (gemm 0), each pair in arrival order, so every gemm follows its own load.
+  const Layout w{256, 128};
+  const u64 M = 4;
+  Harness h;
+  const auto spans = strata::testing::traced_spans(
+      h,
+      core(R"(arbitration = "oldest_first")") +
+          driver("m = [4], k = [256], n = [128], ages = [2, 1, 0], preload = true, mode = \"all\""),
+      "pim_oldest");
+  const u64 program = program_ps(w, 1), mvm = mvm_ps(w, M, 1);
+  const std::vector<std::pair<u64, u64>> expected{{2, program}, {0, program}, {0, mvm},
+                                                  {1, program}, {1, mvm},     {2, mvm}};  // (age, service)
+  REQUIRE(spans.size() == expected.size());
+  u64 t = kLink;
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    CAPTURE(i);
+    CHECK(spans[i].age == expected[i].first);
+    CHECK(spans[i].start == t);
+    CHECK(spans[i].end == t + expected[i].second);
+    t += expected[i].second;
   }
 }

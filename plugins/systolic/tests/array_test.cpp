@@ -1,18 +1,21 @@
 // systolic.array through the harness: real plugins, systems built from TOML text. Every
 // expected number is derived here from the parameters (SCALE-Sim's closed forms and the
 // memory's latency + bytes / bandwidth), never copied from a run.
-#include "harness.hpp"
+#include "compute_driver.hpp"
 #include "trace_writer.hpp"
 
 #include <strata/systolic/model.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -20,7 +23,11 @@ using u64 = std::uint64_t;
 using strata::testing::Harness;
 
 u64 cdiv(u64 a, u64 b) { return (a + b - 1) / b; }
-u64 cycles_per_fold(u64 r, u64 c, u64 t) { return 2 * r + c + t - 2; }
+// SCALE-Sim v2 per-fold cycles: R + C + T - 2 for OS, 2R + C + T - 2 for WS and IS (which
+// preload the stationary operand: R more cycles); see plugins/systolic/model/tests.
+u64 cycles_per_fold(u64 r, u64 c, u64 t, const std::string& dataflow = "os") {
+  return (dataflow == "os" ? 0 : r) + r + c + t - 2;
+}
 
 // An 8 x 4 array at 1 GHz (1 cycle = 1000 ps) with ideal DRAM, SRAM buffers that capture
 // every reuse, and ports fast enough never to stall: pure SCALE-Sim compute cycles.
@@ -35,28 +42,17 @@ params = { rows = 8, cols = 4, clock = "1GHz", dataflow = ")" +
 )";
 }
 
-std::string driver(const std::string& params) {
-  return R"(
-[[component]]
-name = "drv"
-type = "workload.ops"
-params = { )" + params + R"( }
+std::string driver(const std::string& params) { return strata::testing::ops_driver(params, "sa.ctrl"); }
 
-[[link]]
-from = "drv.cores[]"
-to = "sa.ctrl"
-latency = "1ns"
-)";
-}
-
-const auto& stats(const strata::testing::Run& r, const std::string& c) { return r.stats["components"][c]["stats"]; }
+const auto& stats(const strata::testing::Run& r, const std::string& c) { return strata::testing::component_stats(r, c); }
 
 constexpr u64 kNs = 1000;
 constexpr u64 kLink = 1 * kNs;
 
 }  // namespace
 
-TEST_CASE("systolic.array: GEMM latency = folds x (2R + C + T - 2) cycles at the clock, per dataflow",
+TEST_CASE("systolic.array: GEMM latency = folds x (R + C + T - 2 for OS, 2R + C + T - 2 for WS/IS) cycles at the "
+          "clock, per dataflow",
           "[systolic][plugin]") {
   const u64 R = 8, C = 4, M = 20, K = 100, N = 10;
   struct Case {
@@ -67,7 +63,7 @@ TEST_CASE("systolic.array: GEMM latency = folds x (2R + C + T - 2) cycles at the
   CAPTURE(c.df);
   Harness h;
   auto r = h.run(small_array(c.df) + driver("m = [20], k = [100], n = [10]"));
-  const u64 cycles = cdiv(c.sr, R) * cdiv(c.sc, C) * cycles_per_fold(R, C, c.t);
+  const u64 cycles = cdiv(c.sr, R) * cdiv(c.sc, C) * cycles_per_fold(R, C, c.t, c.df);
   const auto& sa = stats(r, "sa");
   CHECK(sa["busy"] == cycles * kNs);
   CHECK(sa["compute_cycles"].get<u64>() + sa["fill_drain_cycles"].get<u64>() == cycles);
@@ -167,8 +163,10 @@ TEST_CASE("systolic.array: presets atleus = 128x32 OS at 800 MHz, tpu_128x128 = 
   struct Case {
     const char* preset;
     u64 R, C, sr, sc, t;
+    const char* dataflow;
   };
-  const Case c = GENERATE_COPY(Case{"atleus", 128, 32, M, N, K}, Case{"tpu_128x128", 128, 128, K, N, M});
+  const Case c =
+      GENERATE_COPY(Case{"atleus", 128, 32, M, N, K, "os"}, Case{"tpu_128x128", 128, 128, K, N, M, "ws"});
   CAPTURE(c.preset);
   Harness h;
   auto r = h.run(std::string(R"(
@@ -178,7 +176,7 @@ type = "systolic.array"
 preset = ")") + c.preset + R"("
 params = { ideal_dram = true }
 )" + driver("m = [128], k = [256], n = [256]"));
-  const u64 cycles = cdiv(c.sr, c.R) * cdiv(c.sc, c.C) * cycles_per_fold(c.R, c.C, c.t);
+  const u64 cycles = cdiv(c.sr, c.R) * cdiv(c.sc, c.C) * cycles_per_fold(c.R, c.C, c.t, c.dataflow);
   CHECK(stats(r, "sa")["busy"] == cycles * period);
   CHECK(stats(r, "sa")["stall_sram"] == 0);
 }
@@ -277,9 +275,9 @@ params = { rows = 8, cols = 4, clock = "1GHz", ifmap_sram = "1KiB", filter_sram 
   strata::systolic::SystolicParams p;
   p.rows = 8;
   p.cols = 4;
-  p.frequency = 1e9;
-  p.ifmap_sram_size = p.filter_sram_size = p.ofmap_sram_size = 1024;
-  p.sram_bandwidth = 1000;
+  p.frequency = strata::Frequency{1e9};
+  p.ifmap_sram_size = p.filter_sram_size = p.ofmap_sram_size = strata::Bytes{1024};
+  p.sram_bandwidth = strata::Bandwidth{1e12};  // 1000 B per cycle, as "1TB/s" above
   const auto model = strata::systolic::evaluate_gemm(p, {M, K, N});
   CHECK(hbm["bytes_read"] == model.dram_bytes_read);
   CHECK(hbm["bytes_written"] == model.dram_bytes_written);
@@ -359,7 +357,7 @@ TEST_CASE("systolic.array: tracing records one span per request, named by its op
     if (e["ph"] != "X") continue;
     ++spans;
     CHECK(e["name"] == "gemm");
-    CHECK(e["dur"].get<double>() == Approx(4 * 82 * 1e-3));  // 4 folds x 82 cycles at 1 GHz, in us
+    CHECK(e["dur"].get<double>() == Approx(4 * 74 * 1e-3));  // 4 folds x (8 + 4 + 64 - 2) cycles at 1 GHz, in us
   }
   CHECK(spans == 2);
   std::filesystem::remove(path);
@@ -386,4 +384,99 @@ TEST_CASE("systolic.array: a zero-size array is an error naming the parameter", 
   const std::string p = GENERATE(std::string("rows"), std::string("cols"), std::string("vector_lanes"));
   CAPTURE(p);
   CHECK_THAT(h.errors(small_array("os") + driver("m = [4], k = [4], n = [4]"), {"sa." + p + "=0"}), Catch::Contains(p));
+}
+
+// ---- serving: arbitration and power states (plugins/core_common/request_server.hpp) ----
+
+using strata::testing::traced_spans;
+
+TEST_CASE("serving: oldest_first serves the queued request of smallest age (ties by arrival), fifo by arrival; "
+          "each ends at the sum of the services before it",
+          "[systolic][plugin][serving]") {
+  const u64 R = 8, C = 4, K = 64, N = 8;
+  const std::vector<u64> m{16, 8, 24, 32, 40}, age{5, 3, 1, 3, 0};
+  const bool oldest = GENERATE(false, true);
+  CAPTURE(oldest);
+  // All five arrive together at kLink; entry 0 finds the core idle and starts at once
+  // (no preemption); the other four wait. oldest_first: ages 0, 1, then the two 3s in
+  // arrival order (entry 1 before entry 3).
+  const std::vector<std::size_t> order = oldest ? std::vector<std::size_t>{0, 4, 2, 1, 3}
+                                                : std::vector<std::size_t>{0, 1, 2, 3, 4};
+  Harness h;
+  const auto spans = traced_spans(
+      h,
+      small_array("os", oldest ? R"(, arbitration = "oldest_first")" : "") +
+          driver("m = [16, 8, 24, 32, 40], k = [64], n = [8], ages = [5, 3, 1, 3, 0]"),
+      oldest ? "oldest" : "fifo");
+  REQUIRE(spans.size() == order.size());
+  u64 t = kLink;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const std::size_t j = order[i];
+    CAPTURE(i, j);
+    const u64 service = cdiv(m[j], R) * cdiv(N, C) * cycles_per_fold(R, C, K) * kNs;
+    CHECK(spans[i].age == age[j]);
+    CHECK(spans[i].start == t);
+    CHECK(spans[i].end == t + service);
+    t += service;
+  }
+}
+
+TEST_CASE("serving: a gated core draws no static power between wake-ups: static_j = P x on_time, "
+          "on_time = n x (wake_latency + service), one wake-up energy each",
+          "[systolic][plugin][serving][power]") {
+  const u64 R = 8, C = 4, M = 16, K = 64, N = 8, n = 3;
+  const u64 wake = 20 * kNs, break_even = 10 * kNs;
+  const double wake_energy = 1e-9;
+  // power 1 W, E_mac 1 pJ, E_sram_read 2 pJ at 1 GHz: P = 1 - (R C f E_mac + (R + C) f E_rd).
+  const double p_static = 1.0 - (double(R * C) * 1e9 * 1e-12 + double(R + C) * 1e9 * 2e-12);
+  Harness h;
+  // Serial: the next request is sent when the previous answer arrives, so the core idles
+  // 2 link latencies between requests and is gated each time (gate_after = 0).
+  auto r = h.run(small_array("os", R"(, power = "1W", mac_energy = "1pJ", sram_read_energy = "2pJ", idle = "gated", )"
+                                   R"(wake_latency = "20ns", break_even = "10ns", wake_energy = "1nJ")") +
+                 driver("m = [16], k = [64], n = [8], repeat = 3, mode = \"serial\""));
+  const u64 service = cdiv(M, R) * cdiv(N, C) * cycles_per_fold(R, C, K) * kNs;
+  const u64 end = n * (2 * kLink + wake + service);
+  REQUIRE(r.result.end_time == end);
+  const auto& sa = r.stats["components"]["sa"];
+  CHECK(sa["stats"]["wakeups"] == n);
+  CHECK(sa["stats"]["on_time"] == n * (wake + service));
+  CHECK(sa["stats"]["gated_time"] == end - n * (wake + service));
+  CHECK(sa["stats"]["queue_wait"]["max"] == Approx(double(wake)));  // arrival to start: the wake-up
+  CHECK(sa["energy"]["static_j"] == Approx(p_static * double(n * (wake + service)) * 1e-12));
+  CHECK(sa["stats"]["always_on_static"]["sum"] == Approx(p_static * double(end) * 1e-12));
+  CHECK(sa["energy"]["dynamic"]["wake"]["count"] == n);
+  CHECK(sa["energy"]["dynamic"]["wake"]["joules"] ==
+        Approx(double(n) * (p_static * double(break_even) * 1e-12 + wake_energy)));
+  CHECK(stats(r, "drv")["latency"]["max"] == Approx(double(2 * kLink + wake + service)));
+}
+
+TEST_CASE("serving: the wake latency is paid once per wake-up: requests arriving while the core wakes or works "
+          "do not wake it again",
+          "[systolic][plugin][serving][power]") {
+  const u64 R = 8, C = 4, M = 16, K = 64, N = 8;
+  const u64 wake = 20 * kNs;
+  const u64 service = cdiv(M, R) * cdiv(N, C) * cycles_per_fold(R, C, K) * kNs;
+  Harness h;
+  SECTION("three at once: one wake-up, then back to back") {
+    auto r = h.run(small_array("os", R"(, idle = "gated", wake_latency = "20ns")") +
+                   driver("m = [16], k = [64], n = [8], repeat = 3, mode = \"all\""));
+    CHECK(stats(r, "sa")["wakeups"] == 1);
+    CHECK(r.result.end_time == kLink + wake + 3 * service + kLink);
+    CHECK(stats(r, "drv")["latency"]["min"] == Approx(double(2 * kLink + wake + service)));
+  }
+  SECTION("serial with gate_after longer than the idle gap: the core stays on after its first wake-up") {
+    auto r = h.run(small_array("os", R"(, idle = "gated", wake_latency = "20ns", gate_after = "5ns")") +
+                   driver("m = [16], k = [64], n = [8], repeat = 3, mode = \"serial\""));
+    CHECK(stats(r, "sa")["wakeups"] == 1);
+    CHECK(stats(r, "drv")["latency"]["max"] == Approx(double(2 * kLink + wake + service)));
+    CHECK(stats(r, "drv")["latency"]["min"] == Approx(double(2 * kLink + service)));
+  }
+  SECTION("idle = on (the default) never gates: no wake-up, static power for the whole run") {
+    auto r = h.run(small_array("os") + driver("m = [16], k = [64], n = [8], repeat = 3, mode = \"serial\""));
+    CHECK_FALSE(stats(r, "sa").contains("wakeups"));
+    CHECK(r.result.end_time == 3 * (2 * kLink + service));
+    const auto& e = r.stats["components"]["sa"]["energy"];
+    CHECK(e["static_j"] == Approx(e["static_power_w"].get<double>() * double(r.result.end_time) * 1e-12));
+  }
 }

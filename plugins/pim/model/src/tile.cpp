@@ -42,17 +42,17 @@ std::uint32_t adc_bits_required(const TileParams& p) noexcept {
 }
 
 double full_activity_dynamic_power(const TileParams& p) noexcept {
-  if (p.xbar_read_latency == 0) return 0.0;
-  const double reads = static_cast<double>(p.crossbars) * per_second(p.xbar_read_latency);
-  const double conversions = static_cast<double>(p.adcs) * p.adc_sample_rate;
-  return reads * p.xbar_read_energy +
-         reads * static_cast<double>(p.xbar_rows) * p.dac_energy +
-         conversions * (p.adc_conversion_energy + p.shift_add_energy) +
-         p.edram_bandwidth * p.edram_energy_per_byte;
+  if (p.xbar_read_latency.ps == 0) return 0.0;
+  const double reads = static_cast<double>(p.crossbars) * per_second(p.xbar_read_latency.ps);
+  const double conversions = static_cast<double>(p.adcs) * p.adc_sample_rate.hz;
+  return reads * p.xbar_read_energy.joules +
+         reads * static_cast<double>(p.xbar_rows) * p.dac_energy.joules +
+         conversions * (p.adc_conversion_energy.joules + p.shift_add_energy.joules) +
+         p.edram_bandwidth.bytes_per_s * p.edram_energy_per_byte.joules;
 }
 
 double static_power(const TileParams& p) noexcept {
-  return p.tile_power - full_activity_dynamic_power(p);
+  return p.tile_power.watts - full_activity_dynamic_power(p);
 }
 
 std::vector<std::string> validate(const TileParams& p) {
@@ -65,16 +65,16 @@ std::vector<std::string> validate(const TileParams& p) {
   require(p.bits_per_cell >= 1 && p.bits_per_cell <= 16, "bits_per_cell: must be in 1..16");
   require(p.dac_bits >= 1 && p.dac_bits <= 16, "dac_bits: must be in 1..16");
   require(p.adcs > 0, "adcs: must be > 0");
-  require(p.adc_sample_rate > 0.0, "adc_sample_rate: must be > 0");
-  require(p.xbar_read_latency > 0, "xbar_read_latency: must be > 0");
-  require(p.logic_frequency > 0.0, "logic_frequency: must be > 0");
-  require(p.edram_bandwidth > 0.0, "edram_bandwidth: must be > 0");
+  require(p.adc_sample_rate.hz > 0.0, "adc_sample_rate: must be > 0");
+  require(p.xbar_read_latency.ps > 0, "xbar_read_latency: must be > 0");
+  require(p.logic_frequency.hz > 0.0, "logic_frequency: must be > 0");
+  require(p.edram_bandwidth.bytes_per_s > 0.0, "edram_bandwidth: must be > 0");
   require(p.write_parallel_crossbars > 0, "write_parallel_crossbars: must be > 0");
   require(p.cell_endurance > 0, "cell_endurance: must be > 0");
   require(p.tiles_per_core > 0, "tiles_per_core: must be > 0");
-  require(p.xbar_read_energy >= 0.0 && p.adc_conversion_energy >= 0.0 && p.dac_energy >= 0.0 &&
-              p.shift_add_energy >= 0.0 && p.edram_energy_per_byte >= 0.0 &&
-              p.dequant_energy >= 0.0 && p.cell_write_energy >= 0.0,
+  require(p.xbar_read_energy.joules >= 0.0 && p.adc_conversion_energy.joules >= 0.0 && p.dac_energy.joules >= 0.0 &&
+              p.shift_add_energy.joules >= 0.0 && p.edram_energy_per_byte.joules >= 0.0 &&
+              p.dequant_energy.joules >= 0.0 && p.cell_write_energy.joules >= 0.0,
           "energies: must be >= 0");
   if (errors.empty()) {
     const std::uint32_t needed = adc_bits_required(p);
@@ -84,7 +84,7 @@ std::vector<std::string> validate(const TileParams& p) {
                         p.adc_bits, p.xbar_rows, p.dac_bits, p.bits_per_cell, needed, needed - 1));
     require(static_power(p) >= 0.0,
             fmt::format("tile_power: {} W is below the dynamic power at full activity ({} W)",
-                        p.tile_power, full_activity_dynamic_power(p)));
+                        p.tile_power.watts, full_activity_dynamic_power(p)));
   }
   return errors;
 }
@@ -144,22 +144,22 @@ MvmResult evaluate_mvm(const TileParams& p, const WeightMapping& w, const MvmInp
   // Each ADC converts its share of the used columns once per input step (ISAAC: 128
   // columns / 1.28 GS/s = 100 ns, exactly one crossbar read).
   const std::uint64_t cols_per_adc = ceil_div(w.columns_used_max * p.crossbars, p.adcs);
-  r.adc_time_ps = models::duration_ps(cols_per_adc, p.adc_sample_rate);
-  r.interval_ps = std::max(p.xbar_read_latency, r.adc_time_ps);
-  r.adc_bound = r.adc_time_ps > p.xbar_read_latency;
+  r.adc_time_ps = models::duration_ps(cols_per_adc, p.adc_sample_rate.hz);
+  r.interval_ps = std::max(p.xbar_read_latency.ps, r.adc_time_ps);
+  r.adc_bound = r.adc_time_ps > p.xbar_read_latency.ps;
 
   r.rounds = ceil_div(in.m, w.duplication);
   const std::uint64_t steps = r.rounds * ic;
   const std::uint64_t tail_ps =
-      models::cycles_to_ps(p.digital_tail_cycles + ceil_log2(w.row_tiles), p.logic_frequency);
+      models::cycles_to_ps(p.digital_tail_cycles + ceil_log2(w.row_tiles), p.logic_frequency.hz);
   const std::uint64_t pipeline_ps =
-      p.xbar_read_latency + r.adc_time_ps + (steps - 1) * r.interval_ps + tail_ps;
+      p.xbar_read_latency.ps + r.adc_time_ps + (steps - 1) * r.interval_ps + tail_ps;
 
   r.edram_bytes_read = in.m * models::packed_bytes(k, in.activation_bits);
   r.edram_bytes_written = in.m * models::packed_bytes(n, in.output_bits);
   const std::uint64_t edram_ps =
       models::bytes_to_ps(r.edram_bytes_read + r.edram_bytes_written,
-                          p.edram_bandwidth * static_cast<double>(w.tiles_used));
+                          p.edram_bandwidth.bytes_per_s * static_cast<double>(w.tiles_used));
   r.edram_bound = edram_ps > pipeline_ps;
   r.time_ps = std::max(pipeline_ps, edram_ps);
 
@@ -170,13 +170,13 @@ MvmResult evaluate_mvm(const TileParams& p, const WeightMapping& w, const MvmInp
   r.shift_adds = r.adc_conversions + in.m * n * (w.row_tiles - 1);  // + row-tile reduction
   r.dequant_ops = in.m * n * w.row_tiles;  // one scale per crossbar, per weight output
 
-  r.energy.crossbar = static_cast<double>(r.crossbar_reads) * p.xbar_read_energy;
-  r.energy.adc = static_cast<double>(r.adc_conversions) * p.adc_conversion_energy;
-  r.energy.dac = static_cast<double>(r.dac_activations) * p.dac_energy;
-  r.energy.shift_add = static_cast<double>(r.shift_adds) * p.shift_add_energy;
+  r.energy.crossbar = static_cast<double>(r.crossbar_reads) * p.xbar_read_energy.joules;
+  r.energy.adc = static_cast<double>(r.adc_conversions) * p.adc_conversion_energy.joules;
+  r.energy.dac = static_cast<double>(r.dac_activations) * p.dac_energy.joules;
+  r.energy.shift_add = static_cast<double>(r.shift_adds) * p.shift_add_energy.joules;
   r.energy.edram = static_cast<double>(r.edram_bytes_read + r.edram_bytes_written) *
-                   p.edram_energy_per_byte;
-  r.energy.dequant = static_cast<double>(r.dequant_ops) * p.dequant_energy;
+                   p.edram_energy_per_byte.joules;
+  r.energy.dequant = static_cast<double>(r.dequant_ops) * p.dequant_energy.joules;
   r.energy.static_energy = static_power(p) * static_cast<double>(w.tiles_used) *
                            models::ps_to_seconds(r.time_ps);
   return r;
@@ -211,22 +211,22 @@ MvmResult evaluate_mvm_transposed(const TileParams& p, const WeightMapping& w, c
 
   const std::uint64_t rows_used_max = std::min<std::uint64_t>(k, p.xbar_rows);
   const std::uint64_t rows_per_adc = ceil_div(rows_used_max * p.crossbars, p.adcs);
-  r.adc_time_ps = models::duration_ps(rows_per_adc, p.adc_sample_rate);
-  r.interval_ps = std::max(p.xbar_read_latency, r.adc_time_ps);
-  r.adc_bound = r.adc_time_ps > p.xbar_read_latency;
+  r.adc_time_ps = models::duration_ps(rows_per_adc, p.adc_sample_rate.hz);
+  r.interval_ps = std::max(p.xbar_read_latency.ps, r.adc_time_ps);
+  r.adc_bound = r.adc_time_ps > p.xbar_read_latency.ps;
 
   r.rounds = ceil_div(in.m, w.duplication);
   const std::uint64_t steps = r.rounds * ic * slices;
   const std::uint64_t tail_ps =
-      models::cycles_to_ps(p.digital_tail_cycles + ceil_log2(w.col_tiles), p.logic_frequency);
+      models::cycles_to_ps(p.digital_tail_cycles + ceil_log2(w.col_tiles), p.logic_frequency.hz);
   const std::uint64_t pipeline_ps =
-      p.xbar_read_latency + r.adc_time_ps + (steps - 1) * r.interval_ps + tail_ps;
+      p.xbar_read_latency.ps + r.adc_time_ps + (steps - 1) * r.interval_ps + tail_ps;
 
   r.edram_bytes_read = in.m * models::packed_bytes(n, in.activation_bits);
   r.edram_bytes_written = in.m * models::packed_bytes(k, in.output_bits);
   const std::uint64_t edram_ps =
       models::bytes_to_ps(r.edram_bytes_read + r.edram_bytes_written,
-                          p.edram_bandwidth * static_cast<double>(w.tiles_used));
+                          p.edram_bandwidth.bytes_per_s * static_cast<double>(w.tiles_used));
   r.edram_bound = edram_ps > pipeline_ps;
   r.time_ps = std::max(pipeline_ps, edram_ps);
 
@@ -236,13 +236,13 @@ MvmResult evaluate_mvm_transposed(const TileParams& p, const WeightMapping& w, c
   r.shift_adds = r.adc_conversions + in.m * k * (w.col_tiles - 1);
   r.dequant_ops = in.m * k * w.col_tiles;
 
-  r.energy.crossbar = static_cast<double>(r.crossbar_reads) * p.xbar_read_energy;
-  r.energy.adc = static_cast<double>(r.adc_conversions) * p.adc_conversion_energy;
-  r.energy.dac = static_cast<double>(r.dac_activations) * p.dac_energy;
-  r.energy.shift_add = static_cast<double>(r.shift_adds) * p.shift_add_energy;
+  r.energy.crossbar = static_cast<double>(r.crossbar_reads) * p.xbar_read_energy.joules;
+  r.energy.adc = static_cast<double>(r.adc_conversions) * p.adc_conversion_energy.joules;
+  r.energy.dac = static_cast<double>(r.dac_activations) * p.dac_energy.joules;
+  r.energy.shift_add = static_cast<double>(r.shift_adds) * p.shift_add_energy.joules;
   r.energy.edram = static_cast<double>(r.edram_bytes_read + r.edram_bytes_written) *
-                   p.edram_energy_per_byte;
-  r.energy.dequant = static_cast<double>(r.dequant_ops) * p.dequant_energy;
+                   p.edram_energy_per_byte.joules;
+  r.energy.dequant = static_cast<double>(r.dequant_ops) * p.dequant_energy.joules;
   r.energy.static_energy = static_power(p) * static_cast<double>(w.tiles_used) *
                            models::ps_to_seconds(r.time_ps);
   return r;
@@ -255,11 +255,11 @@ ProgramResult program_weights(const TileParams& p, const WeightMapping& w) {
   const std::uint64_t rows_per_xbar = std::min<std::uint64_t>(w.shape.k, p.xbar_rows);
   const std::uint64_t xbars_per_tile = std::min<std::uint64_t>(w.crossbars_used, p.crossbars);
   const std::uint64_t waves = ceil_div(xbars_per_tile, p.write_parallel_crossbars);
-  r.time_ps = waves * rows_per_xbar * p.row_write_latency;
+  r.time_ps = waves * rows_per_xbar * p.row_write_latency.ps;
   r.cells_written = w.shape.k * w.shape.n * w.slices * w.duplication;
   r.rows_written = w.shape.k * w.col_tiles * w.duplication;
   r.writes_per_cell = 1;
-  r.energy = static_cast<double>(r.cells_written) * p.cell_write_energy;
+  r.energy = static_cast<double>(r.cells_written) * p.cell_write_energy.joules;
   return r;
 }
 

@@ -23,7 +23,7 @@ u64 clog2(u64 x) {
 
 // The digital tail at 1.2 GHz: ceil(cycles * 1e12 / 1.2e9) = ceil(cycles * 1e4 / 12) ps.
 u64 tail_ps(const TileParams& p, const WeightMapping& w) {
-  REQUIRE(p.logic_frequency == 1.2e9);
+  REQUIRE(p.logic_frequency.hz == 1.2e9);
   return cdiv((p.digital_tail_cycles + clog2(w.row_tiles)) * 10000, 12);
 }
 
@@ -124,8 +124,8 @@ TEST_CASE("pim: MVM time = read + ADC + (ceil(M/dup)*input_cycles - 1)*interval 
   auto time_for = [&](const WeightMapping& map) {
     // Full crossbars: 128 columns per ADC at 1.28 GS/s = 100 ns = one read.
     const u64 adc = p.xbar_cols * 1'000'000'000'000ULL / 1'280'000'000ULL;
-    const u64 interval = std::max(p.xbar_read_latency, adc);
-    return p.xbar_read_latency + adc + (cdiv(m, map.duplication) * ic - 1) * interval +
+    const u64 interval = std::max(p.xbar_read_latency.ps, adc);
+    return p.xbar_read_latency.ps + adc + (cdiv(m, map.duplication) * ic - 1) * interval +
            tail_ps(p, map);
   };
   const auto single = map_weights(p, w, p.tiles_per_core, 1);
@@ -137,7 +137,7 @@ TEST_CASE("pim: MVM time = read + ADC + (ceil(M/dup)*input_cycles - 1)*interval 
   CHECK(r1.time_ps == time_for(single));
   CHECK(r4.time_ps == time_for(four));
   // Duplication speeds up by the rounds it removes, at one interval per input step.
-  CHECK(r1.time_ps - r4.time_ps == (m - m / 4) * ic * p.xbar_read_latency);
+  CHECK(r1.time_ps - r4.time_ps == (m - m / 4) * ic * p.xbar_read_latency.ps);
   // Copies spread the same work: counts do not change.
   CHECK(r1.crossbar_reads == r4.crossbar_reads);
   CHECK(r1.adc_conversions == r4.adc_conversions);
@@ -150,12 +150,12 @@ TEST_CASE("pim: interval = max(crossbar read, columns per ADC / ADC rate): ADC- 
   const WeightShape full{128, 32, 8};  // one crossbar, all 128 columns used
   SECTION("defaults are balanced: 128 / 1.28 GS/s = 100 ns = one read") {
     const auto r = evaluate_mvm(p, map_weights(p, full, 1), {1});
-    CHECK(r.adc_time_ps == p.xbar_read_latency);
-    CHECK(r.interval_ps == p.xbar_read_latency);
+    CHECK(r.adc_time_ps == p.xbar_read_latency.ps);
+    CHECK(r.interval_ps == p.xbar_read_latency.ps);
     CHECK_FALSE(r.adc_bound);
   }
   SECTION("half-rate ADCs: 128 / 0.64 GS/s = 200 ns, ADC-bound") {
-    p.adc_sample_rate = 0.64e9;
+    p.adc_sample_rate.hz = 0.64e9;
     const auto r = evaluate_mvm(p, map_weights(p, full, 1), {1});
     CHECK(r.adc_time_ps == 200'000);
     CHECK(r.interval_ps == 200'000);
@@ -168,10 +168,10 @@ TEST_CASE("pim: interval = max(crossbar read, columns per ADC / ADC rate): ADC- 
     CHECK(r.adc_bound);
   }
   SECTION("a narrow matrix uses few columns: crossbar-bound even with slow ADCs") {
-    p.adc_sample_rate = 0.64e9;
+    p.adc_sample_rate.hz = 0.64e9;
     const auto r = evaluate_mvm(p, map_weights(p, {128, 8, 8}, 1), {1});  // 32 columns
     CHECK(r.adc_time_ps == cdiv(32 * 1'000'000'000'000ULL, 640'000'000ULL));
-    CHECK(r.interval_ps == p.xbar_read_latency);
+    CHECK(r.interval_ps == p.xbar_read_latency.ps);
     CHECK_FALSE(r.adc_bound);
   }
 }
@@ -195,13 +195,13 @@ TEST_CASE("pim: action counts per vector and input step, and energy = sum of cou
   CHECK(r.dequant_ops == in.m * w.n * rt);
   CHECK(r.edram_bytes_read == in.m * w.k);
   CHECK(r.edram_bytes_written == in.m * w.n * 2);
-  CHECK(r.energy.crossbar == Approx(double(r.crossbar_reads) * p.xbar_read_energy));
-  CHECK(r.energy.adc == Approx(double(r.adc_conversions) * p.adc_conversion_energy));
-  CHECK(r.energy.dac == Approx(double(r.dac_activations) * p.dac_energy));
-  CHECK(r.energy.shift_add == Approx(double(r.shift_adds) * p.shift_add_energy));
-  CHECK(r.energy.dequant == Approx(double(r.dequant_ops) * p.dequant_energy));
+  CHECK(r.energy.crossbar == Approx(double(r.crossbar_reads) * p.xbar_read_energy.joules));
+  CHECK(r.energy.adc == Approx(double(r.adc_conversions) * p.adc_conversion_energy.joules));
+  CHECK(r.energy.dac == Approx(double(r.dac_activations) * p.dac_energy.joules));
+  CHECK(r.energy.shift_add == Approx(double(r.shift_adds) * p.shift_add_energy.joules));
+  CHECK(r.energy.dequant == Approx(double(r.dequant_ops) * p.dequant_energy.joules));
   CHECK(r.energy.edram == Approx(double(r.edram_bytes_read + r.edram_bytes_written) *
-                                 p.edram_energy_per_byte));
+                                 p.edram_energy_per_byte.joules));
   CHECK(r.energy.static_energy ==
         Approx(static_power(p) * double(map.tiles_used) * double(r.time_ps) * 1e-12));
   CHECK(r.energy.total() == Approx(r.energy.dynamic() + r.energy.static_energy));
@@ -210,13 +210,13 @@ TEST_CASE("pim: action counts per vector and input step, and energy = sum of cou
 TEST_CASE("pim: eDRAM bandwidth bounds the time when it is slower than the pipeline",
           "[pim][mvm]") {
   auto p = atleus_reram();
-  p.edram_bandwidth = 1e8;  // 0.1 GB/s: 10'000 ps per byte
+  p.edram_bandwidth.bytes_per_s = 1e8;  // 0.1 GB/s: 10'000 ps per byte
   const auto map = map_weights(p, {128, 32, 8}, 1, 1);
   const MvmInput in{100, 8, 16};
   const auto r = evaluate_mvm(p, map, in);
   const u64 bytes = in.m * 128 + in.m * 32 * 2;  // 8-bit inputs in, 16-bit outputs out
-  const u64 pipeline = in.m * 8 * p.xbar_read_latency;  // lower bound on the pipeline
-  REQUIRE(bytes * 10'000 > pipeline + p.xbar_read_latency * 2 + 10'000);
+  const u64 pipeline = in.m * 8 * p.xbar_read_latency.ps;  // lower bound on the pipeline
+  REQUIRE(bytes * 10'000 > pipeline + p.xbar_read_latency.ps * 2 + 10'000);
   CHECK(r.edram_bound);
   CHECK(r.time_ps == bytes * 10'000);
 }
@@ -243,8 +243,8 @@ TEST_CASE("pim: defaults reproduce the published tile power: ISAAC components + 
   // Dequantiser at its reference activity: 8-bit weights (32 per crossbar row), 8-bit
   // inputs through 1-bit DACs, one output per weight per 8 reads.
   const double outputs_per_second =
-      double(p.crossbars) * (p.xbar_cols / 4) / (8 * double(p.xbar_read_latency) * 1e-12);
-  CHECK(outputs_per_second * p.dequant_energy == Approx(0.015 * p.tile_power));
+      double(p.crossbars) * (p.xbar_cols / 4) / (8 * double(p.xbar_read_latency.ps) * 1e-12);
+  CHECK(outputs_per_second * p.dequant_energy.joules == Approx(0.015 * p.tile_power.watts));
   CHECK(validate(p).empty());
   CHECK(pim_preset("atleus_reram").has_value());
   CHECK_FALSE(pim_preset("nope").has_value());
@@ -268,17 +268,17 @@ TEST_CASE("pim: programming writes every cell of every copy, one row per crossba
   const auto map = map_weights(p, w, p.tiles_per_core, 2);
   SECTION("all crossbars of a tile in parallel: one wave of min(K, rows) rows") {
     const auto r = program_weights(p, map);
-    CHECK(r.time_ps == std::min<u64>(w.k, p.xbar_rows) * p.row_write_latency);
+    CHECK(r.time_ps == std::min<u64>(w.k, p.xbar_rows) * p.row_write_latency.ps);
     CHECK(r.cells_written == w.k * w.n * 4 * 2);
     CHECK(r.rows_written == w.k * map.col_tiles * 2);
-    CHECK(r.energy == Approx(double(r.cells_written) * p.cell_write_energy));
+    CHECK(r.energy == Approx(double(r.cells_written) * p.cell_write_energy.joules));
     CHECK(r.writes_per_cell == 1);
   }
   SECTION("write drivers for 4 crossbars at a time: ceil(crossbars per tile / 4) waves") {
     p.write_parallel_crossbars = 4;
     const u64 per_tile = std::min<u64>(map.crossbars_used, p.crossbars);
     const auto r = program_weights(p, map);
-    CHECK(r.time_ps == cdiv(per_tile, 4) * p.xbar_rows * p.row_write_latency);
+    CHECK(r.time_ps == cdiv(per_tile, 4) * p.xbar_rows * p.row_write_latency.ps);
   }
 }
 

@@ -37,9 +37,25 @@ std::uint64_t transfer_cycles(std::uint64_t bytes, double per_cycle) {
 
 }  // namespace
 
+// SCALE-Sim v2's compute modules build one demand matrix per fold whose rows are cycles
+// (scalesim/compute/systolic_compute_{os,ws,is}.py):
+//  * OS: the ofmap demand is T - 1 cycles of streaming before the first output, R rows of
+//    outputs drained, then skewed across the C columns (C - 1): T + R + C - 2. The ifmap
+//    (T + C - 1, skewed over R) and filter (T + R - 1, skewed over C) demands agree.
+//    Outputs stay in the PEs, so no weights are preloaded.
+//  * WS: R cycles to preload the weights, T rows of inputs, C - 1 to drain, skewed over R:
+//    2R + C + T - 2 (filter: R preload rows + R + C + T - 2 gap rows; ofmap: 2R - 1 + T,
+//    skewed over C).
+//  * IS: the same with the inputs preloaded and the filter streamed: 2R + C + T - 2.
+std::uint64_t cycles_per_fold(Dataflow dataflow, std::uint64_t rows, std::uint64_t cols, std::uint64_t t) {
+  const std::uint64_t preload = dataflow == Dataflow::output_stationary ? 0 : rows;
+  return preload + rows + cols + t - 2;
+}
+
 FoldMapping map_gemm(const SystolicParams& p, const GemmShape& g) {
   FoldMapping m;
-  switch (p.dataflow) {
+  const Dataflow df = dataflow(p);
+  switch (df) {
     case Dataflow::output_stationary: m.sr = g.m; m.sc = g.n; m.t = g.k; break;
     case Dataflow::weight_stationary: m.sr = g.k; m.sc = g.n; m.t = g.m; break;
     case Dataflow::input_stationary: m.sr = g.k; m.sc = g.m; m.t = g.n; break;
@@ -50,7 +66,7 @@ FoldMapping map_gemm(const SystolicParams& p, const GemmShape& g) {
   m.row_folds = ceil_div(m.sr, p.rows);
   m.col_folds = ceil_div(m.sc, p.cols);
   m.folds = m.row_folds * m.col_folds;
-  m.cycles_per_fold = 2ULL * p.rows + p.cols + m.t - 2;  // SCALE-Sim: 2R + C + T - 2
+  m.cycles_per_fold = cycles_per_fold(df, p.rows, p.cols, m.t);
   return m;
 }
 
@@ -59,7 +75,8 @@ std::uint64_t GemmPlan::f_bytes(std::uint64_t n) const { return packed_bytes(n, 
 std::uint64_t GemmPlan::of_bytes(std::uint64_t n) const { return packed_bytes(n, g_.ofmap_bits); }
 std::uint64_t GemmPlan::acc_bytes(std::uint64_t n) const { return packed_bytes(n, p_.accumulator_bits); }
 
-GemmPlan::GemmPlan(const SystolicParams& p, const GemmShape& g) : p_(p), g_(g) {
+GemmPlan::GemmPlan(const SystolicParams& p, const GemmShape& g)
+    : p_(p), g_(g), df_(dataflow(p)), sram_per_cycle_(sram_bytes_per_cycle(p)) {
   require_valid(p);
   map_ = map_gemm(p, g);
   if (map_.folds == 0) return;
@@ -73,18 +90,18 @@ GemmPlan::GemmPlan(const SystolicParams& p, const GemmShape& g) : p_(p), g_(g) {
   //  * WS / IS partial-sum tiles (M x C, resp. C x N, at accumulator width) stay in half
   //    the ofmap buffer across the row folds, else they spill to DRAM and come back.
   //  With a single fold along the reuse direction there is nothing to re-fetch.
-  switch (p.dataflow) {
+  switch (df_) {
     case Dataflow::output_stationary:
-      ifmap_fits_ = map_.col_folds == 1 || if_bytes(g.m * g.k) <= p.ifmap_sram_size;
-      filter_fits_ = map_.row_folds == 1 || f_bytes(g.k * tile_cols) <= p.filter_sram_size / 2;
+      ifmap_fits_ = map_.col_folds == 1 || if_bytes(g.m * g.k) <= p.ifmap_sram_size.count;
+      filter_fits_ = map_.row_folds == 1 || f_bytes(g.k * tile_cols) <= p.filter_sram_size.count / 2;
       break;
     case Dataflow::weight_stationary:
-      ifmap_fits_ = map_.col_folds == 1 || if_bytes(g.m * g.k) <= p.ifmap_sram_size;
-      ofmap_fits_ = map_.row_folds == 1 || acc_bytes(g.m * tile_cols) <= p.ofmap_sram_size / 2;
+      ifmap_fits_ = map_.col_folds == 1 || if_bytes(g.m * g.k) <= p.ifmap_sram_size.count;
+      ofmap_fits_ = map_.row_folds == 1 || acc_bytes(g.m * tile_cols) <= p.ofmap_sram_size.count / 2;
       break;
     case Dataflow::input_stationary:
-      filter_fits_ = map_.col_folds == 1 || f_bytes(g.k * g.n) <= p.filter_sram_size;
-      ofmap_fits_ = map_.row_folds == 1 || acc_bytes(tile_cols * g.n) <= p.ofmap_sram_size / 2;
+      filter_fits_ = map_.col_folds == 1 || f_bytes(g.k * g.n) <= p.filter_sram_size.count;
+      ofmap_fits_ = map_.row_folds == 1 || acc_bytes(tile_cols * g.n) <= p.ofmap_sram_size.count / 2;
       break;
   }
 }
@@ -98,7 +115,7 @@ FoldTraffic GemmPlan::fold(std::uint64_t f) const {
   const bool first_row = fr == 0;
   const bool last_row = fr + 1 == map_.row_folds;
   FoldTraffic t;
-  switch (p_.dataflow) {
+  switch (df_) {
     case Dataflow::output_stationary: {  // sr_len rows of M, sc_len columns of N
       const std::uint64_t m_i = sr_len, n_j = sc_len, k = g_.k;
       t.ifmap_array = if_bytes(m_i * k);
@@ -111,7 +128,7 @@ FoldTraffic GemmPlan::fold(std::uint64_t f) const {
     }
     case Dataflow::weight_stationary:  // sr_len rows of K, sc_len columns of N
     case Dataflow::input_stationary: {  // sr_len rows of K, sc_len columns of M
-      const bool ws = p_.dataflow == Dataflow::weight_stationary;
+      const bool ws = df_ == Dataflow::weight_stationary;
       const std::uint64_t k_i = sr_len;
       // Streamed operand rows (T) and the partial-sum tile produced this fold.
       const std::uint64_t psums = ws ? g_.m * sc_len : sc_len * g_.n;
@@ -143,9 +160,9 @@ std::uint64_t GemmPlan::busy_cycles(const FoldTraffic& t) const {
   // SRAM ports (one per buffer, in parallel): a fold cannot finish before its busiest
   // port has moved its bytes.
   const std::uint64_t port_cycles =
-      std::max({transfer_cycles(t.ifmap_array, p_.sram_bandwidth),
-                transfer_cycles(t.filter_array, p_.sram_bandwidth),
-                transfer_cycles(t.ofmap_array_write + t.ofmap_array_read, p_.sram_bandwidth)});
+      std::max({transfer_cycles(t.ifmap_array, sram_per_cycle_),
+                transfer_cycles(t.filter_array, sram_per_cycle_),
+                transfer_cycles(t.ofmap_array_write + t.ofmap_array_read, sram_per_cycle_)});
   return std::max(port_cycles, map_.cycles_per_fold);
 }
 
@@ -166,7 +183,7 @@ GemmResult evaluate_gemm(const SystolicParams& p, const GemmShape& g) {
   // leave while fold f computes; one DRAM port carries both. Per fold the array takes
   // max(compute_f, transfer_f). The first fold's loads and the last fold's stores have
   // nothing to hide behind.
-  const double bw = p.dram_bandwidth;
+  const double bw = dram_bytes_per_cycle(p);
   FoldTraffic current = plan.fold(0);
   std::uint64_t prev_store = 0;
   r.cycles.stall_dram_fill = transfer_cycles(current.loads(), bw);
@@ -205,16 +222,16 @@ GemmResult evaluate_gemm(const SystolicParams& p, const GemmShape& g) {
   const std::uint64_t total = r.cycles.total();
   const double pes = static_cast<double>(p.rows) * static_cast<double>(p.cols);
   r.macs = g.m * g.k * g.n;
-  r.time_ps = models::cycles_to_ps(total, p.frequency);
+  r.time_ps = models::cycles_to_ps(total, p.frequency.hz);
   r.utilisation = static_cast<double>(r.macs) / (pes * static_cast<double>(total));
   r.mapping_efficiency = static_cast<double>(map.sr) * static_cast<double>(map.sc) /
                          (static_cast<double>(map.folds) * pes);
 
-  r.energy.mac = static_cast<double>(r.macs) * p.mac_energy;
-  r.energy.sram = static_cast<double>(r.sram_bytes_read) * p.sram_read_energy_per_byte +
-                  static_cast<double>(r.sram_bytes_written) * p.sram_write_energy_per_byte;
+  r.energy.mac = static_cast<double>(r.macs) * p.mac_energy.joules;
+  r.energy.sram = static_cast<double>(r.sram_bytes_read) * p.sram_read_energy_per_byte.joules +
+                  static_cast<double>(r.sram_bytes_written) * p.sram_write_energy_per_byte.joules;
   r.energy.dram_interface = static_cast<double>(r.dram_bytes_read + r.dram_bytes_written) *
-                            p.dram_interface_energy_per_byte;
+                            p.dram_interface_energy_per_byte.joules;
   r.energy.static_energy = static_power(p) * models::ps_to_seconds(r.time_ps);
   return r;
 }

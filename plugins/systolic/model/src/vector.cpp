@@ -55,13 +55,13 @@ VectorResult evaluate_vector(const SystolicParams& p, const VectorOp& op) {
   if (elements == 0) return r;
   r.lane_ops = cost.ops_per_element * elements + cost.ops_per_row * op.rows;
   r.cycles = models::ceil_div(r.lane_ops, p.vector_lanes);
-  r.time_ps = models::cycles_to_ps(r.cycles, p.frequency);
+  r.time_ps = models::cycles_to_ps(r.cycles, p.frequency.hz);
   const std::uint64_t tensor_bytes = models::packed_bytes(elements, op.element_bits);
   r.sram_bytes_read = cost.inputs * tensor_bytes;
   r.sram_bytes_written = tensor_bytes;
-  r.energy.vector = static_cast<double>(r.lane_ops) * p.vector_op_energy;
-  r.energy.sram = static_cast<double>(r.sram_bytes_read) * p.sram_read_energy_per_byte +
-                  static_cast<double>(r.sram_bytes_written) * p.sram_write_energy_per_byte;
+  r.energy.vector = static_cast<double>(r.lane_ops) * p.vector_op_energy.joules;
+  r.energy.sram = static_cast<double>(r.sram_bytes_read) * p.sram_read_energy_per_byte.joules +
+                  static_cast<double>(r.sram_bytes_written) * p.sram_write_energy_per_byte.joules;
   r.energy.static_energy = static_power(p) * models::ps_to_seconds(r.time_ps);
   return r;
 }

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 using namespace strata::systolic;
 using u64 = std::uint64_t;
@@ -19,17 +21,90 @@ SystolicParams ideal(Dataflow df, std::uint32_t rows = 128, std::uint32_t cols =
   SystolicParams p;
   p.rows = rows;
   p.cols = cols;
-  p.dataflow = df;
-  p.dram_bandwidth = 0.0;
-  p.ifmap_sram_size = p.filter_sram_size = p.ofmap_sram_size = u64{1} << 40;
+  p.dataflow = std::string(to_string(df));
+  p.ideal_dram = true;
+  p.ifmap_sram_size = p.filter_sram_size = p.ofmap_sram_size = strata::Bytes{u64{1} << 40};
   return p;
 }
 
-u64 per_fold(const SystolicParams& p, u64 t) { return 2 * u64{p.rows} + p.cols + t - 2; }
+// SCALE-Sim v2 counts a fold's cycles as the rows of its demand matrices
+// (scalesim/compute/systolic_compute_{os,ws,is}.py, create_*_demand_mat): null rows before
+// and after the operand rows, then skew_matrix() adds (columns - 1) rows. The three
+// operands' matrices have the same length (SCALE-Sim asserts it); each is written out here
+// from those functions.
+struct ScaleSimFold {
+  u64 ifmap, filter, ofmap;
+};
+ScaleSimFold scalesim_fold(Dataflow df, u64 R, u64 C, u64 T) {
+  switch (df) {
+    case Dataflow::output_stationary:
+      return {T + (C - 1) + (R - 1),   // T input rows, C - 1 gap rows, skewed over R columns
+              T + (R - 1) + (C - 1),   // T filter rows, R - 1 gap rows, skewed over C columns
+              (T - 1) + R + (C - 1)};  // T - 1 rows before outputs, R output rows, skewed over C
+    case Dataflow::weight_stationary:
+      return {R + T + (C - 1) + (R - 1),  // R weight-load rows, T inputs, C - 1 drain, skew over R
+              R + (R + C + T - 2),        // R weight rows then R + C + T - 2 gap rows, no skew
+              (2 * R - 1) + T + (C - 1)}; // 2R - 1 rows before outputs, T output rows, skew over C
+    case Dataflow::input_stationary:
+      return {R + (R + C + T - 2),        // R input rows then R + C + T - 2 gap rows, no skew
+              R + T + (C - 1) + (R - 1),  // R load rows, T filter rows, C - 1 drain, skew over R
+              (2 * R - 1) + T + (C - 1)};
+  }
+  return {};
+}
+// SCALE-Sim's operand dimensions (set_params): OS Sr = M, Sc = N, T = K; WS Sr = K, Sc = N,
+// T = M; IS Sr = K, Sc = M, T = N.
+u64 scalesim_cycles(Dataflow df, u64 R, u64 C, const GemmShape& g) {
+  const u64 sr = df == Dataflow::output_stationary ? g.m : g.k;
+  const u64 sc = df == Dataflow::input_stationary ? g.m : g.n;
+  const u64 t = df == Dataflow::output_stationary ? g.k : df == Dataflow::weight_stationary ? g.m : g.n;
+  const ScaleSimFold f = scalesim_fold(df, R, C, t);
+  REQUIRE(f.ifmap == f.filter);
+  REQUIRE(f.filter == f.ofmap);
+  return cdiv(sr, R) * cdiv(sc, C) * f.ofmap;
+}
+
+u64 per_fold(const SystolicParams& p, u64 t) { return scalesim_fold(dataflow(p), p.rows, p.cols, t).ofmap; }
 
 }  // namespace
 
-TEST_CASE("systolic: OS cycles = 2R + C + K - 2 per fold", "[systolic][gemm]") {
+TEST_CASE("systolic: SCALE-Sim v2 golden vectors: compute cycles of each dataflow = folds x the length of "
+          "SCALE-Sim's per-fold demand matrices, LoRA-sized small-K GEMMs included",
+          "[systolic][gemm][scalesim]") {
+  // (M, K, N): LoRA rank-32 projections of a BERT-base layer at 128 tokens (128x32x768 is
+  // the small-K up-projection, 128x768x32 the down-projection), a full 768-wide projection,
+  // shapes one past the array in every dimension, and a GEMM smaller than the array.
+  const GemmShape shapes[] = {{128, 32, 768}, {128, 768, 32}, {128, 768, 768}, {512, 64, 512},
+                              {129, 257, 33}, {16, 16, 8},    {1024, 32, 4096}};
+  const std::pair<std::uint32_t, std::uint32_t> arrays[] = {{128, 32}, {32, 32}, {128, 128}, {8, 4}};
+  for (auto df : {Dataflow::output_stationary, Dataflow::weight_stationary, Dataflow::input_stationary})
+    for (auto [R, C] : arrays)
+      for (const auto& g : shapes) {
+        CAPTURE(to_string(df), R, C, g.m, g.k, g.n);
+        auto p = ideal(df, R, C);
+        // Cycles do not depend on the power (a 128 x 128 array needs more than 2.13 W to be
+        // valid); SCALE-Sim's compute cycles have no SRAM port stall, so the ports are wide.
+        p.power = strata::Power{100.0};
+        p.sram_bandwidth = strata::Bandwidth{double(1 << 20) * p.frequency.hz};
+        const auto r = evaluate_gemm(p, g);
+        CHECK(r.cycles.total() == scalesim_cycles(df, R, C, g));
+      }
+}
+
+TEST_CASE("systolic: OS takes R + C + K - 2 cycles per fold (no weight preload); WS and IS 2R + C + T - 2: "
+          "a small-K LoRA GEMM is (2R + C + K - 2) / (R + C + K - 2) faster in OS than the WS fill charged",
+          "[systolic][gemm][scalesim]") {
+  const auto p = ideal(Dataflow::output_stationary);  // Atleus SA: 128 x 32
+  const GemmShape lora{128, 32, 768};
+  const auto r = evaluate_gemm(p, lora);
+  CHECK(r.mapping.cycles_per_fold == 128 + 32 + 32 - 2);
+  CHECK(r.mapping.folds == 768 / 32);
+  CHECK(r.cycles.total() == 24 * 190);
+  CHECK(cycles_per_fold(Dataflow::weight_stationary, 128, 32, 32) == 2 * 128 + 32 + 32 - 2);
+  CHECK(cycles_per_fold(Dataflow::input_stationary, 128, 32, 32) == 2 * 128 + 32 + 32 - 2);
+}
+
+TEST_CASE("systolic: OS cycles = R + C + K - 2 per fold", "[systolic][gemm]") {
   const auto p = ideal(Dataflow::output_stationary);
   const GemmShape g{256, 100, 64};  // exact multiples of R = 128 and C = 32
   const auto r = evaluate_gemm(p, g);
@@ -38,10 +113,10 @@ TEST_CASE("systolic: OS cycles = 2R + C + K - 2 per fold", "[systolic][gemm]") {
   CHECK(r.mapping.sc == g.n);
   CHECK(r.mapping.t == g.k);
   CHECK(r.mapping.folds == folds);
-  CHECK(r.mapping.cycles_per_fold == 2 * u64{p.rows} + p.cols + g.k - 2);
+  CHECK(r.mapping.cycles_per_fold == u64{p.rows} + p.cols + g.k - 2);
   CHECK(r.cycles.total() == folds * per_fold(p, g.k));
   CHECK(r.cycles.compute == folds * g.k);
-  CHECK(r.cycles.fill_drain == folds * (2 * u64{p.rows} + p.cols - 2));
+  CHECK(r.cycles.fill_drain == folds * (u64{p.rows} + p.cols - 2));
   CHECK(r.cycles.stall_dram() == 0);
   CHECK(r.cycles.stall_sram == 0);
   CHECK(r.mapping_efficiency == Approx(1.0));
@@ -92,7 +167,7 @@ TEST_CASE("systolic: IS cycles = 2R + C + N - 2 per fold over ceil(K/R)*ceil(M/C
   CHECK(r.cycles.total() == folds * (2 * u64{p.rows} + p.cols + g.n - 2));
 }
 
-TEST_CASE("systolic: a GEMM smaller than the array has utilisation MKN/(RC(2R+C+K-2)) < 1",
+TEST_CASE("systolic: a GEMM smaller than the array has utilisation MKN/(RC(R+C+K-2)) < 1",
           "[systolic][gemm]") {
   const auto p = ideal(Dataflow::output_stationary);
   const GemmShape g{16, 16, 8};
@@ -144,13 +219,13 @@ TEST_CASE("systolic: OS re-fetches the ifmap once per column fold when it exceed
           "[systolic][gemm][sram]") {
   auto p = ideal(Dataflow::output_stationary);
   const GemmShape g{256, 64, 96};
-  p.ifmap_sram_size = g.m * g.k - 1;  // one byte short of holding the whole ifmap
+  p.ifmap_sram_size = strata::Bytes{g.m * g.k - 1};  // one byte short of holding the whole ifmap
   const auto r = evaluate_gemm(p, g);
   const u64 cf = g.n / p.cols;
   CHECK_FALSE(r.ifmap.fits);
   CHECK(r.ifmap.dram_read == g.m * g.k * cf);
   CHECK(r.filter.dram_read == g.k * g.n);
-  p.ifmap_sram_size = g.m * g.k;  // exactly fits
+  p.ifmap_sram_size = strata::Bytes{g.m * g.k};  // exactly fits
   CHECK(evaluate_gemm(p, g).ifmap.dram_read == g.m * g.k);
 }
 
@@ -159,9 +234,9 @@ TEST_CASE("systolic: OS re-fetches the K x C filter tile every fold when half th
           "[systolic][gemm][sram]") {
   auto p = ideal(Dataflow::output_stationary);
   const GemmShape g{256, 64, 96};
-  p.filter_sram_size = 2 * g.k * p.cols;  // the tile fits half exactly
+  p.filter_sram_size = strata::Bytes{2 * g.k * p.cols};  // the tile fits half exactly
   CHECK(evaluate_gemm(p, g).filter.dram_read == g.k * g.n);
-  p.filter_sram_size -= 2;  // half is one byte short
+  p.filter_sram_size.count -= 2;  // half is one byte short
   const auto r = evaluate_gemm(p, g);
   CHECK_FALSE(r.filter.fits);
   CHECK(r.filter.dram_read == g.k * g.n * (g.m / p.rows));
@@ -183,7 +258,7 @@ TEST_CASE("systolic: WS partial sums spill to DRAM when M x C accumulators excee
   CHECK(fit.filter.dram_read == g.k * g.n);  // WS: every weight loaded exactly once
   CHECK(fit.ifmap.sram_read == g.m * g.k * cf);
 
-  p.ofmap_sram_size = 2 * g.m * p.cols * acc - 2;
+  p.ofmap_sram_size = strata::Bytes{2 * g.m * p.cols * acc - 2};
   auto spill = evaluate_gemm(p, g);
   CHECK_FALSE(spill.ofmap.fits);
   CHECK(spill.ofmap.dram_write == g.m * g.n * ((rf - 1) * acc + out));
@@ -199,7 +274,7 @@ TEST_CASE("systolic: IS re-fetches the filter once per column fold of M when it 
   const u64 cf = g.m / p.cols;
   CHECK(evaluate_gemm(p, g).filter.dram_read == g.k * g.n);
   CHECK(evaluate_gemm(p, g).ifmap.dram_read == g.m * g.k);  // IS: every input once
-  p.filter_sram_size = g.k * g.n - 1;
+  p.filter_sram_size = strata::Bytes{g.k * g.n - 1};
   const auto r = evaluate_gemm(p, g);
   CHECK_FALSE(r.filter.fits);
   CHECK(r.filter.dram_read == g.k * g.n * cf);
@@ -208,19 +283,20 @@ TEST_CASE("systolic: IS re-fetches the filter once per column fold of M when it 
 
 // A 4 x 4 array, OS, M = 8, K = 64, N = 4: two row folds of one column fold. Per fold the
 // ifmap tile is R*K bytes, the filter tile K*C, the output tile R*C; each fold lasts
-// 2R + C + K - 2 cycles. With the filter buffer too small the filter tile comes again
+// R + C + K - 2 cycles. With the filter buffer too small the filter tile comes again
 // for the second fold.
 TEST_CASE("systolic: DRAM-bound folds stall by transfer - compute; fill and write-back are "
           "exposed",
           "[systolic][gemm][dram]") {
   auto p = ideal(Dataflow::output_stationary, 4, 4);
   const GemmShape g{8, 64, 4};
-  p.filter_sram_size = g.k * p.cols;  // half of it is too small for the K x C tile
+  p.filter_sram_size = strata::Bytes{g.k * p.cols};  // half of it is too small for the K x C tile
   const u64 fold = per_fold(p, g.k);
   const u64 ifmap_tile = u64{p.rows} * g.k, filter_tile = g.k * p.cols, out_tile = u64{p.rows} * p.cols;
 
   SECTION("1 B/cycle: the second fold's operands take longer than the first fold computes") {
-    p.dram_bandwidth = 1.0;
+    p.ideal_dram = false;
+    p.dram_bandwidth = strata::Bandwidth{1.0 * p.frequency.hz};  // 1 B per cycle
     const auto r = evaluate_gemm(p, g);
     const u64 fill = ifmap_tile + filter_tile;        // fold 0's loads
     const u64 overlap0 = ifmap_tile + filter_tile;    // fold 1's loads during fold 0
@@ -234,14 +310,16 @@ TEST_CASE("systolic: DRAM-bound folds stall by transfer - compute; fill and writ
     CHECK(r.utilisation < evaluate_gemm(ideal(Dataflow::output_stationary, 4, 4), g).utilisation);
   }
   SECTION("16 B/cycle: transfers hide behind compute; only fill and write-back remain") {
-    p.dram_bandwidth = 16.0;
+    p.ideal_dram = false;
+    p.dram_bandwidth = strata::Bandwidth{16.0 * p.frequency.hz};  // 16 B per cycle
     const auto r = evaluate_gemm(p, g);
     CHECK(r.cycles.stall_dram_fill == cdiv(ifmap_tile + filter_tile, 16));
     CHECK(r.cycles.stall_dram_bandwidth == 0);
     CHECK(r.cycles.stall_dram_writeback == cdiv(out_tile, 16));
   }
   SECTION("unlimited DRAM (0): no DRAM stall at all") {
-    p.dram_bandwidth = 0.0;
+    p.ideal_dram = false;
+    p.dram_bandwidth = strata::Bandwidth{0.0};
     CHECK(evaluate_gemm(p, g).cycles.stall_dram() == 0);
   }
 }
@@ -249,7 +327,7 @@ TEST_CASE("systolic: DRAM-bound folds stall by transfer - compute; fill and writ
 TEST_CASE("systolic: SRAM port stall = max over buffers of ceil(bytes / port) - fold cycles",
           "[systolic][gemm][sram]") {
   auto p = ideal(Dataflow::output_stationary, 4, 4);
-  p.sram_bandwidth = 1.0;
+  p.sram_bandwidth = strata::Bandwidth{1.0 * p.frequency.hz};  // 1 B per cycle
   const GemmShape g{8, 64, 4};
   const u64 fold = per_fold(p, g.k);
   const u64 busiest = u64{p.rows} * g.k;  // ifmap tile (= filter tile here)
@@ -262,12 +340,12 @@ TEST_CASE("systolic: SRAM port stall = max over buffers of ceil(bytes / port) - 
 TEST_CASE("systolic: energy = counts x per-action energies + static power x time",
           "[systolic][gemm][energy]") {
   auto p = atleus_sa();
-  p.dram_interface_energy_per_byte = 2e-12;  // exercise the term
+  p.dram_interface_energy_per_byte = strata::Energy{2e-12};  // exercise the term
   const GemmShape g{300, 200, 100};
   const auto r = evaluate_gemm(p, g);
-  CHECK(r.energy.mac == Approx(double(g.m * g.k * g.n) * p.mac_energy));
-  CHECK(r.energy.sram == Approx(double(r.sram_bytes_read) * p.sram_read_energy_per_byte +
-                                double(r.sram_bytes_written) * p.sram_write_energy_per_byte));
+  CHECK(r.energy.mac == Approx(double(g.m * g.k * g.n) * p.mac_energy.joules));
+  CHECK(r.energy.sram == Approx(double(r.sram_bytes_read) * p.sram_read_energy_per_byte.joules +
+                                double(r.sram_bytes_written) * p.sram_write_energy_per_byte.joules));
   CHECK(r.energy.dram_interface ==
         Approx(double(r.dram_bytes_read + r.dram_bytes_written) * 2e-12));
   CHECK(r.energy.static_energy == Approx(static_power(p) * double(r.time_ps) * 1e-12));
@@ -285,11 +363,14 @@ TEST_CASE("systolic: Atleus preset is 128x32 OS at 800 MHz with 1 Mb SRAM; power
   const auto p = atleus_sa();
   CHECK(p.rows == 128);
   CHECK(p.cols == 32);
-  CHECK(p.dataflow == Dataflow::output_stationary);
-  CHECK(p.frequency == 800e6);
-  CHECK(p.ifmap_sram_size + p.filter_sram_size + p.ofmap_sram_size == (u64{1} << 20) / 8);
-  CHECK(p.power == 2.13);
-  const double dyn = 128.0 * 32 * 800e6 * p.mac_energy + (128.0 + 32) * 800e6 * p.sram_read_energy_per_byte;
+  CHECK(dataflow(p) == Dataflow::output_stationary);
+  CHECK(p.frequency.hz == 800e6);
+  CHECK(p.ifmap_sram_size.count + p.filter_sram_size.count + p.ofmap_sram_size.count == (u64{1} << 20) / 8);
+  CHECK(p.power.watts == 2.13);
+  CHECK(sram_bytes_per_cycle(p) == 256.0);
+  CHECK(dram_bytes_per_cycle(p) == 20.0);
+  const double dyn =
+      128.0 * 32 * 800e6 * p.mac_energy.joules + (128.0 + 32) * 800e6 * p.sram_read_energy_per_byte.joules;
   CHECK(full_activity_dynamic_power(p) == Approx(dyn));
   CHECK(static_power(p) == Approx(2.13 - dyn));
   CHECK(static_power(p) > 0.0);
@@ -298,7 +379,7 @@ TEST_CASE("systolic: Atleus preset is 128x32 OS at 800 MHz with 1 Mb SRAM; power
   const auto tpu = tpu_128x128();
   CHECK(tpu.rows == 128);
   CHECK(tpu.cols == 128);
-  CHECK(tpu.dataflow == Dataflow::weight_stationary);
+  CHECK(dataflow(tpu) == Dataflow::weight_stationary);
   CHECK(validate(tpu).empty());
   CHECK(systolic_preset("tpu_128x128").has_value());
   CHECK_FALSE(systolic_preset("nope").has_value());
@@ -308,11 +389,14 @@ TEST_CASE("systolic: invalid params are all reported, and evaluate refuses them"
           "[systolic][params]") {
   SystolicParams p;
   p.rows = 0;
-  p.frequency = 0.0;
+  p.frequency = strata::Frequency{0.0};
   CHECK(validate(p).size() == 2);
+  SystolicParams named;
+  named.dataflow = "rs";  // not a SCALE-Sim dataflow
+  CHECK(validate(named).size() == 1);
   CHECK_THROWS_AS(evaluate_gemm(p, GemmShape{1, 1, 1}), std::invalid_argument);
   SystolicParams hot;
-  hot.power = 0.5;  // below the dynamic power at full activity
+  hot.power = strata::Power{0.5};  // below the dynamic power at full activity
   CHECK(validate(hot).size() == 1);
 }
 

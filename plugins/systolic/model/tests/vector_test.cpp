@@ -40,9 +40,9 @@ TEST_CASE("vector: energy = lane ops x E_op + SRAM bytes x E_byte + static power
           "[systolic][vector][energy]") {
   const auto p = atleus_sa();
   const auto r = evaluate_vector(p, VectorOp{VectorOpKind::layernorm, 128, 768, 16});
-  CHECK(r.energy.vector == Approx(double(r.lane_ops) * p.vector_op_energy));
-  CHECK(r.energy.sram == Approx(double(r.sram_bytes_read) * p.sram_read_energy_per_byte +
-                                double(r.sram_bytes_written) * p.sram_write_energy_per_byte));
+  CHECK(r.energy.vector == Approx(double(r.lane_ops) * p.vector_op_energy.joules));
+  CHECK(r.energy.sram == Approx(double(r.sram_bytes_read) * p.sram_read_energy_per_byte.joules +
+                                double(r.sram_bytes_written) * p.sram_write_energy_per_byte.joules));
   CHECK(r.energy.static_energy == Approx(static_power(p) * double(r.time_ps) * 1e-12));
   CHECK(r.energy.mac == 0.0);
 }

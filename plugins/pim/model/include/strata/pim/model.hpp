@@ -6,6 +6,8 @@
 // signed-weight encoding overheads, eDRAM capacity, the tile's bus and router.
 #pragma once
 
+#include <strata/units.hpp>  // SDK unit types (header only): one struct serves the model and the TOML declaration
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,7 +19,9 @@ namespace strata::pim {
 // One ReRAM tile (and the core that groups tiles_per_core of them). Defaults: the Atleus
 // ReRAM tile = ISAAC's tile (12 IMAs x 8 crossbars, 8 ADCs per IMA). Per-action energies
 // are ISAAC Table I component powers divided by the rate at which that component acts
-// (derivations beside each number). This struct is the only copy of each default.
+// (derivations beside each number). This struct is the only copy of each default, and the
+// only declaration: pim.reram_core's parameters derive from it and bind its fields, so its
+// quantities carry the SDK's unit types (the model reads .hz, .ps, .joules, ...).
 struct TileParams {
   std::uint32_t crossbars = 96;      // per tile
   std::uint32_t xbar_rows = 128;
@@ -26,40 +30,40 @@ struct TileParams {
   std::uint32_t dac_bits = 1;        // input bits applied per crossbar read
   std::uint32_t adc_bits = 8;
   std::uint32_t adcs = 96;           // per tile; columns of all crossbars share them evenly
-  double adc_sample_rate = 1.28e9;   // conversions per second per ADC (128 columns / 100 ns)
-  std::uint64_t xbar_read_latency = 100'000;  // ps: one crossbar read (ISAAC: 100 ns)
-  double logic_frequency = 1.2e9;    // Hz: shift-and-add, dequantiser, output register
+  Frequency adc_sample_rate{1.28e9};  // conversions per second per ADC (128 columns / 100 ns)
+  Duration xbar_read_latency{100'000};  // one crossbar read (ISAAC: 100 ns)
+  Frequency logic_frequency{1.2e9};    // shift-and-add, dequantiser, output register
   // Digital stages after the last conversion: shift-and-add, dequantise (logic cycles);
   // the reduction across row tiles adds ceil(log2(row tiles)) more.
   std::uint32_t digital_tail_cycles = 2;
-  std::uint64_t edram_size = 64 * 1024;   // bytes (informative: capacity is not checked)
-  double edram_bandwidth = 38.4e9;  // bytes/s: ISAAC's 256-bit eDRAM bus at 1.2 GHz
+  Bytes edram_size{64 * 1024};   // informative: capacity is not checked
+  Bandwidth edram_bandwidth{38.4e9};  // ISAAC's 256-bit eDRAM bus at 1.2 GHz
 
   // Published tile power at full activity (Atleus: 0.345 W, dequantiser excluded; the
   // dequantiser adds 1.5 %). Static power is what the per-action energies leave of it.
-  double tile_power = 0.345;
+  Power tile_power{0.345};
 
   // ISAAC, per IMA: 8 crossbars 2.4 mW, each read every 100 ns: 0.3 mW x 100 ns = 30 pJ.
-  double xbar_read_energy = 30e-12;
+  Energy xbar_read_energy{30e-12};
   // 8 ADCs 16 mW at 1.28 GS/s each: 2 mW / 1.28e9 = 1.5625 pJ per conversion.
-  double adc_conversion_energy = 1.5625e-12;
+  Energy adc_conversion_energy{1.5625e-12};
   // 8 x 128 1-bit DACs 4 mW, each driven once per 100 ns read: 3.90625 uW x 100 ns = 0.39 pJ.
-  double dac_energy = 0.390625e-12;
+  Energy dac_energy{0.390625e-12};
   // 4 shift-and-add units 0.2 mW, one operation per conversion (8 ADCs x 1.28 GS/s):
   // 0.2 mW / 10.24e9 = 0.01953125 pJ.
-  double shift_add_energy = 0.01953125e-12;
+  Energy shift_add_energy{0.01953125e-12};
   // eDRAM 20.7 mW at its 38.4 GB/s bus: 0.5390625 pJ per byte.
-  double edram_energy_per_byte = 0.5390625e-12;
+  Energy edram_energy_per_byte{0.5390625e-12};
   // Atleus: the per-crossbar dequantiser adds 1.5 % of tile power. It scales each
   // crossbar's per-weight output once per vector. Reference activity: 8-bit weights (4
   // slices, 32 weights per crossbar row) and 8-bit inputs (8 reads of 100 ns): a tile
   // makes 96 x 32 / 800 ns = 3.84e9 outputs/s, so 0.015 x 0.345 W / 3.84e9 = 1.3477 pJ.
-  double dequant_energy = 1.34765625e-12;
+  Energy dequant_energy{1.34765625e-12};
 
   // Programming. PUMA's crossbar constants: a 128 x 128 array written in 10.97 us for
   // 21.1 nJ, i.e. 85.7 ns per row (write-and-verify included) and 1.29 pJ per cell.
-  std::uint64_t row_write_latency = 85'700;  // ps
-  double cell_write_energy = 1.29e-12;
+  Duration row_write_latency{85'700};
+  Energy cell_write_energy{1.29e-12};
   std::uint32_t write_parallel_crossbars = 96;  // crossbars per tile programmed at once
   // Writes a cell survives. Multi-level ReRAM endurance is commonly quoted 1e6..1e12;
   // 1e6 is the conservative end (assumed; not published for Atleus).

@@ -1,10 +1,13 @@
 // Systolic array: closed-form cost of one GEMM (M x K x N) on an R x C PE array in output-,
 // weight- or input-stationary dataflow, plus its vector unit; transaction level (cycles,
-// bytes, energy per request, no PE trace). Cycles follow SCALE-Sim v2's analytical model,
-// 2R + C + T - 2 per fold (Samajdar et al., ISPASS 2020; scale-sim-v2 systolic_compute_*).
+// bytes, energy per request, no PE trace). Cycles follow SCALE-Sim v2's compute modules
+// (Samajdar et al., ISPASS 2020; scale-sim-v2 scalesim/compute/systolic_compute_*.py):
+// R + C + T - 2 per fold for OS, 2R + C + T - 2 for WS and IS (which preload R rows).
 // Not modelled: SRAM banks, the DRAM protocol (memory model and NoC own it), bit-serial PEs
 // (operand precision changes bytes and energy, not cycles).
 #pragma once
+
+#include <strata/units.hpp>  // SDK unit types (header only): one struct serves the model and the TOML declaration
 
 #include <cstdint>
 #include <optional>
@@ -26,47 +29,61 @@ std::optional<Dataflow> parse_dataflow(std::string_view text) noexcept;
 
 // One systolic core. Defaults are the Atleus SA core (DESIGN.md "The reference chip":
 // 128 x 32 PEs, output stationary, 800 MHz, 1 Mb SRAM, 2.13 W); this struct is the only
-// copy of each default. Energies are per action, in joules; powers in watts.
+// copy of each default and the only declaration: systolic.array's parameters derive from it
+// and bind its fields, so its quantities carry the SDK's unit types (the model reads .hz,
+// .count, .bytes_per_s, .joules, .watts).
 struct SystolicParams {
   std::uint32_t rows = 128;  // R: PE rows
   std::uint32_t cols = 32;   // C: PE columns
-  Dataflow dataflow = Dataflow::output_stationary;
-  double frequency = 800e6;  // Hz
+  // "os", "ws" or "is" (or the full names of Dataflow); dataflow() parses it, validate()
+  // rejects anything else. A name, not the enum, because the TOML declaration binds it.
+  std::string dataflow = "os";
+  Frequency frequency{800e6};
 
-  // On-chip SRAM sizes, bytes: 1 Mb = 131072 B in all, split 1/2 ifmap, 1/4 filter, 1/4
-  // ofmap. Under the default OS dataflow the ifmap feeds the R = 128 row edge and the
-  // filter only the C = 32 column edge, so the ifmap gets the larger share. Each buffer is
-  // double buffered: half holds the working tile, half receives the next one from DRAM.
-  std::uint64_t ifmap_sram_size = 65536;
-  std::uint64_t filter_sram_size = 32768;
-  std::uint64_t ofmap_sram_size = 32768;
-  // Bandwidth of each buffer's port, bytes per cycle. 256 = R x 2 B, enough for 16-bit
-  // operands on the widest edge, so the default array never waits on its SRAM.
-  double sram_bandwidth = 256.0;
-  // DRAM bandwidth through this core's memory port, bytes per array cycle; 0 means
-  // unlimited (the caller models DRAM transfers itself). Default: Atleus HBM2, 256 GB/s,
-  // shared by its 16 SA cores = 16 GB/s = 20 B per 800 MHz cycle.
-  double dram_bandwidth = 20.0;
+  // On-chip SRAM sizes: 1 Mb = 131072 B in all, split 1/2 ifmap, 1/4 filter, 1/4 ofmap.
+  // Under the default OS dataflow the ifmap feeds the R = 128 row edge and the filter only
+  // the C = 32 column edge, so the ifmap gets the larger share. Each buffer is double
+  // buffered: half holds the working tile, half receives the next one from DRAM.
+  Bytes ifmap_sram_size{65536};
+  Bytes filter_sram_size{32768};
+  Bytes ofmap_sram_size{32768};
+  // Bandwidth of each buffer's port: 256 B per cycle = R x 2 B, enough for 16-bit operands
+  // on the widest edge, so the default array never waits on its SRAM (x 800 MHz).
+  Bandwidth sram_bandwidth{256.0 * 800e6};
+  // DRAM bandwidth through this core's memory port, charged analytically by the model
+  // (the plugin hands DRAM time to a real memory when one is linked). Default: Atleus
+  // HBM2, 256 GB/s, shared by its 16 SA cores = 16 GB/s = 20 B per 800 MHz cycle.
+  Bandwidth dram_bandwidth{20.0 * 800e6};
+  // DRAM transfers take no time (bytes are still counted); also when dram_bandwidth = 0.
+  bool ideal_dram = false;
   // Partial sums that leave the array between folds (WS / IS spills) are this wide.
   std::uint32_t accumulator_bits = 32;
 
   // Per-action energies: Horowitz, "Computing's energy problem", ISSCC 2014 (45 nm):
   // 8-bit integer multiply 0.2 pJ + 32-bit add 0.1 pJ per MAC; 8 KB SRAM 64-bit access
   // 10 pJ = 1.25 pJ/B; 32-bit float add 0.9 pJ per vector-lane operation.
-  double mac_energy = 0.3e-12;
-  double sram_read_energy_per_byte = 1.25e-12;
-  double sram_write_energy_per_byte = 1.25e-12;
+  Energy mac_energy{0.3e-12};
+  Energy sram_read_energy_per_byte{1.25e-12};
+  Energy sram_write_energy_per_byte{1.25e-12};
   // Core-side cost of a DRAM byte. 0 by default: the NoC and the memory model book the
   // transfer and the device access; set it for a stand-alone array with a private PHY.
-  double dram_interface_energy_per_byte = 0.0;
+  Energy dram_interface_energy_per_byte{0.0};
 
   std::uint32_t vector_lanes = 32;  // one lane per PE column (the array's output width)
-  double vector_op_energy = 0.9e-12;
+  Energy vector_op_energy{0.9e-12};
 
   // Published power of the core running flat out (Atleus: 2.13 W). Static power is what
   // the per-action energies leave of it at full activity; see static_power().
-  double power = 2.13;
+  Power power{2.13};
 };
+
+// The dataflow `p.dataflow` names (output stationary when it names none; validate()
+// reports that).
+Dataflow dataflow(const SystolicParams& p) noexcept;
+// Port bandwidths in bytes per array cycle, as the fold model counts them (0 = unlimited
+// DRAM: ideal_dram or a zero dram_bandwidth).
+double sram_bytes_per_cycle(const SystolicParams& p) noexcept;
+double dram_bytes_per_cycle(const SystolicParams& p) noexcept;
 
 // Presets for `preset = "..."` in TOML.
 SystolicParams atleus_sa();    // the defaults above
@@ -99,8 +116,8 @@ struct GemmShape {
 // SCALE-Sim's view of a GEMM on the array: Sr operand rows map onto the R PE rows, Sc onto
 // the C PE columns, T streams through in time.
 //   OS: Sr = M, Sc = N, T = K     WS: Sr = K, Sc = N, T = M     IS: Sr = K, Sc = M, T = N
-// folds = ceil(Sr / R) * ceil(Sc / C); cycles per fold = 2R + C + T - 2 (a partial fold
-// still pays the full array's fill and drain, as in SCALE-Sim).
+// folds = ceil(Sr / R) * ceil(Sc / C); cycles per fold = cycles_per_fold() (a partial
+// fold still pays the full array's fill and drain, as in SCALE-Sim).
 struct FoldMapping {
   std::uint64_t sr = 0;
   std::uint64_t sc = 0;
@@ -111,10 +128,15 @@ struct FoldMapping {
   std::uint64_t cycles_per_fold = 0;
 };
 FoldMapping map_gemm(const SystolicParams& p, const GemmShape& g);
+// Cycles of one fold on an R x C array with T operand rows streamed, as SCALE-Sim v2's
+// demand matrices count them: OS R + C + T - 2 (outputs accumulate in place: no preload;
+// T - 1 cycles to the first output, R rows drained, skewed over C); WS and IS
+// 2R + C + T - 2 (R more cycles to preload the stationary operand).
+std::uint64_t cycles_per_fold(Dataflow dataflow, std::uint64_t rows, std::uint64_t cols, std::uint64_t t);
 
 struct SystolicCycles {
   std::uint64_t compute = 0;     // T per fold: operands streaming through
-  std::uint64_t fill_drain = 0;  // 2R + C - 2 per fold: preload, skew fill, output drain
+  std::uint64_t fill_drain = 0;  // per fold: R + C - 2 (OS) or 2R + C - 2 (WS/IS preload R more)
   std::uint64_t stall_dram_fill = 0;       // first fold's operands, before compute starts
   std::uint64_t stall_dram_bandwidth = 0;  // folds whose DRAM traffic outlasts their compute
   std::uint64_t stall_dram_writeback = 0;  // last fold's outputs, after compute ends
@@ -204,6 +226,8 @@ class GemmPlan {
   std::uint64_t acc_bytes(std::uint64_t n) const;
   SystolicParams p_;
   GemmShape g_;
+  Dataflow df_;
+  double sram_per_cycle_;  // bytes per cycle of each SRAM port
   FoldMapping map_;
   bool ifmap_fits_ = true;
   bool filter_fits_ = true;

@@ -1,0 +1,71 @@
+// compute_driver.hpp - what the compute cores' plugin tests share: a workload.ops driver
+// ("drv") linked to one core's ctrl port by a 1 ns link, and a component's statistics.
+#pragma once
+
+#include "harness.hpp"
+#include "trace_writer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace strata::testing {
+
+/// TOML of a workload.ops driver named "drv" with `params` (its inline table's contents),
+/// its cores[] linked to `core_ctrl` (e.g. "sa.ctrl") with a 1 ns link.
+inline std::string ops_driver(const std::string& params, const std::string& core_ctrl) {
+  return R"(
+[[component]]
+name = "drv"
+type = "workload.ops"
+params = { )" + params + R"( }
+
+[[link]]
+from = "drv.cores[]"
+to = ")" + core_ctrl + R"("
+latency = "1ns"
+)";
+}
+
+/// The "stats" object of component `name` in a run's stats.json.
+inline const nlohmann::ordered_json& component_stats(const Run& r, const std::string& name) {
+  return r.stats["components"][name]["stats"];
+}
+
+/// One "op" span of a core's trace: [start, end) in ps and the request's age.
+struct Span {
+  std::uint64_t start = 0, end = 0, age = 0;
+};
+
+/// Build and run `toml` with tracing on; the spans in start order (exact ps: the trace keeps
+/// 6 decimals of us). `tag` names the temporary trace file.
+inline std::vector<Span> traced_spans(Harness& h, const std::string& toml, const std::string& tag) {
+  auto engine = h.build(toml);
+  const auto path = std::filesystem::temp_directory_path() / ("strata_spans_" + tag + ".json");
+  auto writer = std::make_unique<detail::TraceWriter>(path.string());
+  auto* w = writer.get();
+  engine->enable_trace(std::move(writer));
+  engine->init();
+  engine->run(detail::StopConditions{});
+  engine->finish();
+  w->close();
+  std::ifstream f(path);
+  const auto trace = nlohmann::json::parse(f);
+  std::vector<Span> spans;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    const auto start = static_cast<std::uint64_t>(std::llround(e["ts"].get<double>() * 1e6));
+    const auto dur = static_cast<std::uint64_t>(std::llround(e["dur"].get<double>() * 1e6));
+    spans.push_back(Span{start, start + dur, e["args"]["age"].get<std::uint64_t>()});
+  }
+  std::filesystem::remove(path);
+  std::stable_sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.start < b.start; });
+  return spans;
+}
+
+}  // namespace strata::testing
