@@ -48,8 +48,9 @@ void TransformerParams::declare(ParamSpec<TransformerParams>& s) {
           "(must divide batch; graph_file: replay the file this many times)")
       .range(1, 1 << 20);
   s.param("mapping", &TransformerParams::mapping,
-          "atleus: frozen weights on PIM, the rest on SA; sa_only; pim_only")
-      .choices({"atleus", "sa_only", "pim_only"});
+          "atleus: frozen weights on PIM, the rest on SA; sa_only; pim_only; haima: host + HBM-PIM (pim_types) + "
+          "SRAM-PIM (SA-class cores of type sram.*), README.md \"Mapping\"")
+      .choices({"atleus", "sa_only", "pim_only", "haima"});
   s.param("pim_tiles", &TransformerParams::pim_tiles,
           "tiles of one PIM core, for packing weights (Atleus: 16); 0 = unlimited. Keep the geometry equal "
           "to the PIM cores' own, or their load_weights may answer capacity_error")
@@ -160,7 +161,10 @@ TransformerWorkload::TransformerWorkload(const ComponentContext& ctx)
   energy("mem_access", e_mem_);
   auto fail = [&](const std::string& msg) { throw ConfigError(fmt::format("{}: {}", name(), msg)); };
 
-  mopt_.policy = p_.mapping == "sa_only" ? Policy::sa_only : p_.mapping == "pim_only" ? Policy::pim_only : Policy::atleus;
+  mopt_.policy = p_.mapping == "sa_only"    ? Policy::sa_only
+                 : p_.mapping == "pim_only" ? Policy::pim_only
+                 : p_.mapping == "haima"    ? Policy::haima
+                                            : Policy::atleus;
   mopt_.pim.tiles = static_cast<std::uint64_t>(p_.pim_tiles);
   mopt_.pim.tile_crossbars = static_cast<std::uint32_t>(p_.tile_crossbars);
   mopt_.pim.xbar_rows = static_cast<std::uint32_t>(p_.crossbar_rows);
