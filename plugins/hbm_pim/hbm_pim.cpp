@@ -50,8 +50,10 @@ memory::DramParams HbmPimParams::model() const {
 //    (Lee et al., ISCA 2021) whose exact timing is not published.
 //  - mac_energy 1.5 pJ: one FP16 multiply (1.1 pJ) and add (0.4 pJ) at 45 nm (Horowitz,
 //    ISSCC 2014): a logic-process figure for a MAC built in a DRAM process (assumed to cancel).
-//  - Bank reads of PIM commands cost energy_per_bit (3.9 pJ/bit, Atleus's HBM2 number, array
-//    + I/O): conservative, as an in-bank read does not drive the stack's I/O.
+//  - bank_read_energy 3.9 pJ/bit: Atleus's HBM2 energy per bit (array + I/O, O'Connor et al.,
+//    MICRO 2017) for every bit a PIM command reads in the banks. An upper bound: an in-bank
+//    read does not drive the TSVs and PHY; kept equal to the ordinary access energy so that
+//    the DRAM energy parameters are Atleus's, and declared apart so it can be swept.
 void HbmPimParams::declare(ParamSpec<HbmPimParams>& s) {
   using P = HbmPimParams;
   s.param("channels", &P::channels, "independent channels").range(1, 1024);
@@ -79,6 +81,7 @@ void HbmPimParams::declare(ParamSpec<HbmPimParams>& s) {
   s.param("t_rp", &P::t_rp, "precharge (closing a row before the next activation)");
   s.param("mode_switch", &P::mode_switch, "entering + leaving all-bank compute mode, once per request");
   s.param("mac_energy", &P::mac_energy, "energy of one multiply-accumulate").min(0);
+  s.param("bank_read_energy", &P::bank_read_energy, "energy per bit read in the banks by a PIM command").min(0);
   s.preset("hbm2_atleus", "Atleus HBM2 (256 GB/s, 8 x 128-bit channels) with HBM-PIM units: 128 x 16 FP16 lanes",
            [](P& p) { p = P{}; });
   s.preset("newton", "Atleus HBM2 with Newton-style units: one 16-lane unit per bank (He et al., MICRO 2020)",
@@ -113,7 +116,7 @@ HbmPim::HbmPim(const ComponentContext& ctx)
       m_(p_.model()),
       e_read_(p_.energy_per_bit),
       e_write_(p_.energy_per_bit),
-      e_pim_read_(p_.energy_per_bit),
+      e_pim_read_(p_.bank_read_energy),
       e_pim_io_(p_.energy_per_bit),
       e_mac_(p_.mac_energy),
       e_load_(p_.energy_per_bit) {
@@ -282,7 +285,8 @@ void HbmPim::on_compute(TxnPtr<> t) {
     }
     const PimGemmCost c = pim_gemm_cost(p_, r->m, r->k, r->n);
     duration += c.time_ps;
-    const double pim_j = static_cast<double>(c.bank_bits + c.io_bits) * p_.energy_per_bit.joules +
+    const double pim_j = static_cast<double>(c.bank_bits) * p_.bank_read_energy.joules +
+                         static_cast<double>(c.io_bits) * p_.energy_per_bit.joules +
                          static_cast<double>(c.macs) * p_.mac_energy.joules;
     joules += pim_j;
     e_pim_read_.add(c.bank_bits);
@@ -318,7 +322,7 @@ STRATA_PLUGIN(
             "broadcast) + rows x (tRCD + tRP) + columns_per_unit x ceil(k / lanes) x tCCD + ceil(ceil(n B / "
             "burst) / channels) tCCD (results), B = mac_bits / 8; a request of m vectors takes mode_switch + m x "
             "that, holding every channel. load_weights (and a streamed b operand) is a striped write of k x n x B "
-            "bytes. Energy: bank bits read and I/O bits at energy_per_bit, mac_energy per MAC. Vector ops and "
+            "bytes. Energy: bank bits read at bank_read_energy, input/result bits at energy_per_bit, mac_energy per MAC. Vector ops and "
             "operands wider than mac_bits answer unsupported; a gemm on an unknown weight id answers refused.")
         .multi_port("port", strata::PortDir::inout, "mem", "ordinary accesses, one element per requester (MemRequest)")
         .port("ctrl", strata::PortDir::inout, "compute", "ComputeRequests in, the same objects back when done")

@@ -51,6 +51,7 @@ struct HbmPimParams {
   Duration t_rp{14000};
   Duration mode_switch{30000};
   Energy mac_energy{1.5e-12};
+  Energy bank_read_energy{3.9e-12};  // per bit a PIM command reads in the banks
 
   HbmPimParams() { assign(memory::hbm2_atleus()); }
   void assign(const memory::DramParams& m);
