@@ -61,7 +61,7 @@ void HbmPimParams::declare(ParamSpec<HbmPimParams>& s) {
   s.param("data_rate", &P::data_rate, "transfers per second per pin (\"2GHz\" = 2 GT/s)").min(1);
   s.param("access_latency", &P::access_latency, "idle-channel access latency (activate + column + controller)");
   s.param("burst", &P::burst, "access granularity = one column access of a PIM command").range(1, 1 << 20);
-  s.param("energy_per_bit", &P::energy_per_bit, "energy per bit moved (array + I/O); also per bit a PIM command reads")
+  s.param("energy_per_bit", &P::energy_per_bit, "energy per bit moved by ordinary accesses, matrix writes and PIM inputs/results (array + I/O)")
       .min(0);
   s.param("static_power", &P::static_power, "background power (refresh, standby)").min(0);
   s.param("capacity", &P::capacity, "addressable bytes (ordinary accesses and stored matrices)").min(1);
