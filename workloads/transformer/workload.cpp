@@ -1024,10 +1024,10 @@ strata::ComponentDecl transformer_decl() {
           "fine-tuning) at transaction level: one ComputeRequest per op (shard) on the mapped core's ctrl port, "
           "one TransferRequest per cross-core tensor edge through the source core's network interface; same-core "
           "edges are free; cores queue FIFO. Frozen weights are first written into the PIM cores (setup phase, "
-          "reported apart). Mapping policies atleus / sa_only / pim_only (dynamic GEMM operands written into "
-          "the crossbars before each use) / haima (host + HBM-PIM + SRAM-PIM); a mapping table (mapping_file, "
-          "a graph file's mapping_table) places ops one by one. Micro-batches pipeline through the cores. "
-          "Non-resident data (LoRA adapters, embedding rows, KV caches beyond kv_cache_capacity) is loaded from memory before each use, through mem[] or, unlinked, "
+          "reported apart). Mapping policies atleus / sa_only / pim_only / haima (dynamic GEMM operands written into "
+          "the crossbars before each use); a mapping table (mapping_file, a graph file's mapping_table) places ops "
+          "one by one. Micro-batches pipeline through the cores. Non-resident data (LoRA adapters, embedding rows, "
+          "KV caches beyond kv_cache_capacity) is loaded from memory before each use, through mem[] or, unlinked, "
           "on an analytic channel (the only time and energy this driver adds). Reports per-layer, per-phase and "
           "per-token latency, PIM/SA shares of requests, FLOPs and energy, ReRAM writes, off-chip bytes.")
       .multi_port("cores", strata::PortDir::inout, "compute",
