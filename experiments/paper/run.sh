@@ -21,10 +21,11 @@ for d in mesh3d mesh3d_skip hilbert; do sweep "experiments/noc/$d.toml"; done
 # findings 5-6: SA shapes; 7-9: quantization
 sweep experiments/paper/sa_shapes.toml
 sweep experiments/paper/quant.toml
-# findings 10-13: end-to-end, Atleus vs 3D-TPU vs GPU (and the planar Atleus)
-for d in gpu tpu3d planar atleus; do sweep "experiments/paper/$d.toml"; done
-# finding 14 (die cost) is computed from the constants of findings.toml
-"$STRATA" report atleus=out/paper/atleus tpu3d=out/paper/tpu3d planar=out/paper/planar gpu=out/paper/gpu \
+# findings 10-15: end-to-end, Atleus vs 3D-TPU vs HAIMA vs GPU (and the planar Atleus)
+for d in gpu tpu3d planar haima atleus; do sweep "experiments/paper/$d.toml"; done
+# the die-cost finding is computed from the constants of findings.toml
+"$STRATA" report atleus=out/paper/atleus tpu3d=out/paper/tpu3d planar=out/paper/planar haima=out/paper/haima \
+  gpu=out/paper/gpu \
   --baseline gpu --findings experiments/paper/findings.toml \
-  --title "Atleus in Strata: the paper's findings, then Atleus vs 3D-TPU, planar and GPU" \
+  --title "Atleus in Strata: the paper's findings, then Atleus vs 3D-TPU, planar, HAIMA and GPU" \
   --out out/paper/report.md

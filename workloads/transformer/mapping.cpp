@@ -23,6 +23,7 @@ std::string_view to_string(Policy p) {
     case Policy::atleus: return "atleus";
     case Policy::sa_only: return "sa_only";
     case Policy::pim_only: return "pim_only";
+    case Policy::haima: return "haima";
   }
   return "?";
 }
@@ -477,6 +478,13 @@ static void replicate(const Graph& g, Mapping& m, const std::vector<std::uint32_
 }
 
 Mapping map_graph(const Graph& g, const std::vector<CoreInfo>& cores, const MappingOptions& opt) {
+  if (opt.policy == Policy::haima && opt.pim.tiles != 0) {
+    // HBM-PIM keeps weights in DRAM rows, not crossbars: no tile packing (the stack checks
+    // its own capacity when the weights are written).
+    MappingOptions unlimited = opt;
+    unlimited.pim.tiles = 0;
+    return map_graph(g, cores, unlimited);
+  }
   if (cores.empty()) throw MappingError("no cores are linked to cores[]: link them with a fanout generator");
   const auto adj = g.adjacency();
   const auto eff = effective_layers(g, adj);
@@ -490,6 +498,21 @@ Mapping map_graph(const Graph& g, const std::vector<CoreInfo>& cores, const Mapp
       throw MappingError(fmt::format("mapping rule {}: core {} does not exist: cores[] has {} elements (0..{})",
                                      r.where, r.core, cores.size(), cores.size() - 1));
   const std::size_t n_ops = g.ops.size();
+
+  // HAIMA: the SA-class cores split into SRAM-PIM (sram_types) and host cores.
+  std::vector<std::uint32_t> haima_host, haima_sram;
+  if (opt.policy == Policy::haima) {
+    for (auto i : sa) (glob_match(opt.sram_types, cores[i].type) ? haima_sram : haima_host).push_back(i);
+    if (haima_sram.empty() || haima_host.empty() || pim.empty())
+      throw MappingError(fmt::format(
+          "mapping \"haima\" needs an HBM-PIM core (a PIM-class core, see pim_types), an SRAM-PIM core (an SA-class "
+          "core whose type matches sram_types = \"{}\") and a host core (another SA-class core); cores[] has {} PIM, "
+          "{} SRAM-PIM and {} host cores",
+          opt.sram_types, pim.size(), haima_sram.size(), haima_host.size()));
+  }
+  auto haima_pick = [&](const std::vector<std::uint32_t>& v, std::size_t op) {
+    return v[static_cast<std::size_t>(std::max(0, eff[op])) % v.size()];
+  };
 
   // 1. What each op asks for: the first matching rule, else the base policy.
   std::vector<std::int32_t> rule_of(n_ops, -1);
@@ -508,6 +531,23 @@ Mapping map_graph(const Graph& g, const std::vector<CoreInfo>& cores, const Mapp
         case Policy::atleus: t = is_frozen_static_gemm(g, op) || dx_pim ? Target::pim : Target::sa; break;
         case Policy::sa_only: t = Target::sa; break;
         case Policy::pim_only: t = Target::pim; break;
+        case Policy::haima: {
+          const bool weight = is_frozen_static_gemm(g, op) || is_frozen_dx(g, op);
+          const bool w_v = weight && !op.params.empty() &&
+                           g.parameters[static_cast<std::size_t>(op.params.front())].name.find(".attn.v_proj.") !=
+                               std::string::npos;
+          if (weight && !w_v) {
+            t = Target::pim;
+          } else if (op.kind == OpKind::attention_score) {
+            t = Target::pim;
+          } else {
+            t = Target::core;
+            want_core[i] = haima_pick(w_v || op.kind == OpKind::attention_value ? haima_sram : haima_host, i);
+          }
+          dx_on_shards[i] = t == Target::pim && is_frozen_dx(g, op);
+          want[i] = t;
+          continue;
+        }
       }
       dx_on_shards[i] = dx_pim;
     } else {

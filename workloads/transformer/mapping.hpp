@@ -9,6 +9,14 @@
 //   * pim_only frozen weights on PIM as above; every other op on its layer's PIM core;
 //              a GEMM there without a stored weight writes its b operand into crossbars
 //              before each use (DynamicOperands::write) or streams it (::stream).
+//   * haima    the HAIMA baseline (Ding et al., DAC 2023) on a host + HBM-PIM + SRAM-PIM
+//              system: frozen weights except W_V stored in the HBM-PIM (the "PIM" cores;
+//              no crossbar packing, pim_tiles is ignored) with their dX GEMMs, Q.K^T there
+//              too (K written into the banks); W_V (and its dX) and P.V on the SRAM-PIM
+//              cores (SA-class cores whose type matches sram_types); everything else
+//              (softmax, norms, GELU, residuals, LoRA, trainable-weight GEMMs, attention
+//              gradients, updates) on the host (the other SA-class cores). Cores of a class
+//              are chosen by layer, round robin.
 // A mapping table (MappingRule list, parsed from JSON by parse_mapping_table) overrides
 // the policy op by op: the first rule that matches an op names its core class or core.
 // Weights are packed into PIM cores in the order of first use, each layer starting on a
@@ -32,7 +40,7 @@
 namespace strata::transformer {
 
 enum class CoreClass : std::uint8_t { pim, sa };
-enum class Policy : std::uint8_t { atleus, sa_only, pim_only };
+enum class Policy : std::uint8_t { atleus, sa_only, pim_only, haima };
 enum class Overflow : std::uint8_t { sa, error };
 enum class DxPlacement : std::uint8_t { pim, sa };
 enum class PimOrder : std::uint8_t { ports, hilbert };
@@ -120,6 +128,8 @@ struct MappingOptions {
   std::uint64_t scratch_tiles = 0;
   std::vector<MappingRule> rules;  // mapping table: first match wins, else the policy
   Replication replicate;
+  // Policy::haima: glob over core types naming the SRAM-PIM cores among the SA-class ones.
+  std::string sram_types = "sram.*";
 };
 
 // The weight id under which dynamic operands are written on a PIM core: one per core,

@@ -48,8 +48,9 @@ void TransformerParams::declare(ParamSpec<TransformerParams>& s) {
           "(must divide batch; graph_file: replay the file this many times)")
       .range(1, 1 << 20);
   s.param("mapping", &TransformerParams::mapping,
-          "atleus: frozen weights on PIM, the rest on SA; sa_only; pim_only")
-      .choices({"atleus", "sa_only", "pim_only"});
+          "atleus: frozen weights on PIM, the rest on SA; sa_only; pim_only; haima: host + HBM-PIM (pim_types) + "
+          "SRAM-PIM (SA-class cores of type sram.*), README.md \"Mapping\"")
+      .choices({"atleus", "sa_only", "pim_only", "haima"});
   s.param("pim_tiles", &TransformerParams::pim_tiles,
           "tiles of one PIM core, for packing weights (Atleus: 16); 0 = unlimited. Keep the geometry equal "
           "to the PIM cores' own, or their load_weights may answer capacity_error")
@@ -181,7 +182,10 @@ TransformerWorkload::TransformerWorkload(const ComponentContext& ctx)
   energy("mem_access", e_mem_);
   auto fail = [&](const std::string& msg) { throw ConfigError(fmt::format("{}: {}", name(), msg)); };
 
-  mopt_.policy = p_.mapping == "sa_only" ? Policy::sa_only : p_.mapping == "pim_only" ? Policy::pim_only : Policy::atleus;
+  mopt_.policy = p_.mapping == "sa_only"    ? Policy::sa_only
+                 : p_.mapping == "pim_only" ? Policy::pim_only
+                 : p_.mapping == "haima"    ? Policy::haima
+                                            : Policy::atleus;
   mopt_.pim.tiles = static_cast<std::uint64_t>(p_.pim_tiles);
   mopt_.pim.tile_crossbars = static_cast<std::uint32_t>(p_.tile_crossbars);
   mopt_.pim.xbar_rows = static_cast<std::uint32_t>(p_.crossbar_rows);
@@ -1377,7 +1381,7 @@ strata::ComponentDecl transformer_decl() {
           "fine-tuning) at transaction level: one ComputeRequest per op (shard) on the mapped core's ctrl port, "
           "one TransferRequest per cross-core tensor edge through the source core's network interface; same-core "
           "edges are free; cores queue FIFO. Frozen weights are first written into the PIM cores (setup phase, "
-          "reported apart). Mapping policies atleus / sa_only / pim_only (dynamic GEMM operands written into "
+          "reported apart). Mapping policies atleus / sa_only / pim_only / haima (dynamic GEMM operands written into "
           "the crossbars before each use); a mapping table (mapping_file, a graph file's mapping_table) places ops "
           "one by one. Micro-batches pipeline through the cores; with sequences > 0 a stream of micro-batches is "
           "released closed-loop (inflight) or at a rate and reports steady-state throughput, per-sequence latency and "
