@@ -14,6 +14,12 @@
 // time the last byte was consumed at the destination. Acks and data share the network;
 // the source queue is unbounded, so ejection never waits for injection and the ack cannot
 // cause a protocol deadlock. Endpoint id = system().ordinal(own name).
+//
+// fidelity = "message": the transfer leaves as one Message (noc_protocol.hpp) carrying the
+// packet and flit counts the flit level would send; the injection link is reserved for its
+// flits cycles (FCFS with the completions), the destination consumes it when its tail has
+// arrived (per packet at sink_bandwidth if set) and answers with a one-message completion.
+// No credits and no back-pressure from a slow sink.
 #pragma once
 
 #include "noc_protocol.hpp"
@@ -34,6 +40,7 @@ struct NiParams {
   Bandwidth sink_bandwidth{0};
   bool notify_arrival = true;
   Duration histogram_range{500 * kNanosecond};
+  std::string fidelity = kFlitLevel;  // "message": one event per transfer per hop (README "Fidelity")
   static void declare(ParamSpec<NiParams>& s);
 };
 
@@ -61,6 +68,10 @@ class NetworkInterface final : public Component {
   void on_consumed(TxnPtr<> t);
   void pump();
   void complete(TxnPtr<TransferRequest> req, Time accepted, Time completed_at);
+  // message level
+  void inject(TxnPtr<Message> msg);
+  void on_message(TxnPtr<Message> msg);
+  void on_message_consumed(TxnPtr<Message> msg);
 
   NiParams p_;
   Time cycle_;
@@ -78,6 +89,7 @@ class NetworkInterface final : public Component {
   std::vector<std::uint32_t> rx_occupancy_;
   Time tx_busy_ = 0, tx_wake_at_ = kTimeMax, sink_free_ = 0, stall_since_ = 0;
   bool stalled_ = false;
+  bool message_ = false;  // fidelity = "message"
 
   Counter transfers_, bytes_sent_, packets_sent_, packets_received_, bytes_received_, transfers_received_,
       acks_sent_, credit_stall_time_;

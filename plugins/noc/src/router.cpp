@@ -16,6 +16,10 @@ void RouterParams::declare(ParamSpec<RouterParams>& s) {
   s.param("routing", &RouterParams::routing,
           "dor: dimension order on a full mesh/torus (grid indices); table: up*/down* on any graph")
       .choices({"dor", "table"});
+  s.param("fidelity", &RouterParams::fidelity,
+          "flit: packets with credits and VC arbitration; message: a transfer crosses each link as one "
+          "event, contention by link reservation (set alike on every noc.router and noc.ni)")
+      .choices({kFlitLevel, kMessageLevel});
   s.param("buffer_write", &RouterParams::buffer_write, "input-buffer write energy per bit").min(0);
   s.param("buffer_read", &RouterParams::buffer_read, "input-buffer read energy per bit").min(0);
   s.param("crossbar", &RouterParams::crossbar, "crossbar traversal energy per bit").min(0);
@@ -75,6 +79,7 @@ Router::Router(const ComponentContext& ctx)
   energy("tsv", wire_tsv_);
   set_static_power(p_.static_power);
   table_ = p_.routing == "table";
+  message_ = p_.fidelity == kMessageLevel;
 }
 
 void Router::init() {
@@ -85,6 +90,7 @@ void Router::init() {
   out_.resize(ports_.size());
   for (std::size_t k = 0; k < ports_.size(); ++k) {
     in_[k].vc.resize(static_cast<std::size_t>(p_.vcs));
+    if (message_) in_[k].vc_free.assign(static_cast<std::size_t>(p_.vcs), 0);
     out_[k].credits.assign(static_cast<std::size_t>(p_.vcs), static_cast<std::uint32_t>(p_.vc_depth));
   }
   setup_routing();
@@ -99,6 +105,7 @@ void Router::init() {
     c->kind = Credit::Kind::config;
     c->vcs = static_cast<std::uint16_t>(p_.vcs);
     c->depth = static_cast<std::uint32_t>(p_.vc_depth);
+    c->message_level = message_;
     port.send(std::move(c));
   }
 }
@@ -184,9 +191,14 @@ std::uint8_t Router::class_of(std::uint8_t vc) const {
 }
 
 void Router::route(const Packet& pkt, std::uint32_t in, std::uint32_t& out, std::uint8_t& cls) const {
-  if (pkt.dst >= map_->endpoints() || map_->endpoint(pkt.dst).router == kNone)
-    throw ModelError(name() + ": packet for endpoint " + std::to_string(pkt.dst) + ", which is not a linked noc.ni");
-  const auto& at = map_->endpoint(pkt.dst);
+  route_to(pkt.dst, in, class_of(pkt.vc), out, cls);
+}
+
+void Router::route_to(std::uint32_t dst, std::uint32_t in, std::uint8_t arrival_class, std::uint32_t& out,
+                      std::uint8_t& cls) const {
+  if (dst >= map_->endpoints() || map_->endpoint(dst).router == kNone)
+    throw ModelError(name() + ": packet for endpoint " + std::to_string(dst) + ", which is not a linked noc.ni");
+  const auto& at = map_->endpoint(dst);
   cls = 0;
   if (at.router == id_) {
     out = at.port;
@@ -197,7 +209,7 @@ void Router::route(const Packet& pkt, std::uint32_t in, std::uint32_t& out, std:
     return;
   }
   DorArrival a = in_[in].arrival;
-  if (a.dim != kNoDim) a.vc_class = class_of(pkt.vc);
+  if (a.dim != kNoDim) a.vc_class = arrival_class;
   auto hop = dor_next_hop(map_->dor(), me_, map_->coord(at.router), a);
   cls = hop->vc_class;
   for (const auto& [c, port] : coord_port_)
@@ -214,11 +226,65 @@ void Router::receive(Port& p, TxnPtr<> t) {
     on_credit(k, *c);
     return;
   }
+  if (message_) {
+    if (!dynamic_cast<Message*>(t.get()))
+      throw ModelError(name() + ": fidelity = \"message\" but a '" + std::string(t->type_name()) +
+                       "' arrived (set fidelity alike on every noc.router and noc.ni)");
+    on_message(k, std::move(t).as<Message>());
+    return;
+  }
+  if (!dynamic_cast<Packet*>(t.get()))
+    throw ModelError(name() + ": fidelity = \"flit\" but a '" + std::string(t->type_name()) +
+                     "' arrived (set fidelity alike on every noc.router and noc.ni)");
   on_packet(k, std::move(t).as<Packet>());
+}
+
+// Message level: one event per transfer per hop. FCFS by head arrival: the output is
+// reserved from the departure for flits cycles, and a message leaves its input VC no
+// earlier than the message ahead of it there (the FIFO order, hence head-of-line blocking,
+// of the flit level's input VCs). The VC is the one of the message's class that frees
+// first (the flit level's sender takes the VC with the most credits).
+void Router::on_message(std::uint32_t in, TxnPtr<Message> msg) {
+  const Time t = now();
+  std::uint32_t o = 0;
+  std::uint8_t cls = 0;
+  const bool from_router = out_[in].to_router;
+  route_to(msg->dst, in, from_router ? msg->vc_class : 0, o, cls);
+  Input& input = in_[in];
+  std::uint32_t lo = 0, hi = static_cast<std::uint32_t>(p_.vcs);
+  if (classes_ == 2 && from_router) (msg->vc_class == 0 ? hi : lo) = static_cast<std::uint32_t>(p_.vcs / 2);
+  std::uint32_t v = lo;
+  for (std::uint32_t k = lo + 1; k < hi; ++k)
+    if (input.vc_free[k] < input.vc_free[v]) v = k;
+  Output& out = out_[o];
+  const Time ready = t + static_cast<Time>(p_.pipeline) * cycle_;
+  const Time start = std::max({ready, out.busy_until, input.vc_free[v]});
+  const Time occupancy = static_cast<Time>(msg->flits) * cycle_;
+  input.vc_free[v] = start;
+  out.busy_until = start + occupancy;
+  out.busy_total += occupancy;
+  packets_ += msg->packets;
+  flits_ += msg->flits;
+  buffer_write_.add(msg->flits);
+  buffer_read_.add(msg->flits);
+  crossbar_.add(msg->flits);
+  arbitration_.add(msg->flits);
+  vc_allocation_.add(msg->packets);
+  if (out.wire)
+    out.wire->add_joules(out.joules_per_bit * static_cast<double>(msg->flits) * static_cast<double>(p_.flit_width),
+                         msg->flits);
+  router_latency_.add(static_cast<double>(start - t));
+  msg->vc_class = cls;
+  msg->hops = static_cast<std::uint16_t>(msg->hops + 1);
+  ports_[o].send(std::move(msg), start - t + out.extra_delay);
 }
 
 void Router::on_credit(std::uint32_t out, const Credit& c) {
   if (c.kind == Credit::Kind::config) {
+    if (c.message_level != message_)
+      throw ModelError(name() + ".port[" + std::to_string(out) + "]: the far end runs fidelity = \"" +
+                       (c.message_level ? kMessageLevel : kFlitLevel) + "\", this router \"" + p_.fidelity +
+                       "\" (set fidelity alike on every noc.router and noc.ni)");
     if (c.vcs != p_.vcs || c.depth != p_.vc_depth)
       throw ModelError(name() + ".port[" + std::to_string(out) + "]: the far end has " + std::to_string(c.vcs) +
                        " VCs x " + std::to_string(c.depth) + " packets, this router assumes " +
