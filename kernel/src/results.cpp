@@ -210,7 +210,7 @@ std::string resolved_config(Engine& engine, const ExperimentSpec& spec) {
   return o;
 }
 
-ojson profile_json(const std::vector<ProfileRow>& rows, const RunResult& r) {
+ojson profile_json(const std::vector<ProfileRow>& rows, const RunResult& r, const ojson& stats) {
   std::uint64_t events = 0;
   double seconds = 0;
   std::map<std::string, std::pair<std::uint64_t, double>> by_type;
@@ -245,6 +245,15 @@ ojson profile_json(const std::vector<ProfileRow>& rows, const RunResult& r) {
                  {"time_share", share(row.seconds, seconds)}});
   out["by_type"] = std::move(t);
   out["by_port"] = std::move(p);
+  std::uint64_t gemms = 0;
+  if (stats.contains("components"))
+    for (const auto& [name, c] : stats["components"].items())
+      if (c.contains("stats") && c["stats"].contains("gemms") && c["stats"]["gemms"].is_number_unsigned())
+        gemms += c["stats"]["gemms"].get<std::uint64_t>();
+  if (gemms > 0) {
+    out["gemms"] = gemms;
+    out["events_per_gemm"] = static_cast<double>(events) / static_cast<double>(gemms);
+  }
   return out;
 }
 
@@ -276,6 +285,9 @@ std::string profile_text(const ojson& profile, std::size_t max_rows) {
       o += fmt::format("  {:<38} {:>12} {:>7} {:>9.3f}\n", fmt::format("({} more)", shown - max_rows), rest_events, "",
                        rest_seconds);
   };
+  if (profile.contains("gemms"))
+    o += fmt::format("  {:.1f} events per modelled GEMM ({} GEMMs: the cores' gemms counters)\n",
+                     profile["events_per_gemm"].get<double>(), profile["gemms"].get<std::uint64_t>());
   table("by component type", profile["by_type"], false);
   table("by receiving port", profile["by_port"], true);
   return o;
@@ -335,7 +347,7 @@ RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunO
   if (spec.output.csv) write_file_atomic((fs::path(spec.output.dir) / "stats.csv").string(), stats_csv(out.stats));
   write_file_atomic((fs::path(spec.output.dir) / "summary.txt").string(), out.summary);
   if (engine.profiling()) {
-    auto prof = profile_json(engine.profile(), out.result);
+    auto prof = profile_json(engine.profile(), out.result, out.stats);
     out.profile = profile_text(prof);
     write_file_atomic((fs::path(spec.output.dir) / "profile.json").string(), prof.dump(1) + "\n");
   }

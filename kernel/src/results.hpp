@@ -44,8 +44,11 @@ RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunO
 nlohmann::ordered_json stats_json(const Engine& engine, const RunResult& r, const ExperimentSpec& spec);
 std::string stats_csv(const nlohmann::ordered_json& stats);
 std::string summary_text(const nlohmann::ordered_json& stats);
-/// profile.json's content: totals, rows by component type and by (type, port).
-nlohmann::ordered_json profile_json(const std::vector<ProfileRow>& rows, const RunResult& r);
+/// profile.json's content: totals, rows by component type and by (type, port), and events
+/// per modelled GEMM (the sum of every component's `gemms` counter in `stats`, the statistic
+/// the compute cores keep; omitted when there is none).
+nlohmann::ordered_json profile_json(const std::vector<ProfileRow>& rows, const RunResult& r,
+                                    const nlohmann::ordered_json& stats);
 /// The profile as the table `strata run --profile` prints (the busiest `max_rows` ports).
 std::string profile_text(const nlohmann::ordered_json& profile, std::size_t max_rows = 12);
 /// TOML that reproduces the run: resolved parameters of every component, every link.
