@@ -170,3 +170,18 @@ TEST_CASE("noc fidelity: routers and NIs of different fidelity are refused", "[n
                     Catch::Contains("set fidelity alike"));
   CHECK_THAT(h.errors(n.toml(), {"r.fidelity=packet"}), Catch::Contains("fidelity"));
 }
+
+TEST_CASE("noc fidelity: message-level results are the same at any thread count", "[noc][fidelity][determinism]") {
+  static const std::string toml =
+      read(strata::testing::source_dir() / "topologies" / "examples" / "noc_mesh4x4_uniform.toml");
+  strata::testing::Harness h;
+  auto sets = fidelity("message", "router");
+  sets.push_back("traffic.duration=\"1us\"");
+  sets.push_back("traffic.warmup=\"0.2us\"");
+  sets.push_back("traffic.rate=0.14");
+  auto one = h.run(toml, strata::kTimeMax, sets);
+  sets.push_back("threads=2");
+  auto two = h.run(toml, strata::kTimeMax, sets);
+  CHECK(two.engine->partitions() == 2);
+  CHECK(one.stats.dump() == two.stats.dump());
+}
