@@ -108,6 +108,31 @@ TEST_CASE("noc fidelity: message-level zero-load latency = (H+1) links + H pipel
   CHECK(msg.result.events < flit.result.events);
 }
 
+TEST_CASE("noc fidelity: with a sink_bandwidth the message level consumes packet by packet, as the flit level",
+          "[noc][fidelity]") {
+  // 1000 B = 7 full 128 B packets + 104 B, consumed at 4 GB/s (a packet per 32 ns, slower
+  // than the 8 ns a packet takes on the link); the 2 x 4 slots of the destination's buffer
+  // hold all 8 packets, so the flit level never stalls and both levels give the closed form.
+  Net n;
+  n.grid = "[4]";
+  n.ni = "max_packet = \"128B\", sink_bandwidth = \"4GB/s\"";
+  n.traffic = one_transfer(0, 3, 1000);
+  strata::testing::Harness h;
+  auto flit = h.run(n.toml(), strata::kTimeMax, fidelity("flit"));
+  auto msg = h.run(n.toml(), strata::kTimeMax, fidelity("message"));
+  const Time cycle = 1000, link = 1000, hops = 4, pipe = 3, per_byte = 250;  // ps per byte at 4 GB/s
+  // packet k's tail arrives head + (8 (k + 1) - 1) cycles; the sink takes them in turn
+  Time head = (hops + 1) * link + hops * pipe * cycle, sink_free = 0, flits_in = 0;
+  for (std::uint64_t k = 0; k < 8; ++k) {
+    const std::uint64_t bytes = k < 7 ? 128 : 104;
+    flits_in += flits(bytes, 128);
+    sink_free = std::max(head + (flits_in - 1) * cycle, sink_free) + bytes * per_byte;
+  }
+  // the generator's latency: issue (over the ctrl link) to the last byte consumed
+  for (const auto* r : {&flit, &msg})
+    CHECK(stats(*r, "gen").at("latency").at("max").get<double>() == static_cast<double>(link + sink_free));
+}
+
 TEST_CASE("noc fidelity: the message level books the flit level's packets, flits and energy on the same routes",
           "[noc][fidelity]") {
   Net n;
