@@ -96,7 +96,7 @@ TEST_CASE("noc fidelity: message-level zero-load latency = (H+1) links + H pipel
   const int width = c.grid == "[4]" ? 0 : 4;
   const std::string dst = ni_name(c.dst, width), src = ni_name(c.src, width);
   for (const auto* r : {&flit, &msg}) {
-    // the requester's view: ctrl link, the network, completion back over the network
+    // the requester's view: issue over the ctrl link to the last byte at the destination
     CHECK(stats(*r, "gen").at("latency").at("max").get<double>() == static_cast<double>(expect + link));
     CHECK(stats(*r, dst).at("packets_received") == packets);
     CHECK(stats(*r, dst).at("bytes_received") == c.bytes);
