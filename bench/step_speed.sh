@@ -14,6 +14,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 STRATA=${STRATA:-$ROOT/build/bin/strata}
 LEVELS=${LEVELS:-"flit message"}
 OUT=${OUT:-$(mktemp -d /tmp/step_speed.XXXXXX)}
+mkdir -p "$OUT"
 declare -A ARGS=([default]=""
                  [bert_large]="--set wl.model=bert-large --set wl.seq_len=512 --set wl.batch=1 --set wl.micro_batches=1")
 printf '%-11s %-8s %9s %12s %11s %14s %12s\n' run level "wall s" events "events/GEMM" "latency ms" "dynamic mJ"

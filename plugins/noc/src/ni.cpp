@@ -177,15 +177,37 @@ void NetworkInterface::pump() {
   if (!acks_.empty() || !jobs_.empty()) pump();  // schedules the next injection
 }
 
-// Message level: the injection link is reserved FCFS (data and completions alike) for the
-// message's flits cycles; the router sees its head when the reservation starts.
+// Message level: completions first, then transfers in order (as the flit level's queues);
+// a message leaves when a router input VC has min(packets, vc_depth) free slots, and the
+// injection link is then reserved for its flits cycles.
 void NetworkInterface::inject(TxnPtr<Message> msg) {
+  (msg->ack ? ack_messages_ : messages_).push_back(std::move(msg));
+  pump_messages();
+}
+
+void NetworkInterface::pump_messages() {
   const Time t = now();
-  const Time start = std::max(t, tx_busy_);
-  tx_busy_ = start + static_cast<Time>(msg->flits) * cycle_;
-  msg->injected_at = start;
-  packets_sent_ += msg->packets;
-  router_->send(std::move(msg), start - t);
+  while (!ack_messages_.empty() || !messages_.empty()) {
+    auto& queue = ack_messages_.empty() ? messages_ : ack_messages_;
+    Message& m = *queue.front();
+    const auto slots = static_cast<std::uint32_t>(std::min<std::uint64_t>(m.packets, static_cast<std::uint64_t>(p_.vc_depth)));
+    std::uint32_t vc = kNone;
+    for (std::uint32_t v = 0; v < credits_.size(); ++v)
+      if (credits_[v] >= slots && (vc == kNone || credits_[v] > credits_[vc])) vc = v;
+    if (vc == kNone) {
+      if (!stalled_) stalled_ = true, stall_since_ = t;
+      return;  // a credit calls pump_messages()
+    }
+    if (stalled_) credit_stall_time_ += t - stall_since_, stalled_ = false;
+    const Time start = std::max(t, tx_busy_);
+    tx_busy_ = start + static_cast<Time>(m.flits) * cycle_;
+    credits_[vc] -= slots;
+    m.vc = static_cast<std::uint8_t>(vc);
+    m.injected_at = start;
+    packets_sent_ += m.packets;
+    router_->send(std::move(queue.front()), start - t);
+    queue.pop_front();
+  }
 }
 
 // The tail arrives flits - 1 cycles after the head; with a sink_bandwidth each of the flit
@@ -205,6 +227,11 @@ void NetworkInterface::on_message(TxnPtr<Message> msg) {
       sink_free_ = consumed;
     }
   }
+  // its slots are free once it is consumed: the credit leaves then
+  auto credit = make<Credit>();
+  credit->vc = msg->vc;
+  credit->count = static_cast<std::uint16_t>(std::min<std::uint64_t>(msg->packets, static_cast<std::uint64_t>(p_.vc_depth)));
+  router_->send(std::move(credit), consumed - head);
   if (consumed == head) {
     on_message_consumed(std::move(msg));
     return;
@@ -267,7 +294,10 @@ void NetworkInterface::on_router(TxnPtr<> t) {
       return;
     }
     credits_[c->vc] += c->count;
-    pump();
+    if (message_)
+      pump_messages();
+    else
+      pump();
     return;
   }
   if (message_) {

@@ -16,10 +16,11 @@
 // cause a protocol deadlock. Endpoint id = system().ordinal(own name).
 //
 // fidelity = "message": the transfer leaves as one Message (noc_protocol.hpp) carrying the
-// packet and flit counts the flit level would send; the injection link is reserved for its
-// flits cycles (FCFS with the completions), the destination consumes it when its tail has
-// arrived (per packet at sink_bandwidth if set) and answers with a one-message completion.
-// No credits and no back-pressure from a slow sink.
+// packet and flit counts the flit level would send; it is injected (completions first) when
+// a router input VC has min(packets, vc_depth) free slots, reserving the injection link for
+// its flits cycles; the destination consumes it when its tail has arrived (per packet at
+// sink_bandwidth if set), returns its slots' credit then, and answers with a one-message
+// completion.
 #pragma once
 
 #include "noc_protocol.hpp"
@@ -70,6 +71,7 @@ class NetworkInterface final : public Component {
   void complete(TxnPtr<TransferRequest> req, Time accepted, Time completed_at);
   // message level
   void inject(TxnPtr<Message> msg);
+  void pump_messages();
   void on_message(TxnPtr<Message> msg);
   void on_message_consumed(TxnPtr<Message> msg);
 
@@ -83,6 +85,7 @@ class NetworkInterface final : public Component {
   std::size_t endpoints_ = 0;
   std::uint64_t next_message_ = 0;
   std::deque<Job> acks_, jobs_;
+  std::deque<TxnPtr<Message>> ack_messages_, messages_;  // message level: waiting to be injected
   std::unordered_map<std::uint64_t, Pending> pending_;        // by message id (source side)
   std::unordered_map<std::uint64_t, std::uint32_t> arrived_;  // packets consumed per message (destination side)
   std::vector<std::uint32_t> credits_;                        // router input VC slots

@@ -56,8 +56,9 @@ struct Credit final : Transaction {
 /// transaction. `packets` and `flits` are what the flit level would send for it (packets
 /// of at most max_packet bytes, each ceil(8 B / flit_width) flits, at least one), so every
 /// router books the same per-flit and per-packet energy and serialises for `flits` cycles.
-/// No credits: contention is kept by reserving each output link (busy until t) and by the
-/// FIFO order of each input VC (plugins/noc/README.md "Fidelity").
+/// Contention is kept by reserving each output link (busy until t), by the FIFO order of
+/// each input VC and by credits per message: a message holds min(packets, vc_depth) slots of
+/// the receiver's input VC until its tail has left (plugins/noc/README.md "Fidelity").
 struct Message final : Transaction {
   std::uint32_t src = 0, dst = 0;  // endpoint ids
   std::uint64_t message = 0;       // transfer id (as Packet::message)
@@ -66,7 +67,7 @@ struct Message final : Transaction {
   std::uint64_t flits = 1;
   std::uint32_t packets = 1;
   std::uint16_t hops = 0;
-  std::uint8_t vc_class = 0;       // dateline class wanted at the next router (DOR on a torus)
+  std::uint8_t vc = 0;             // input VC it occupies at the receiver (chosen by the sender)
   bool ack = false;
   Time injected_at = 0;
   const char* type_name() const override { return "noc.message"; }
@@ -80,7 +81,7 @@ struct Message final : Transaction {
     out.put(flits);
     out.put(packets);
     out.put(hops);
-    out.put(vc_class);
+    out.put(vc);
     out.put(ack);
     out.put(injected_at);
   }
@@ -93,7 +94,7 @@ struct Message final : Transaction {
     flits = in.get<std::uint64_t>();
     packets = in.get<std::uint32_t>();
     hops = in.get<std::uint16_t>();
-    vc_class = in.get<std::uint8_t>();
+    vc = in.get<std::uint8_t>();
     ack = in.get<bool>();
     injected_at = in.get<Time>();
   }

@@ -90,7 +90,10 @@ void Router::init() {
   out_.resize(ports_.size());
   for (std::size_t k = 0; k < ports_.size(); ++k) {
     in_[k].vc.resize(static_cast<std::size_t>(p_.vcs));
-    if (message_) in_[k].vc_free.assign(static_cast<std::size_t>(p_.vcs), 0);
+    if (message_) {
+      in_[k].vc_free.assign(static_cast<std::size_t>(p_.vcs), 0);
+      in_[k].waiting.resize(static_cast<std::size_t>(p_.vcs));
+    }
     out_[k].credits.assign(static_cast<std::size_t>(p_.vcs), static_cast<std::uint32_t>(p_.vc_depth));
   }
   setup_routing();
@@ -239,44 +242,72 @@ void Router::receive(Port& p, TxnPtr<> t) {
   on_packet(k, std::move(t).as<Packet>());
 }
 
-// Message level: one event per transfer per hop. FCFS by head arrival: the output is
-// reserved from the departure for flits cycles, and a message leaves its input VC no
-// earlier than the message ahead of it there (the FIFO order, hence head-of-line blocking,
-// of the flit level's input VCs). The VC is the one of the message's class that frees
-// first (the flit level's sender takes the VC with the most credits).
+// Message level: one event per transfer per hop (and one credit back). A message waits in
+// its input VC (FIFO: head-of-line blocking as in the flit level's VCs) until it heads it,
+// is ready (pipeline cycles after arrival) and a downstream VC of its class has the slots
+// it needs; it then leaves at max(ready, the output's reservation, the departure of the
+// message ahead of it), the output is reserved for its flits cycles, and its slots here are
+// credited back upstream when its tail has left.
 void Router::on_message(std::uint32_t in, TxnPtr<Message> msg) {
-  const Time t = now();
-  std::uint32_t o = 0;
-  std::uint8_t cls = 0;
-  const bool from_router = out_[in].to_router;
-  route_to(msg->dst, in, from_router ? msg->vc_class : 0, o, cls);
   Input& input = in_[in];
-  std::uint32_t lo = 0, hi = static_cast<std::uint32_t>(p_.vcs);
-  if (classes_ == 2 && from_router) (msg->vc_class == 0 ? hi : lo) = static_cast<std::uint32_t>(p_.vcs / 2);
-  std::uint32_t v = lo;
-  for (std::uint32_t k = lo + 1; k < hi; ++k)
-    if (input.vc_free[k] < input.vc_free[v]) v = k;
-  Output& out = out_[o];
-  const Time ready = t + static_cast<Time>(p_.pipeline) * cycle_;
-  const Time start = std::max({ready, out.busy_until, input.vc_free[v]});
-  const Time occupancy = static_cast<Time>(msg->flits) * cycle_;
-  input.vc_free[v] = start;
-  out.busy_until = start + occupancy;
-  out.busy_total += occupancy;
-  packets_ += msg->packets;
-  flits_ += msg->flits;
-  buffer_write_.add(msg->flits);
-  buffer_read_.add(msg->flits);
-  crossbar_.add(msg->flits);
-  arbitration_.add(msg->flits);
-  vc_allocation_.add(msg->packets);
-  if (out.wire)
-    out.wire->add_joules(out.joules_per_bit * static_cast<double>(msg->flits) * static_cast<double>(p_.flit_width),
-                         msg->flits);
-  router_latency_.add(static_cast<double>(start - t));
-  msg->vc_class = cls;
-  msg->hops = static_cast<std::uint16_t>(msg->hops + 1);
-  ports_[o].send(std::move(msg), start - t + out.extra_delay);
+  const std::uint32_t v = msg->vc;
+  if (v >= p_.vcs)
+    throw ModelError(name() + ".port[" + std::to_string(in) + "]: message on VC " + std::to_string(v) +
+                     " of " + std::to_string(p_.vcs));
+  Waiting w;
+  route_to(msg->dst, in, class_of(msg->vc), w.out, w.cls);
+  w.arrived = now();
+  w.ready = w.arrived + static_cast<Time>(p_.pipeline) * cycle_;
+  w.slots = static_cast<std::uint32_t>(std::min<std::uint64_t>(msg->packets, static_cast<std::uint64_t>(p_.vc_depth)));
+  buffer_occupancy_.add(static_cast<double>(input.waiting[v].size() + 1));
+  w.msg = std::move(msg);
+  input.waiting[v].push_back(std::move(w));
+  if (input.waiting[v].size() == 1) send_messages(in, v);
+}
+
+void Router::send_messages(std::uint32_t in, std::uint32_t v) {
+  Input& input = in_[in];
+  auto& q = input.waiting[v];
+  const Time t = now();
+  while (!q.empty()) {
+    Waiting& w = q.front();
+    Output& out = out_[w.out];
+    const std::uint32_t down = pick_vc(out, w.cls, w.slots);
+    if (down == kNone) {
+      out.blocked.emplace_back(in, v);
+      if (!out.stalled) {  // counted when it ends: a credit back before `ready` is no stall
+        out.stalled = true;
+        out.stall_since = std::max(t, w.ready);
+      }
+      return;
+    }
+    const Time start = std::max({t, w.ready, out.busy_until, input.vc_free[v]});
+    const Time occupancy = static_cast<Time>(w.msg->flits) * cycle_;
+    input.vc_free[v] = start;
+    out.busy_until = start + occupancy;
+    out.busy_total += occupancy;
+    out.credits[down] -= w.slots;
+    Message& m = *w.msg;
+    packets_ += m.packets;
+    flits_ += m.flits;
+    buffer_write_.add(m.flits);
+    buffer_read_.add(m.flits);
+    crossbar_.add(m.flits);
+    arbitration_.add(m.flits);
+    vc_allocation_.add(m.packets);
+    if (out.wire)
+      out.wire->add_joules(out.joules_per_bit * static_cast<double>(m.flits) * static_cast<double>(p_.flit_width),
+                           m.flits);
+    router_latency_.add(static_cast<double>(start - w.arrived));
+    m.vc = static_cast<std::uint8_t>(down);
+    m.hops = static_cast<std::uint16_t>(m.hops + 1);
+    ports_[w.out].send(std::move(w.msg), start - t + out.extra_delay);
+    auto credit = make<Credit>();
+    credit->vc = static_cast<std::uint8_t>(v);
+    credit->count = static_cast<std::uint16_t>(w.slots);
+    ports_[in].send(std::move(credit), start + occupancy - t);
+    q.pop_front();
+  }
 }
 
 void Router::on_credit(std::uint32_t out, const Credit& c) {
@@ -295,6 +326,18 @@ void Router::on_credit(std::uint32_t out, const Credit& c) {
   auto& cr = out_[out].credits[c.vc];
   cr += c.count;
   if (cr > p_.vc_depth) throw ModelError(name() + ": credit overflow on port " + std::to_string(out));
+  if (message_) {
+    Output& o = out_[out];
+    if (o.stalled && now() > o.stall_since) {
+      ++credit_stalls_;
+      credit_stall_time_ += now() - o.stall_since;
+    }
+    o.stalled = false;
+    auto blocked = std::move(o.blocked);
+    o.blocked.clear();
+    for (const auto& [in, v] : blocked) send_messages(in, v);
+    return;
+  }
   kick(out);
   service();
 }
@@ -355,7 +398,7 @@ void Router::service() {
   }
 }
 
-std::uint32_t Router::pick_vc(const Output& o, std::uint8_t cls) const {
+std::uint32_t Router::pick_vc(const Output& o, std::uint8_t cls, std::uint32_t slots) const {
   std::uint32_t lo = 0, hi = static_cast<std::uint32_t>(p_.vcs);
   if (classes_ == 2 && o.to_router) {
     const auto half = static_cast<std::uint32_t>(p_.vcs / 2);
@@ -363,7 +406,7 @@ std::uint32_t Router::pick_vc(const Output& o, std::uint8_t cls) const {
   }
   std::uint32_t best = kNone;
   for (std::uint32_t v = lo; v < hi; ++v)
-    if (o.credits[v] > 0 && (best == kNone || o.credits[v] > o.credits[best])) best = v;
+    if (o.credits[v] >= slots && (best == kNone || o.credits[v] > o.credits[best])) best = v;
   return best;
 }
 
@@ -450,7 +493,8 @@ void Router::finish() {
   const Time t = now();
   for (auto& o : out_)
     if (o.stalled) {
-      credit_stall_time_ += t - o.stall_since;
+      if (message_) credit_stalls_ += t > o.stall_since ? 1 : 0;  // counted at its end (send_messages)
+      credit_stall_time_ += t > o.stall_since ? t - o.stall_since : 0;
       o.stalled = false;
     }
   for (std::size_t k = 0; k < ports_.size(); ++k) {

@@ -133,6 +133,33 @@ TEST_CASE("noc fidelity: with a sink_bandwidth the message level consumes packet
     CHECK(stats(*r, "gen").at("latency").at("max").get<double>() == static_cast<double>(link + sink_free));
 }
 
+TEST_CASE("noc fidelity: message-level credits: a slow sink behind 1-message buffers stalls the routers upstream",
+          "[noc][fidelity][credits]") {
+  // 16 transfers of one packet each, issued back to back; every buffer holds one packet and
+  // the sink consumes one per D = 64 ns: transfer k+1 reaches the NI only after transfer k's
+  // credit came back, so the last router stalls for each of the later 15, as at the flit level:
+  // period 2L + (F-1) cycles + D, stalled for period - (F cycles + 2L + pipeline).
+  const std::uint64_t transfers = 16, bytes = 64, width = 128;
+  const Time cycle = 1000, link = 1000, pipe = 3;
+  const Time drain = 64'000;  // 64 B at 1 GB/s
+  Net n;
+  n.router = "vcs = 1, vc_depth = 1";
+  n.ni = "vcs = 1, vc_depth = 1, max_packet = \"64B\", sink_bandwidth = \"1GB/s\"";
+  n.traffic = "pattern = \"hotspot\", hotspots = [3], hotspot_fraction = 1.0, active = [0], count = " +
+              std::to_string(transfers) + ", process = \"periodic\", rate = 1.0, size = \"64B\"";
+  strata::testing::Harness h;
+  const Time f = flits(bytes, width), period = 2 * link + (f - 1) * cycle + drain;
+  for (const char* level : {"flit", "message"}) {
+    CAPTURE(level);
+    auto r = h.run(n.toml(), strata::kTimeMax, fidelity(level));
+    CHECK(stats(r, "ni[3]").at("transfers_received") == transfers);
+    CHECK(stats(r, "r[3]").at("credit_stalls") == transfers - 1);
+    CHECK(stats(r, "r[3]").at("credit_stall_time") == (transfers - 1) * (period - (f * cycle + 2 * link + pipe * cycle)));
+    CHECK(stats(r, "r[0]").at("credit_stall_time").get<double>() > 0);
+    CHECK(stats(r, "ni[0]").at("credit_stall_time").get<double>() > 0);
+  }
+}
+
 TEST_CASE("noc fidelity: the message level books the flit level's packets, flits and energy on the same routes",
           "[noc][fidelity]") {
   Net n;
