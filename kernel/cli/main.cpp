@@ -87,12 +87,13 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Run an experiment (or a bare topology) file");
   std::string run_file, out_dir;
   std::vector<std::string> sets;
-  bool trace = false, quiet = false;
+  bool trace = false, quiet = false, profile = false;
   std::optional<std::uint64_t> seed;
   run->add_option("file", run_file, "Experiment or topology TOML")->required();
   run->add_option("--set", sets, "Override: component.param=value, seed=N, stop.end_time=T, output.dir=D");
   run->add_option("--out", out_dir, "Output folder (default out/<experiment name>)");
   run->add_flag("--trace", trace, "Write a Chrome/Perfetto trace.json");
+  run->add_flag("--profile", profile, "Events and handler time by component type and port: profile.json, a table");
   run->add_option("--seed", seed, "Experiment seed (overrides the file)");
   run->add_flag("-q,--quiet", quiet, "Print nothing but errors");
   int threads = 1;
@@ -150,6 +151,7 @@ int main(int argc, char** argv) {
       if (seed) sets.push_back(fmt::format("seed={}", *seed));
       if (!out_dir.empty()) sets.push_back("output.dir=" + out_dir);
       if (trace) sets.push_back("output.trace=true");
+      if (profile) sets.push_back("output.profile=true");
       if (threads > 1) sets.push_back(fmt::format("threads={}", threads));
       // Under mpirun: one simulation across the ranks (src/mpi_run.hpp); rank 0 reports.
       MpiRun mpi;
@@ -175,7 +177,7 @@ int main(int argc, char** argv) {
         return 1;
       }
       if (!quiet) {
-        fmt::print("{}", outcome.summary);
+        fmt::print("{}{}", outcome.summary, outcome.profile);
         fmt::print("results      {}/\n", spec.output.dir);
       }
       return 0;

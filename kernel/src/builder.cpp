@@ -357,13 +357,19 @@ void Builder::load_file(ExperimentSpec& spec, const fs::path& file, std::vector<
       }
     }
     if (auto* out = root["output"].as_table()) {
-      check_keys(diag_, *out, {"dir", "formats", "trace", "report"}, "[output]", shown);
+      check_keys(diag_, *out, {"dir", "formats", "trace", "profile", "report"}, "[output]", shown);
       if (auto d = (*out)["dir"].value<std::string>()) spec.output.dir = *d;
       if (auto* t = out->get("trace")) {
         if (auto b = t->value<bool>())
           spec.output.trace = *b;
         else
           diag_.error(loc_of(*t, shown), "trace must be true or false");
+      }
+      if (auto* t = out->get("profile")) {
+        if (auto b = t->value<bool>())
+          spec.output.profile = *b;
+        else
+          diag_.error(loc_of(*t, shown), "profile must be true or false");
       }
       if (auto r = (*out)["report"].value<bool>()) spec.output.report = *r;
       if (auto* f = (*out)["formats"].as_array()) {
@@ -677,6 +683,7 @@ void Builder::apply_overrides(ExperimentSpec& spec) {
       o.used = true;
       if (o.path[1] == "dir") spec.output.dir = o.text;
       else if (o.path[1] == "trace" && val.is_boolean()) spec.output.trace = *val.value<bool>();
+      else if (o.path[1] == "profile" && val.is_boolean()) spec.output.profile = *val.value<bool>();
       else diag_.error(cl, fmt::format("--set output.{}: unknown setting or bad value", o.path[1]));
       continue;
     }

@@ -26,6 +26,7 @@ struct OutputSpec {
   std::string dir;                  // where results go
   bool json = true, csv = true;
   bool trace = false;
+  bool profile = false;             // profile.json: events and handler time per component type and port
   bool report = true;
 };
 

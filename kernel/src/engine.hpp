@@ -101,8 +101,24 @@ struct Partition : EngineCore {
   std::uint64_t events = 0;
   std::exception_ptr error;
   std::string error_where;
+  // `strata run --profile` only: events and handler wall time per receiving port (empty and
+  // untouched otherwise: the loop without profiling is a separate instantiation).
+  struct PortProfile {
+    std::uint64_t events = 0;
+    std::uint64_t nanoseconds = 0;
+  };
+  std::unordered_map<const Port*, PortProfile> profile;
 };
 const char* to_string(StopReason r);
+
+/// One row of the event profile: a component type's receiving port (multi-port elements
+/// and all instances folded together), how many events it received, its handlers' wall time.
+struct ProfileRow {
+  std::string type;   // component type, e.g. "noc.router"
+  std::string port;   // receiving port, "port" for port[k], "@wake" for an event port
+  std::uint64_t events = 0;
+  double seconds = 0;
+};
 
 struct RunResult {
   StopReason reason = StopReason::empty_queue;
@@ -156,6 +172,12 @@ class Engine {
   std::uint16_t intern_event_name(std::string_view name);
   const std::string& event_name(std::uint16_t id) const { return event_names_[id]; }
   void enable_trace(std::unique_ptr<TraceWriter> writer);
+  /// Count events and time handlers per receiving port during run() (strata run --profile).
+  /// Off by default, and then the event loop contains no profiling code at all.
+  void enable_profile() { profile_ = true; }
+  bool profiling() const { return profile_; }
+  /// The profile so far, by (component type, port), most events first (ties: type, port).
+  std::vector<ProfileRow> profile() const;
   TraceWriter* tracer() const { return tracer_.get(); }
 
   // ---- running ----
@@ -200,6 +222,7 @@ class Engine {
   std::once_flag system_once_;
   void build_system_view();
   std::unique_ptr<TraceWriter> tracer_;
+  bool profile_ = false;
   std::atomic<bool> stop_requested_{false};
   bool finalized_ = false;
   std::uint32_t next_source_ = 1;

@@ -218,6 +218,89 @@ std::string resolved_config(Engine& engine, const ExperimentSpec& spec) {
   return o;
 }
 
+ojson profile_json(const std::vector<ProfileRow>& rows, const RunResult& r, const ojson& stats) {
+  std::uint64_t events = 0;
+  double seconds = 0;
+  std::map<std::string, std::pair<std::uint64_t, double>> by_type;
+  for (const auto& row : rows) {
+    events += row.events;
+    seconds += row.seconds;
+    auto& t = by_type[row.type];
+    t.first += row.events;
+    t.second += row.seconds;
+  }
+  auto share = [](double part, double whole) { return whole > 0 ? part / whole : 0.0; };
+  std::vector<std::pair<std::string, std::pair<std::uint64_t, double>>> types(by_type.begin(), by_type.end());
+  std::stable_sort(types.begin(), types.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+  ojson out = {{"events", events},
+               {"handler_seconds", seconds},
+               {"wall_seconds", r.wall_seconds},
+               {"note", "handler_seconds: wall time inside receive handlers, timed per event (the timer's own "
+                        "cost is included); the rest of wall_seconds is the event queue and the windows"}};
+  ojson t = ojson::array(), p = ojson::array();
+  for (const auto& [type, v] : types)
+    t.push_back({{"type", type},
+                 {"events", v.first},
+                 {"event_share", share(static_cast<double>(v.first), static_cast<double>(events))},
+                 {"handler_seconds", v.second},
+                 {"time_share", share(v.second, seconds)}});
+  for (const auto& row : rows)
+    p.push_back({{"type", row.type},
+                 {"port", row.port},
+                 {"events", row.events},
+                 {"event_share", share(static_cast<double>(row.events), static_cast<double>(events))},
+                 {"handler_seconds", row.seconds},
+                 {"time_share", share(row.seconds, seconds)}});
+  out["by_type"] = std::move(t);
+  out["by_port"] = std::move(p);
+  std::uint64_t gemms = 0;
+  if (stats.contains("components"))
+    for (const auto& [name, c] : stats["components"].items())
+      if (c.contains("stats") && c["stats"].contains("gemms") && c["stats"]["gemms"].is_number_unsigned())
+        gemms += c["stats"]["gemms"].get<std::uint64_t>();
+  if (gemms > 0) {
+    out["gemms"] = gemms;
+    out["events_per_gemm"] = static_cast<double>(events) / static_cast<double>(gemms);
+  }
+  return out;
+}
+
+std::string profile_text(const ojson& profile, std::size_t max_rows) {
+  std::string o = fmt::format("profile      {} events, {:.3f} s in handlers ({:.3f} s wall)\n",
+                              profile["events"].get<std::uint64_t>(), profile["handler_seconds"].get<double>(),
+                              profile["wall_seconds"].get<double>());
+  auto table = [&](const char* title, const ojson& rows, bool ports) {
+    o += fmt::format("  {:<38} {:>12} {:>7} {:>9} {:>7} {:>8}\n", title, "events", "share", "time s", "share",
+                     "ns/event");
+    std::size_t shown = 0;
+    std::uint64_t rest_events = 0;
+    double rest_seconds = 0;
+    for (const auto& row : rows) {
+      const auto ev = row["events"].get<std::uint64_t>();
+      const auto sec = row["handler_seconds"].get<double>();
+      if (shown++ >= max_rows) {
+        rest_events += ev;
+        rest_seconds += sec;
+        continue;
+      }
+      std::string name = row["type"].get<std::string>();
+      if (ports) name += " " + row["port"].get<std::string>();
+      o += fmt::format("  {:<38} {:>12} {:>6.1f}% {:>9.3f} {:>6.1f}% {:>8.0f}\n", name, ev,
+                       100 * row["event_share"].get<double>(), sec, 100 * row["time_share"].get<double>(),
+                       ev ? sec * 1e9 / static_cast<double>(ev) : 0.0);
+    }
+    if (shown > max_rows)
+      o += fmt::format("  {:<38} {:>12} {:>7} {:>9.3f}\n", fmt::format("({} more)", shown - max_rows), rest_events, "",
+                       rest_seconds);
+  };
+  if (profile.contains("gemms"))
+    o += fmt::format("  {:.1f} events per modelled GEMM ({} GEMMs: the cores' gemms counters)\n",
+                     profile["events_per_gemm"].get<double>(), profile["gemms"].get<std::uint64_t>());
+  table("by component type", profile["by_type"], false);
+  table("by receiving port", profile["by_port"], true);
+  return o;
+}
+
 RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunOptions& opts) {
   RunOutcome out;
   const bool writes = opts.write_outputs;
@@ -227,6 +310,7 @@ RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunO
       throw std::runtime_error(fmt::format("{}: output folder is not writable", spec.output.dir));
     fs::remove(fs::path(spec.output.dir) / "run.json");  // an older complete marker no longer applies
   }
+  if (spec.output.profile) engine.enable_profile();
   if (spec.output.trace)
     engine.enable_trace(std::make_unique<TraceWriter>((fs::path(spec.output.dir) / "trace.json").string(), writes));
   // the resolved configuration first: if the run dies, what it ran is still on disk
@@ -270,6 +354,11 @@ RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunO
   if (spec.output.json) write_file_atomic((fs::path(spec.output.dir) / "stats.json").string(), out.stats.dump(1) + "\n");
   if (spec.output.csv) write_file_atomic((fs::path(spec.output.dir) / "stats.csv").string(), stats_csv(out.stats));
   write_file_atomic((fs::path(spec.output.dir) / "summary.txt").string(), out.summary);
+  if (engine.profiling()) {
+    auto prof = profile_json(engine.profile(), out.result, out.stats);
+    out.profile = profile_text(prof);
+    write_file_atomic((fs::path(spec.output.dir) / "profile.json").string(), prof.dump(1) + "\n");
+  }
   if (engine.tracer() && status == "ok") engine.tracer()->close();
   ojson run = {{"status", status},
                {"error", out.error},

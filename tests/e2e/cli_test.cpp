@@ -88,6 +88,43 @@ TEST_CASE("cli: --trace writes a Chrome trace; --set overrides a parameter") {
   CHECK(stats["simulation"]["events"] == 0);  // init = 0: nothing to do
 }
 
+TEST_CASE("cli: --profile counts every event by component type and port, prints the table, changes no result") {
+  TempDir t;
+  auto topo = t.write("ring.toml", kRing);
+  auto run = [&](const std::string& dir, const std::string& extra) {
+    auto r = cli("run " + topo.string() + " --out " + (t.path / dir).string() + " --set stop.end_time=5us " + extra);
+    REQUIRE(r.rc == 0);
+    return r.out;
+  };
+  auto plain = run("plain", ""), profiled = run("prof", "--profile");
+  CHECK(!fs::exists(t.path / "plain" / "profile.json"));
+  CHECK_THAT(plain, !Catch::Contains("by receiving port"));
+  CHECK_THAT(profiled, Catch::Contains("by receiving port"));
+  auto text = [](const fs::path& f) {
+    std::ifstream in(f);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  CHECK(text(t.path / "plain" / "stats.json") == text(t.path / "prof" / "stats.json"));
+  REQUIRE(fs::exists(t.path / "prof" / "profile.json"));
+  auto prof = nlohmann::json::parse(std::ifstream(t.path / "prof" / "profile.json"));
+  auto run_json = nlohmann::json::parse(std::ifstream(t.path / "prof" / "run.json"));
+  const auto events = run_json["events"].get<std::uint64_t>();
+  REQUIRE(events > 0);
+  CHECK(prof["events"] == events);
+  // the ring's LPs receive on their port[] elements (folded into "port") and on @self
+  std::uint64_t by_port = 0, by_type = 0;
+  std::set<std::string> ports;
+  for (const auto& row : prof["by_port"]) {
+    by_port += row["events"].get<std::uint64_t>();
+    ports.insert(row["type"].get<std::string>() + " " + row["port"].get<std::string>());
+  }
+  for (const auto& row : prof["by_type"]) by_type += row["events"].get<std::uint64_t>();
+  CHECK(by_port == events);
+  CHECK(by_type == events);
+  CHECK(ports == std::set<std::string>{"bench.phold_lp port", "bench.phold_lp @self"});
+  CHECK(!prof.contains("events_per_gemm"));  // no compute cores here
+}
+
 TEST_CASE("cli: configuration errors are reported together in compiler format, exit 2, nothing written") {
   TempDir t;
   auto bad = t.write("bad.toml", R"([[component]]

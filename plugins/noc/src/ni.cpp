@@ -19,6 +19,10 @@ void NiParams::declare(ParamSpec<NiParams>& s) {
   s.param("notify_arrival", &NiParams::notify_arrival,
           "hand the requester a copy of each arrived transfer (arrived = true)");
   s.param("histogram_range", &NiParams::histogram_range, "upper end of the packet latency histogram (100 bins)");
+  s.param("fidelity", &NiParams::fidelity,
+          "flit: packets with credits; message: a transfer crosses each link as one event (set alike on every "
+          "noc.router and noc.ni)")
+      .choices({kFlitLevel, kMessageLevel});
 }
 
 NetworkInterface::NetworkInterface(const ComponentContext& ctx)
@@ -45,6 +49,7 @@ NetworkInterface::NetworkInterface(const ComponentContext& ctx)
   stat("transfer_latency", transfer_latency_);
   credits_.assign(static_cast<std::size_t>(p_.vcs), static_cast<std::uint32_t>(p_.vc_depth));
   rx_occupancy_.assign(static_cast<std::size_t>(p_.vcs), 0);
+  message_ = p_.fidelity == kMessageLevel;
 }
 
 void NetworkInterface::init() {
@@ -59,6 +64,7 @@ void NetworkInterface::init() {
     c->kind = Credit::Kind::config;
     c->vcs = static_cast<std::uint16_t>(p_.vcs);
     c->depth = static_cast<std::uint32_t>(p_.vc_depth);
+    c->message_level = message_;
     router_->send(std::move(c));
   }
 }
@@ -82,6 +88,23 @@ void NetworkInterface::on_ctrl(TxnPtr<> t) {
     }
     ++transfers_received_;
     complete(std::move(req), now(), now());
+    return;
+  }
+  if (message_) {
+    const std::uint64_t mp = p_.max_packet.count;
+    const auto width = static_cast<std::uint32_t>(p_.flit_width);
+    auto msg = make<Message>();
+    msg->src = id_;
+    msg->dst = req->dst;
+    msg->message = next_message_++;
+    msg->bytes = req->bytes;
+    msg->tag = req->tag;
+    // the flit level's packets: P - 1 full ones and the rest (one packet for 0 bytes)
+    msg->packets = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (req->bytes + mp - 1) / mp));
+    msg->flits = (msg->packets - 1) * flit_count(mp, width) +
+                 flit_count(req->bytes - std::uint64_t{msg->packets - 1} * mp, width);
+    pending_.emplace(msg->message, Pending{std::move(req), now()});
+    inject(std::move(msg));
     return;
   }
   Job j;
@@ -154,6 +177,105 @@ void NetworkInterface::pump() {
   if (!acks_.empty() || !jobs_.empty()) pump();  // schedules the next injection
 }
 
+// Message level: completions first, then transfers in order (as the flit level's queues);
+// a message leaves when a router input VC has min(packets, vc_depth) free slots, and the
+// injection link is then reserved for its flits cycles.
+void NetworkInterface::inject(TxnPtr<Message> msg) {
+  (msg->ack ? ack_messages_ : messages_).push_back(std::move(msg));
+  pump_messages();
+}
+
+void NetworkInterface::pump_messages() {
+  const Time t = now();
+  while (!ack_messages_.empty() || !messages_.empty()) {
+    auto& queue = ack_messages_.empty() ? messages_ : ack_messages_;
+    Message& m = *queue.front();
+    const auto slots = static_cast<std::uint32_t>(std::min<std::uint64_t>(m.packets, static_cast<std::uint64_t>(p_.vc_depth)));
+    std::uint32_t vc = kNone;
+    for (std::uint32_t v = 0; v < credits_.size(); ++v)
+      if (credits_[v] >= slots && (vc == kNone || credits_[v] > credits_[vc])) vc = v;
+    if (vc == kNone) {
+      if (!stalled_) stalled_ = true, stall_since_ = t;
+      return;  // a credit calls pump_messages()
+    }
+    if (stalled_) credit_stall_time_ += t - stall_since_, stalled_ = false;
+    const Time start = std::max(t, tx_busy_);
+    tx_busy_ = start + static_cast<Time>(m.flits) * cycle_;
+    credits_[vc] -= slots;
+    m.vc = static_cast<std::uint8_t>(vc);
+    m.injected_at = start;
+    packets_sent_ += m.packets;
+    router_->send(std::move(queue.front()), start - t);
+    queue.pop_front();
+  }
+}
+
+// The tail arrives flits - 1 cycles after the head; with a sink_bandwidth each of the flit
+// level's packets is consumed in turn when its own tail is in (as on_router does per packet).
+void NetworkInterface::on_message(TxnPtr<Message> msg) {
+  const Time head = now();
+  Time consumed = head + static_cast<Time>(msg->flits - 1) * cycle_;
+  if (p_.sink_bandwidth.bytes_per_s > 0) {
+    const std::uint64_t mp = msg->ack ? msg->bytes : p_.max_packet.count;
+    const auto width = static_cast<std::uint32_t>(p_.flit_width);
+    std::uint64_t flits_in = 0;
+    for (std::uint32_t k = 0; k < msg->packets; ++k) {
+      const std::uint64_t bytes = std::min<std::uint64_t>(mp, msg->bytes - std::min<std::uint64_t>(msg->bytes, k * mp));
+      flits_in += flit_count(bytes, width);
+      const Time tail = head + static_cast<Time>(flits_in - 1) * cycle_;
+      consumed = std::max(tail, sink_free_) + p_.sink_bandwidth.transfer_time(bytes);
+      sink_free_ = consumed;
+    }
+  }
+  // its slots are free once it is consumed: the credit leaves then
+  auto credit = make<Credit>();
+  credit->vc = msg->vc;
+  credit->count = static_cast<std::uint16_t>(std::min<std::uint64_t>(msg->packets, static_cast<std::uint64_t>(p_.vc_depth)));
+  router_->send(std::move(credit), consumed - head);
+  if (consumed == head) {
+    on_message_consumed(std::move(msg));
+    return;
+  }
+  consumed_->send(std::move(msg), consumed - head);
+}
+
+void NetworkInterface::on_message_consumed(TxnPtr<Message> msg) {
+  if (msg->ack) {
+    auto it = pending_.find(msg->message);
+    if (it == pending_.end()) throw ModelError(name() + ": completion for an unknown transfer");
+    Pending pend = std::move(it->second);
+    pending_.erase(it);
+    complete(std::move(pend.req), pend.accepted, static_cast<Time>(msg->tag));
+    return;
+  }
+  packets_received_ += msg->packets;
+  bytes_received_ += msg->bytes;
+  packet_latency_.add(static_cast<double>(now() - msg->injected_at));
+  hops_.add(static_cast<double>(msg->hops));
+  ++transfers_received_;
+  if (p_.notify_arrival && ctrl_->connected()) {
+    auto copy = make<TransferRequest>();
+    copy->src = msg->src;
+    copy->dst = id_;
+    copy->bytes = msg->bytes;
+    copy->tag = msg->tag;
+    copy->arrived = true;
+    copy->status = Status::ok;
+    copy->completed_at = now();
+    ctrl_->send(std::move(copy));
+  }
+  auto ack = make<Message>();
+  ack->src = id_;
+  ack->dst = msg->src;
+  ack->message = msg->message;
+  ack->bytes = p_.ack_size.count;
+  ack->tag = now();
+  ack->ack = true;
+  ack->flits = flit_count(ack->bytes, static_cast<std::uint32_t>(p_.flit_width));
+  ++acks_sent_;
+  inject(std::move(ack));
+}
+
 void NetworkInterface::on_tx_wake(TxnPtr<>) {
   if (tx_wake_at_ == now()) tx_wake_at_ = kTimeMax;
   pump();
@@ -162,6 +284,9 @@ void NetworkInterface::on_tx_wake(TxnPtr<>) {
 void NetworkInterface::on_router(TxnPtr<> t) {
   if (auto* c = dynamic_cast<Credit*>(t.get())) {
     if (c->kind == Credit::Kind::config) {
+      if (c->message_level != message_)
+        throw ModelError(name() + ": its router runs fidelity = \"" + (c->message_level ? kMessageLevel : kFlitLevel) +
+                         "\", this NI \"" + p_.fidelity + "\" (set fidelity alike on every noc.router and noc.ni)");
       if (c->vcs != p_.vcs || c->depth != p_.vc_depth)
         throw ModelError(name() + ": its router's buffers have " + std::to_string(c->vcs) + " VCs x " +
                          std::to_string(c->depth) + " packets, this NI assumes " + std::to_string(p_.vcs) + " x " +
@@ -169,7 +294,16 @@ void NetworkInterface::on_router(TxnPtr<> t) {
       return;
     }
     credits_[c->vc] += c->count;
-    pump();
+    if (message_)
+      pump_messages();
+    else
+      pump();
+    return;
+  }
+  if (message_) {
+    if (!dynamic_cast<Message*>(t.get()))
+      throw ModelError(name() + ": fidelity = \"message\" but a '" + std::string(t->type_name()) + "' arrived");
+    on_message(std::move(t).as<Message>());
     return;
   }
   auto pkt = std::move(t).as<Packet>();
@@ -187,6 +321,10 @@ void NetworkInterface::on_router(TxnPtr<> t) {
 }
 
 void NetworkInterface::on_consumed(TxnPtr<> t) {
+  if (message_) {
+    on_message_consumed(std::move(t).as<Message>());
+    return;
+  }
   auto pkt = std::move(t).as<Packet>();
   --rx_occupancy_[pkt->vc];
   auto credit = make<Credit>();

@@ -14,6 +14,13 @@
 // time the last byte was consumed at the destination. Acks and data share the network;
 // the source queue is unbounded, so ejection never waits for injection and the ack cannot
 // cause a protocol deadlock. Endpoint id = system().ordinal(own name).
+//
+// fidelity = "message": the transfer leaves as one Message (noc_protocol.hpp) carrying the
+// packet and flit counts the flit level would send; it is injected (completions first) when
+// a router input VC has min(packets, vc_depth) free slots, reserving the injection link for
+// its flits cycles; the destination consumes it when its tail has arrived (per packet at
+// sink_bandwidth if set), returns its slots' credit then, and answers with a one-message
+// completion.
 #pragma once
 
 #include "noc_protocol.hpp"
@@ -34,6 +41,7 @@ struct NiParams {
   Bandwidth sink_bandwidth{0};
   bool notify_arrival = true;
   Duration histogram_range{500 * kNanosecond};
+  std::string fidelity = kFlitLevel;  // "message": one event per transfer per hop (README "Fidelity")
   static void declare(ParamSpec<NiParams>& s);
 };
 
@@ -61,6 +69,11 @@ class NetworkInterface final : public Component {
   void on_consumed(TxnPtr<> t);
   void pump();
   void complete(TxnPtr<TransferRequest> req, Time accepted, Time completed_at);
+  // message level
+  void inject(TxnPtr<Message> msg);
+  void pump_messages();
+  void on_message(TxnPtr<Message> msg);
+  void on_message_consumed(TxnPtr<Message> msg);
 
   NiParams p_;
   Time cycle_;
@@ -72,12 +85,14 @@ class NetworkInterface final : public Component {
   std::size_t endpoints_ = 0;
   std::uint64_t next_message_ = 0;
   std::deque<Job> acks_, jobs_;
+  std::deque<TxnPtr<Message>> ack_messages_, messages_;  // message level: waiting to be injected
   std::unordered_map<std::uint64_t, Pending> pending_;        // by message id (source side)
   std::unordered_map<std::uint64_t, std::uint32_t> arrived_;  // packets consumed per message (destination side)
   std::vector<std::uint32_t> credits_;                        // router input VC slots
   std::vector<std::uint32_t> rx_occupancy_;
   Time tx_busy_ = 0, tx_wake_at_ = kTimeMax, sink_free_ = 0, stall_since_ = 0;
   bool stalled_ = false;
+  bool message_ = false;  // fidelity = "message"
 
   Counter transfers_, bytes_sent_, packets_sent_, packets_received_, bytes_received_, transfers_received_,
       acks_sent_, credit_stall_time_;

@@ -32,6 +32,7 @@ struct Credit final : Transaction {
   std::uint16_t count = 1;
   std::uint16_t vcs = 0;    // config only: VCs of the announcing end's input buffer
   std::uint32_t depth = 0;  // config only: packets per VC
+  bool message_level = false;  // config only: the announcing end runs fidelity = "message"
   const char* type_name() const override { return "noc.credit"; }
   void serialize(ByteBuffer& out) const override {
     out.put(kind);
@@ -39,6 +40,7 @@ struct Credit final : Transaction {
     out.put(count);
     out.put(vcs);
     out.put(depth);
+    out.put(message_level);
   }
   void deserialize(ByteBuffer& in) override {
     kind = in.get<Kind>();
@@ -46,8 +48,61 @@ struct Credit final : Transaction {
     count = in.get<std::uint16_t>();
     vcs = in.get<std::uint16_t>();
     depth = in.get<std::uint32_t>();
+    message_level = in.get<bool>();
   }
 };
+
+/// fidelity = "message": a whole transfer (or its completion) crosses each link as this one
+/// transaction. `packets` and `flits` are what the flit level would send for it (packets
+/// of at most max_packet bytes, each ceil(8 B / flit_width) flits, at least one), so every
+/// router books the same per-flit and per-packet energy and serialises for `flits` cycles.
+/// Contention is kept by reserving each output link (busy until t), by the FIFO order of
+/// each input VC and by credits per message: a message holds min(packets, vc_depth) slots of
+/// the receiver's input VC until its tail has left (plugins/noc/README.md "Fidelity").
+struct Message final : Transaction {
+  std::uint32_t src = 0, dst = 0;  // endpoint ids
+  std::uint64_t message = 0;       // transfer id (as Packet::message)
+  std::uint64_t bytes = 0;         // payload of the whole transfer (ack: ack_size)
+  std::uint64_t tag = 0;           // data: the requester's cookie; ack: arrival time of the last byte (ps)
+  std::uint64_t flits = 1;
+  std::uint32_t packets = 1;
+  std::uint16_t hops = 0;
+  std::uint8_t vc = 0;             // input VC it occupies at the receiver (chosen by the sender)
+  bool ack = false;
+  Time injected_at = 0;
+  const char* type_name() const override { return "noc.message"; }
+  std::uint64_t wire_bytes() const override { return bytes; }
+  void serialize(ByteBuffer& out) const override {
+    out.put(src);
+    out.put(dst);
+    out.put(message);
+    out.put(bytes);
+    out.put(tag);
+    out.put(flits);
+    out.put(packets);
+    out.put(hops);
+    out.put(vc);
+    out.put(ack);
+    out.put(injected_at);
+  }
+  void deserialize(ByteBuffer& in) override {
+    src = in.get<std::uint32_t>();
+    dst = in.get<std::uint32_t>();
+    message = in.get<std::uint64_t>();
+    bytes = in.get<std::uint64_t>();
+    tag = in.get<std::uint64_t>();
+    flits = in.get<std::uint64_t>();
+    packets = in.get<std::uint32_t>();
+    hops = in.get<std::uint16_t>();
+    vc = in.get<std::uint8_t>();
+    ack = in.get<bool>();
+    injected_at = in.get<Time>();
+  }
+};
+
+/// The two fidelity levels of the noc family (parameter `fidelity` of noc.router and noc.ni).
+inline constexpr const char* kFlitLevel = "flit";
+inline constexpr const char* kMessageLevel = "message";
 
 /// A completion ("ack") packet is a standard Packet with this sequence number: the
 /// destination NI sends one back to the source NI when the last packet of a transfer has

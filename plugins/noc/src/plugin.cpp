@@ -5,6 +5,7 @@
 using strata::PortDir;
 
 STRATA_TRANSACTION_TYPE(strata::noc::Credit);  // crosses MPI ranks in `mpirun strata run`
+STRATA_TRANSACTION_TYPE(strata::noc::Message);
 
 STRATA_PLUGIN(
     "noc", "1.0", "3D network-on-chip: virtual-channel routers with credit flow control, network interfaces",

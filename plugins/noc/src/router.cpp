@@ -16,6 +16,10 @@ void RouterParams::declare(ParamSpec<RouterParams>& s) {
   s.param("routing", &RouterParams::routing,
           "dor: dimension order on a full mesh/torus (grid indices); table: up*/down* on any graph")
       .choices({"dor", "table"});
+  s.param("fidelity", &RouterParams::fidelity,
+          "flit: packets with credits and VC arbitration; message: a transfer crosses each link as one "
+          "event, contention by link reservation (set alike on every noc.router and noc.ni)")
+      .choices({kFlitLevel, kMessageLevel});
   s.param("buffer_write", &RouterParams::buffer_write, "input-buffer write energy per bit").min(0);
   s.param("buffer_read", &RouterParams::buffer_read, "input-buffer read energy per bit").min(0);
   s.param("crossbar", &RouterParams::crossbar, "crossbar traversal energy per bit").min(0);
@@ -75,6 +79,7 @@ Router::Router(const ComponentContext& ctx)
   energy("tsv", wire_tsv_);
   set_static_power(p_.static_power);
   table_ = p_.routing == "table";
+  message_ = p_.fidelity == kMessageLevel;
 }
 
 void Router::init() {
@@ -85,6 +90,10 @@ void Router::init() {
   out_.resize(ports_.size());
   for (std::size_t k = 0; k < ports_.size(); ++k) {
     in_[k].vc.resize(static_cast<std::size_t>(p_.vcs));
+    if (message_) {
+      in_[k].vc_free.assign(static_cast<std::size_t>(p_.vcs), 0);
+      in_[k].waiting.resize(static_cast<std::size_t>(p_.vcs));
+    }
     out_[k].credits.assign(static_cast<std::size_t>(p_.vcs), static_cast<std::uint32_t>(p_.vc_depth));
   }
   setup_routing();
@@ -99,6 +108,7 @@ void Router::init() {
     c->kind = Credit::Kind::config;
     c->vcs = static_cast<std::uint16_t>(p_.vcs);
     c->depth = static_cast<std::uint32_t>(p_.vc_depth);
+    c->message_level = message_;
     port.send(std::move(c));
   }
 }
@@ -184,9 +194,14 @@ std::uint8_t Router::class_of(std::uint8_t vc) const {
 }
 
 void Router::route(const Packet& pkt, std::uint32_t in, std::uint32_t& out, std::uint8_t& cls) const {
-  if (pkt.dst >= map_->endpoints() || map_->endpoint(pkt.dst).router == kNone)
-    throw ModelError(name() + ": packet for endpoint " + std::to_string(pkt.dst) + ", which is not a linked noc.ni");
-  const auto& at = map_->endpoint(pkt.dst);
+  route_to(pkt.dst, in, class_of(pkt.vc), out, cls);
+}
+
+void Router::route_to(std::uint32_t dst, std::uint32_t in, std::uint8_t arrival_class, std::uint32_t& out,
+                      std::uint8_t& cls) const {
+  if (dst >= map_->endpoints() || map_->endpoint(dst).router == kNone)
+    throw ModelError(name() + ": packet for endpoint " + std::to_string(dst) + ", which is not a linked noc.ni");
+  const auto& at = map_->endpoint(dst);
   cls = 0;
   if (at.router == id_) {
     out = at.port;
@@ -197,7 +212,7 @@ void Router::route(const Packet& pkt, std::uint32_t in, std::uint32_t& out, std:
     return;
   }
   DorArrival a = in_[in].arrival;
-  if (a.dim != kNoDim) a.vc_class = class_of(pkt.vc);
+  if (a.dim != kNoDim) a.vc_class = arrival_class;
   auto hop = dor_next_hop(map_->dor(), me_, map_->coord(at.router), a);
   cls = hop->vc_class;
   for (const auto& [c, port] : coord_port_)
@@ -214,11 +229,93 @@ void Router::receive(Port& p, TxnPtr<> t) {
     on_credit(k, *c);
     return;
   }
+  if (message_) {
+    if (!dynamic_cast<Message*>(t.get()))
+      throw ModelError(name() + ": fidelity = \"message\" but a '" + std::string(t->type_name()) +
+                       "' arrived (set fidelity alike on every noc.router and noc.ni)");
+    on_message(k, std::move(t).as<Message>());
+    return;
+  }
+  if (!dynamic_cast<Packet*>(t.get()))
+    throw ModelError(name() + ": fidelity = \"flit\" but a '" + std::string(t->type_name()) +
+                     "' arrived (set fidelity alike on every noc.router and noc.ni)");
   on_packet(k, std::move(t).as<Packet>());
+}
+
+// Message level: one event per transfer per hop (and one credit back). A message waits in
+// its input VC (FIFO: head-of-line blocking as in the flit level's VCs) until it heads it,
+// is ready (pipeline cycles after arrival) and a downstream VC of its class has the slots
+// it needs; it then leaves at max(ready, the output's reservation, the departure of the
+// message ahead of it), the output is reserved for its flits cycles, and its slots here are
+// credited back upstream when its tail has left.
+void Router::on_message(std::uint32_t in, TxnPtr<Message> msg) {
+  Input& input = in_[in];
+  const std::uint32_t v = msg->vc;
+  if (v >= p_.vcs)
+    throw ModelError(name() + ".port[" + std::to_string(in) + "]: message on VC " + std::to_string(v) +
+                     " of " + std::to_string(p_.vcs));
+  Waiting w;
+  route_to(msg->dst, in, class_of(msg->vc), w.out, w.cls);
+  w.arrived = now();
+  w.ready = w.arrived + static_cast<Time>(p_.pipeline) * cycle_;
+  w.slots = static_cast<std::uint32_t>(std::min<std::uint64_t>(msg->packets, static_cast<std::uint64_t>(p_.vc_depth)));
+  buffer_occupancy_.add(static_cast<double>(input.waiting[v].size() + 1));
+  w.msg = std::move(msg);
+  input.waiting[v].push_back(std::move(w));
+  if (input.waiting[v].size() == 1) send_messages(in, v);
+}
+
+void Router::send_messages(std::uint32_t in, std::uint32_t v) {
+  Input& input = in_[in];
+  auto& q = input.waiting[v];
+  const Time t = now();
+  while (!q.empty()) {
+    Waiting& w = q.front();
+    Output& out = out_[w.out];
+    const std::uint32_t down = pick_vc(out, w.cls, w.slots);
+    if (down == kNone) {
+      out.blocked.emplace_back(in, v);
+      if (!out.stalled) {  // counted when it ends: a credit back before `ready` is no stall
+        out.stalled = true;
+        out.stall_since = std::max(t, w.ready);
+      }
+      return;
+    }
+    const Time start = std::max({t, w.ready, out.busy_until, input.vc_free[v]});
+    const Time occupancy = static_cast<Time>(w.msg->flits) * cycle_;
+    input.vc_free[v] = start;
+    out.busy_until = start + occupancy;
+    out.busy_total += occupancy;
+    out.credits[down] -= w.slots;
+    Message& m = *w.msg;
+    packets_ += m.packets;
+    flits_ += m.flits;
+    buffer_write_.add(m.flits);
+    buffer_read_.add(m.flits);
+    crossbar_.add(m.flits);
+    arbitration_.add(m.flits);
+    vc_allocation_.add(m.packets);
+    if (out.wire)
+      out.wire->add_joules(out.joules_per_bit * static_cast<double>(m.flits) * static_cast<double>(p_.flit_width),
+                           m.flits);
+    router_latency_.add(static_cast<double>(start - w.arrived));
+    m.vc = static_cast<std::uint8_t>(down);
+    m.hops = static_cast<std::uint16_t>(m.hops + 1);
+    ports_[w.out].send(std::move(w.msg), start - t + out.extra_delay);
+    auto credit = make<Credit>();
+    credit->vc = static_cast<std::uint8_t>(v);
+    credit->count = static_cast<std::uint16_t>(w.slots);
+    ports_[in].send(std::move(credit), start + occupancy - t);
+    q.pop_front();
+  }
 }
 
 void Router::on_credit(std::uint32_t out, const Credit& c) {
   if (c.kind == Credit::Kind::config) {
+    if (c.message_level != message_)
+      throw ModelError(name() + ".port[" + std::to_string(out) + "]: the far end runs fidelity = \"" +
+                       (c.message_level ? kMessageLevel : kFlitLevel) + "\", this router \"" + p_.fidelity +
+                       "\" (set fidelity alike on every noc.router and noc.ni)");
     if (c.vcs != p_.vcs || c.depth != p_.vc_depth)
       throw ModelError(name() + ".port[" + std::to_string(out) + "]: the far end has " + std::to_string(c.vcs) +
                        " VCs x " + std::to_string(c.depth) + " packets, this router assumes " +
@@ -229,6 +326,18 @@ void Router::on_credit(std::uint32_t out, const Credit& c) {
   auto& cr = out_[out].credits[c.vc];
   cr += c.count;
   if (cr > p_.vc_depth) throw ModelError(name() + ": credit overflow on port " + std::to_string(out));
+  if (message_) {
+    Output& o = out_[out];
+    if (o.stalled && now() > o.stall_since) {
+      ++credit_stalls_;
+      credit_stall_time_ += now() - o.stall_since;
+    }
+    o.stalled = false;
+    auto blocked = std::move(o.blocked);
+    o.blocked.clear();
+    for (const auto& [in, v] : blocked) send_messages(in, v);
+    return;
+  }
   kick(out);
   service();
 }
@@ -289,7 +398,7 @@ void Router::service() {
   }
 }
 
-std::uint32_t Router::pick_vc(const Output& o, std::uint8_t cls) const {
+std::uint32_t Router::pick_vc(const Output& o, std::uint8_t cls, std::uint32_t slots) const {
   std::uint32_t lo = 0, hi = static_cast<std::uint32_t>(p_.vcs);
   if (classes_ == 2 && o.to_router) {
     const auto half = static_cast<std::uint32_t>(p_.vcs / 2);
@@ -297,7 +406,7 @@ std::uint32_t Router::pick_vc(const Output& o, std::uint8_t cls) const {
   }
   std::uint32_t best = kNone;
   for (std::uint32_t v = lo; v < hi; ++v)
-    if (o.credits[v] > 0 && (best == kNone || o.credits[v] > o.credits[best])) best = v;
+    if (o.credits[v] >= slots && (best == kNone || o.credits[v] > o.credits[best])) best = v;
   return best;
 }
 
@@ -384,7 +493,8 @@ void Router::finish() {
   const Time t = now();
   for (auto& o : out_)
     if (o.stalled) {
-      credit_stall_time_ += t - o.stall_since;
+      if (message_) credit_stalls_ += t > o.stall_since ? 1 : 0;  // counted at its end (send_messages)
+      credit_stall_time_ += t > o.stall_since ? t - o.stall_since : 0;
       o.stalled = false;
     }
   for (std::size_t k = 0; k < ports_.size(); ++k) {

@@ -22,6 +22,13 @@
 // activity * C * Vdd^2 per bit and, with tsv_delay, adds its Elmore delay to the link
 // latency (link_model.hpp). Not modelled: flit-level pipelining across clock domains,
 // speculative allocation, adaptive routing, per-flit buffer sizes.
+//
+// fidelity = "message" (noc_protocol.hpp Message; README "Fidelity"): a whole transfer is one
+// event per hop. Its head is ready pipeline cycles after it arrives and leaves at
+// max(ready, the output's reservation, the departure of the message ahead of it in its input
+// VC) once a downstream VC has min(packets, vc_depth) free slots (credits, returned when its
+// tail has left the next buffer); the output is then reserved for its flits cycles. Same
+// routes, same energy per flit/packet/bit.
 #pragma once
 
 #include "network_map.hpp"
@@ -40,6 +47,7 @@ struct RouterParams {
   std::int64_t vcs = kDefaultVcs;
   std::int64_t vc_depth = kDefaultVcDepth;
   std::string routing = "dor";
+  std::string fidelity = kFlitLevel;  // "message": one event per transfer per hop (README "Fidelity")
   // Router energy per bit / per flit / per packet (link_model.hpp RouterEnergyParams).
   Energy buffer_write{RouterEnergyParams{}.buffer_write_per_bit};
   Energy buffer_read{RouterEnergyParams{}.buffer_read_per_bit};
@@ -79,8 +87,17 @@ class Router final : public Component {
     std::uint32_t flits = 1;
     std::uint8_t cls = 0;  // VC class wanted downstream
   };
+  struct Waiting {  // message level: a message in an input VC, not yet sent on
+    TxnPtr<Message> msg;
+    Time arrived = 0, ready = 0;
+    std::uint32_t out = 0;
+    std::uint32_t slots = 1;  // downstream buffer slots it needs (its packets, at most vc_depth)
+    std::uint8_t cls = 0;
+  };
   struct Input {
     std::vector<std::deque<Slot>> vc;
+    std::vector<std::deque<Waiting>> waiting;  // message level, per VC
+    std::vector<Time> vc_free;     // message level: departure of the last message per VC
     std::uint32_t occupancy = 0;   // packets buffered at this input
     DorArrival arrival;            // how packets from this port arrive (DOR)
   };
@@ -93,18 +110,23 @@ class Router final : public Component {
     double joules_per_bit = 0;  // the link's wire energy
     EnergyAction* wire = nullptr;
     Time extra_delay = 0;       // modelled TSV propagation delay
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> blocked;  // message level: (input, VC) heads waiting for a credit
   };
 
   void receive(Port& p, TxnPtr<> t);
   void on_wake(TxnPtr<> t);
   void on_packet(std::uint32_t in, TxnPtr<Packet> pkt);
   void on_credit(std::uint32_t out, const Credit& c);
+  void on_message(std::uint32_t in, TxnPtr<Message> msg);
+  void send_messages(std::uint32_t in, std::uint32_t vc);
   void route(const Packet& pkt, std::uint32_t in, std::uint32_t& out, std::uint8_t& cls) const;
+  void route_to(std::uint32_t dst, std::uint32_t in, std::uint8_t arrival_class, std::uint32_t& out,
+                std::uint8_t& cls) const;
   void ensure_wake(std::uint32_t out, Time t);
   void kick(std::uint32_t out);
   void service();
   void try_output(std::uint32_t out);
-  std::uint32_t pick_vc(const Output& o, std::uint8_t cls) const;
+  std::uint32_t pick_vc(const Output& o, std::uint8_t cls, std::uint32_t slots = 1) const;
   std::uint8_t class_of(std::uint8_t vc) const;
   void setup_routing();
   void setup_links();
@@ -116,6 +138,7 @@ class Router final : public Component {
   std::shared_ptr<const NetworkMap> map_;
   std::uint32_t id_ = kNone;
   bool table_ = false;
+  bool message_ = false;  // fidelity = "message"
   std::uint8_t classes_ = 1;
   Coord me_;
   std::vector<std::pair<Coord, std::uint32_t>> coord_port_;  // DOR: neighbour position -> port
