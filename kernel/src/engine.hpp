@@ -157,6 +157,9 @@ class Engine {
   const std::string& event_name(std::uint16_t id) const { return event_names_[id]; }
   void enable_trace(std::unique_ptr<TraceWriter> writer);
   TraceWriter* tracer() const { return tracer_.get(); }
+  /// Where the results go (Component::output_dir); empty when nothing is written.
+  void set_output_dir(std::string dir) { output_dir_ = std::move(dir); }
+  const std::string& output_dir() const { return output_dir_; }
 
   // ---- running ----
   void init();
@@ -200,6 +203,7 @@ class Engine {
   std::once_flag system_once_;
   void build_system_view();
   std::unique_ptr<TraceWriter> tracer_;
+  std::string output_dir_;
   std::atomic<bool> stop_requested_{false};
   bool finalized_ = false;
   std::uint32_t next_source_ = 1;

@@ -218,6 +218,7 @@ RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunO
     if (access(spec.output.dir.c_str(), W_OK) != 0)
       throw std::runtime_error(fmt::format("{}: output folder is not writable", spec.output.dir));
     fs::remove(fs::path(spec.output.dir) / "run.json");  // an older complete marker no longer applies
+    engine.set_output_dir(spec.output.dir);
   }
   if (spec.output.trace)
     engine.enable_trace(std::make_unique<TraceWriter>((fs::path(spec.output.dir) / "trace.json").string(), writes));
