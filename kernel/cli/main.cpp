@@ -10,6 +10,7 @@
 #include "../src/results.hpp"
 #include "../src/sweep.hpp"
 #include "graph_command.hpp"
+#include "findings.hpp"
 #include "report_command.hpp"
 
 #include <CLI/CLI.hpp>
@@ -210,6 +211,16 @@ int main(int argc, char** argv) {
     if (*check) {
       int rc = 0;
       for (const auto& f : check_files) {
+        if (strata::cli::is_findings_file(f)) {  // experiments/paper/findings.toml: claims, not a system
+          try {
+            auto r = strata::cli::evaluate_findings(f, "wl", /*validate_only=*/true);
+            fmt::print("{}: ok ({} findings)\n", f, r.evaluated + r.missing);
+          } catch (const std::exception& e) {
+            fmt::print(stderr, "{}\n", e.what());
+            rc = 2;
+          }
+          continue;
+        }
         PluginRegistry reg;
         ExperimentSpec spec;
         auto engine = load_and_build(reg, common, f, {}, spec);

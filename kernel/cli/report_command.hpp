@@ -15,12 +15,16 @@
 //   efficiency   sequences per joule; EDP = energy x latency
 //   speedup      latency(baseline) / latency; energy gain = energy(baseline) / energy;
 //                EDP gain = EDP(baseline) / EDP
+// With --findings FILE the report opens with a "finding | paper | Strata | holds?" table
+// (findings.hpp); inputs are then optional.
 // Writes OUT (Markdown), OUT's stem + ".csv" (every number of the tables) and one SVG per
 // chart next to OUT. Exit status: 0 success; 2 bad input (no such folder, unreadable
 // table, unknown baseline or axis); 1 the output could not be written.
 #pragma once
 
 #include <CLI/CLI.hpp>
+
+#include "findings.hpp"
 
 #include <string>
 #include <vector>
@@ -36,9 +40,10 @@ class ReportCommand {
   int run() const;
 
  private:
+  int write_findings_only(const FindingsReport& findings) const;
   CLI::App* sub_;
   std::vector<std::string> inputs_;
-  std::string out_ = "report.md", baseline_, design_axis_, workload_ = "wl", title_ = "Strata report";
+  std::string out_ = "report.md", baseline_, design_axis_, workload_ = "wl", title_ = "Strata report", findings_;
   bool no_charts_ = false;
 };
 
