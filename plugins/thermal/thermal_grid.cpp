@@ -456,15 +456,15 @@ class ThermalGrid final : public strata::Component {
           lo = std::min(lo, v), hi = std::max(hi, v);
         }
     const double span = hi > lo ? hi - lo : 1.0;
-    const int cell = 60, margin = 40;
+    const int cell = 60, margin = 40;  // cells below the two title lines
     for (int t = 0; t < p_.tiers; ++t) {
       std::string svg = fmt::format(
           "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
-          "font-size=\"11\">\n<text x=\"{}\" y=\"20\" font-size=\"13\">{} tier {}{} at {:.3f} us (hottest instant); "
-          "scale {:.2f}-{:.2f} C</text>\n",
-          cols * cell + 2 * margin, rows * cell + 2 * margin, margin, name(), t,
-          (p_.sink_at == "last_tier") == (t == p_.tiers - 1) ? " (next to the sink)" : "",
-          static_cast<double>(hottest_at_) * 1e-6, p_.ambient + lo, p_.ambient + hi);
+          "font-size=\"11\">\n<text x=\"{}\" y=\"16\" font-size=\"13\">{} tier {}{}</text>\n"
+          "<text x=\"{}\" y=\"32\">hottest instant {:.3f} ms; colours {:.1f}-{:.1f} C</text>\n",
+          std::max(cols * cell + 2 * margin, 300), rows * cell + 2 * margin + 10, 10, name(), t,
+          (p_.sink_at == "last_tier") == (t == p_.tiers - 1) ? " (next to the sink)" : "", 10,
+          static_cast<double>(hottest_at_) * 1e-9, p_.ambient + lo, p_.ambient + hi);
       for (int r = 0; r < rows; ++r)
         for (int c = 0; c < cols; ++c) {
           const double v = hottest_[static_cast<Eigen::Index>(die_node(t, c, r))];
