@@ -69,7 +69,7 @@ struct ThermalParams {
   double tsv_diameter = 5e-6;
   double k_tsv = 401.0;
   std::string initial = "ambient";
-  std::string method = "implicit";
+  std::string method = "auto";
   bool steady = true;
   std::string trace = "cores";
   bool heatmaps = true;
@@ -89,7 +89,7 @@ struct ThermalParams {
             "which components heat which tier: 'group:tier' entries, tier = N or z (the element's 3rd grid "
             "index) or z+N / z-N; a grid element heats the cells its (x, y) position covers, a component "
             "outside grids its whole tier; components not named (workload, off-chip memory) heat nothing");
-    s.param("cores", &P::cores, "groups (from map) whose elements are cores: per-core statistics, heat-map labels");
+    s.param("cores", &P::cores, "groups (from map) whose elements are cores: per-core statistics (core.K.*), names in thermal.<name>.json");
     s.param("sink_at", &P::sink_at, "which end of the stack touches the TIM, spreader and sink")
         .choices({"last_tier", "first_tier"});
     s.param("die_thickness", &P::die_thickness, "thickness of each die not next to the sink [m] (HotSpot t_chip)")
@@ -126,9 +126,10 @@ struct ThermalParams {
             "start temperature: ambient, or the steady state of the static power at time zero (an idle chip)")
         .choices({"ambient", "idle_steady"});
     s.param("method", &P::method,
-            "implicit (backward Euler, unconditionally stable) or explicit (forward Euler, sub-stepped below "
-            "the stability bound min C/G)")
-        .choices({"implicit", "explicit"});
+            "implicit (backward Euler, Eigen sparse LDL^T, unconditionally stable), explicit (forward Euler, "
+            "sub-stepped to the stability bound min C/G), or auto: explicit for a step within the bound "
+            "(one sparse product instead of two triangular solves), implicit beyond it")
+        .choices({"auto", "implicit", "explicit"});
     s.param("steady", &P::steady, "also solve the steady state of the run's mean power at the end");
     s.param("trace", &P::trace, "counter tracks in the trace: per core, per tier (hottest cell) or none")
         .choices({"cores", "tiers", "none"});
@@ -256,6 +257,7 @@ class ThermalGrid final : public strata::Component {
         throw strata::ModelError(fmt::format("{}.map: {} lands on tier {}, outside 0..{}", name(), c.name, tier, p_.tiers - 1));
       Source src;
       src.component = observe(c.name);
+      for (const auto& e : src.component->energy_entries()) src.ledgers.push_back(e.ledger);
       src.tier = tier;
       // the fraction [lo, hi) of the chip this element covers along x and y
       const auto& e = extent[it->first];
@@ -288,7 +290,7 @@ class ThermalGrid final : public strata::Component {
     const auto n = static_cast<Eigen::Index>(stack_.nodes());
     theta_ = Eigen::VectorXd::Zero(n);
     power_w_ = Eigen::VectorXd::Zero(n);
-    for (auto& s : sources_) s.last_j = booked(s);
+    for (auto& s : sources_) s.first_j = s.last_j = booked(s);
     if (p_.initial == "idle_steady") {
       for (const auto& s : sources_)
         for (const auto& [node, w] : s.cells) power_w_[static_cast<Eigen::Index>(node)] += s.component->static_power() * w;
@@ -319,6 +321,7 @@ class ThermalGrid final : public strata::Component {
  private:
   struct Source {
     const strata::Component* component = nullptr;
+    std::vector<const strata::EnergyAction*> ledgers;  // its dynamic-energy actions (fixed after construction)
     int tier = 0;
     std::vector<std::pair<std::size_t, double>> cells;  // node, share of the component's power
     double first_j = 0, last_j = 0;
@@ -390,7 +393,7 @@ class ThermalGrid final : public strata::Component {
   static double booked(const Source& s) { return s.component->static_energy(s.component->now()) + dynamic(s); }
   static double dynamic(const Source& s) {
     double j = 0;
-    for (const auto& e : s.component->energy_entries()) j += e.ledger->joules();
+    for (const auto* e : s.ledgers) j += e->joules();
     return j;
   }
 
@@ -401,7 +404,8 @@ class ThermalGrid final : public strata::Component {
 
   // Energy booked since the last sample -> power over (last_, t] -> one step.
   void advance(strata::Time t) {
-    const double dt = static_cast<double>(t - last_) * 1e-12;
+    const std::uint64_t dt_ps = t - last_;
+    const double dt = static_cast<double>(dt_ps) * 1e-12;
     power_w_.setZero();
     double joules = 0;
     for (auto& s : sources_) {
@@ -411,19 +415,22 @@ class ThermalGrid final : public strata::Component {
       joules += de;
       for (const auto& [node, w] : s.cells) power_w_[static_cast<Eigen::Index>(node)] += de * w / dt;
     }
-    if (p_.method == "implicit") {
-      stack_.step_implicit(theta_, power_w_, dt);
+    const bool explicit_step =
+        p_.method == "explicit" || (p_.method == "auto" && dt <= stack_.stable_step());
+    double out = 0;
+    if (explicit_step) {
+      substeps_.add(static_cast<std::uint64_t>(stack_.step_explicit(theta_, power_w_, dt, &out)));
     } else {
-      substeps_.add(static_cast<std::uint64_t>(stack_.step_explicit(theta_, power_w_, dt)));
+      stack_.step_implicit(theta_, power_w_, dt);
+      out = stack_.heat_out(theta_) * dt;  // backward Euler: the outflow at the step's end
     }
     last_ = t;
     ++samples_;
     heat_in_.add(joules);
-    heat_out_.add(stack_.heat_out(theta_) * dt);  // backward Euler: the outflow at the step's end
+    heat_out_.add(out);
     power_.add(joules / dt);
     const double hottest = die_max(theta_);
     max_.add(p_.ambient + hottest);
-    const auto dt_ps = static_cast<std::uint64_t>(dt * 1e12 + 0.5);
     if (hottest + p_.ambient > p_.threshold) time_above_ += dt_ps;
     if (hottest > hottest_max_) {
       hottest_max_ = hottest;

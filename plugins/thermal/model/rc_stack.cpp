@@ -152,18 +152,22 @@ void RcStack::step_implicit(Eigen::VectorXd& theta, const Eigen::VectorXd& power
     factors_.push_back(std::move(x));
     f = factors_.back().get();
   }
-  Eigen::VectorXd rhs = capacitance_.cwiseProduct(theta) / dt + power;
-  theta = f->ldlt.solve(rhs);
+  scratch_ = capacitance_.cwiseProduct(theta) / dt + power;
+  theta = f->ldlt.solve(scratch_);
 }
 
-int RcStack::step_explicit(Eigen::VectorXd& theta, const Eigen::VectorXd& power, double dt) const {
+int RcStack::step_explicit(Eigen::VectorXd& theta, const Eigen::VectorXd& power, double dt, double* heat_out) {
   if (!(dt > 0)) throw std::invalid_argument("time step must be positive");
-  const int n = static_cast<int>(std::ceil(dt / stable_step_ * (1 + 1e-12)));
+  // the bound itself is stable (and keeps every coefficient of the update non-negative)
+  const int n = std::max(1, static_cast<int>(std::ceil(dt / stable_step_ * (1 - 1e-12))));
   const double h = dt / n;
+  double out = 0;
   for (int k = 0; k < n; ++k) {
-    Eigen::VectorXd flow = power - g_ * theta;
-    theta += h * flow.cwiseQuotient(capacitance_);
+    if (heat_out) out += to_ambient_.dot(theta) * h;
+    scratch_.noalias() = g_ * theta;
+    theta += h * (power - scratch_).cwiseQuotient(capacitance_);
   }
+  if (heat_out) *heat_out = out;
   return n;
 }
 

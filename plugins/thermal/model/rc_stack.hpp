@@ -76,9 +76,11 @@ class RcStack {
   /// One backward-Euler step of length dt (s): (C/dt + G) theta' = C/dt theta + P.
   /// Unconditionally stable; the factorization is kept per step length.
   void step_implicit(Eigen::VectorXd& theta, const Eigen::VectorXd& power, double dt);
-  /// Forward Euler, sub-stepped so that every sub-step is below stable_step(); returns the
-  /// number of sub-steps taken (a step is never taken unstable).
-  int step_explicit(Eigen::VectorXd& theta, const Eigen::VectorXd& power, double dt) const;
+  /// Forward Euler, sub-stepped so that every sub-step is at most stable_step(); returns
+  /// the number of sub-steps taken (a step is never taken unstable). `heat_out`, when
+  /// given, receives the heat convected during the step (at each sub-step's start
+  /// temperature, which is what forward Euler conserves).
+  int step_explicit(Eigen::VectorXd& theta, const Eigen::VectorXd& power, double dt, double* heat_out = nullptr);
   /// The largest forward-Euler step the network is guaranteed stable at: min_i C_i / G_ii.
   /// (Gershgorin: every eigenvalue of C^-1 G is at most max_i 2 G_ii / C_i, and forward
   /// Euler is stable below 2 / lambda_max.)
@@ -98,6 +100,7 @@ class RcStack {
   double stable_step_ = 0;
   std::vector<std::unique_ptr<Factor>> factors_;  // by step length (a few: the interval, the last step)
   std::unique_ptr<Factor> steady_;
+  Eigen::VectorXd scratch_;  // right-hand side / flow of a step, kept to avoid an allocation per step
 };
 
 }  // namespace strata::thermal

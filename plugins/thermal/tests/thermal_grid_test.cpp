@@ -47,8 +47,10 @@ const auto& stats(const strata::testing::Run& r, const std::string& c) { return 
 
 TEST_CASE("thermal.grid: heat in = the mapped components' booked energy = heat stored + heat out",
           "[thermal][plugin]") {
+  const std::string method = GENERATE("implicit", "explicit", "auto");
+  CAPTURE(method);
   Harness h;
-  auto r = h.run(chip(", tiers = 1"));
+  auto r = h.run(chip(", tiers = 1, method = \"" + method + "\""));
   double booked = 0;
   for (const auto& [name, c] : r.stats["components"].items())
     if (name.rfind("sa[", 0) == 0) booked += c["energy"]["total_j"].get<double>();
