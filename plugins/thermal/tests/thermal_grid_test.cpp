@@ -100,3 +100,39 @@ TEST_CASE("thermal.grid: negative conductivity and zero thickness are located er
   CHECK(res.rc == 2);
   CHECK(res.out.find("bad.toml:") != std::string::npos);
 }
+
+TEST_CASE("thermal.grid: the trace has one counter sample per core per step, heat maps land in the output folder",
+          "[thermal][plugin]") {
+  const auto dir = std::filesystem::temp_directory_path() / "strata_thermal_trace";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "chip.toml") << chip(", tiers = 1");
+  auto res = strata::testing::run_shell(strata::testing::strata_binary() + " run " + (dir / "chip.toml").string() +
+                                        " --trace -q --out " + (dir / "out").string());
+  REQUIRE(res.rc == 0);
+  std::ifstream stats_file(dir / "out" / "stats.json"), trace_file(dir / "out" / "trace.json");
+  const auto stats = nlohmann::json::parse(stats_file);
+  const auto trace = nlohmann::json::parse(trace_file);  // valid JSON with the counters in it
+  const auto samples = stats["components"]["heat"]["stats"]["samples"].get<std::size_t>();
+  std::size_t counters = 0, core0 = 0;
+  double last_ts = -1;
+  bool ordered = true;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e["ph"] != "C") continue;
+    ++counters;
+    if (e["name"] == "heat sa[0,0] C") {
+      ++core0;
+      ordered = ordered && e["ts"].get<double>() > last_ts;
+      last_ts = e["ts"].get<double>();
+      CHECK(e["args"]["value"].get<double>() >= 45.0);
+    }
+  }
+  CHECK(counters == 4 * samples);
+  CHECK(core0 == samples);
+  CHECK(ordered);
+  for (int t = 0; t < 1; ++t) CHECK(std::filesystem::exists(dir / "out" / ("heatmap.heat.tier" + std::to_string(t) + ".svg")));
+  std::ifstream js(dir / "out" / "thermal.heat.json");
+  const auto j = nlohmann::json::parse(js);
+  CHECK(j["cores"].size() == 4);
+  CHECK(j["cores"][3]["name"] == "sa[1,1]");
+}
