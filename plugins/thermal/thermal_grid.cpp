@@ -284,9 +284,9 @@ class ThermalGrid final : public strata::Component {
     });
     core_temp_.resize(cores_.size());
     core_above_.resize(cores_.size());
-    for (std::size_t k = 0; k < cores_.size() && k < static_cast<std::size_t>(kCoreStats); ++k) {
-      register_core_stat(k);
-    }
+    // registered here, not in the constructor: which components are cores is only known
+    // from the system view; the kernel reads statistics only when it writes results
+    for (std::size_t k = 0; k < cores_.size() && k < static_cast<std::size_t>(kCoreStats); ++k) register_core_stat(k);
     const auto n = static_cast<Eigen::Index>(stack_.nodes());
     theta_ = Eigen::VectorXd::Zero(n);
     power_w_ = Eigen::VectorXd::Zero(n);
@@ -470,7 +470,7 @@ class ThermalGrid final : public strata::Component {
           "font-size=\"11\">\n<text x=\"{}\" y=\"16\" font-size=\"13\">{} tier {}{}</text>\n"
           "<text x=\"{}\" y=\"32\">hottest instant {:.3f} ms; colours {:.1f}-{:.1f} C</text>\n",
           std::max(cols * cell + 2 * margin, 300), rows * cell + 2 * margin + 10, 10, name(), t,
-          (p_.sink_at == "last_tier") == (t == p_.tiers - 1) ? " (next to the sink)" : "", 10,
+          t == (p_.sink_at == "last_tier" ? p_.tiers - 1 : 0) ? " (next to the sink)" : "", 10,
           static_cast<double>(hottest_at_) * 1e-9, p_.ambient + lo, p_.ambient + hi);
       for (int r = 0; r < rows; ++r)
         for (int c = 0; c < cols; ++c) {
