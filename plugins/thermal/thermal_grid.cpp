@@ -73,6 +73,12 @@ struct ThermalParams {
   bool steady = true;
   std::string trace = "cores";
   bool heatmaps = true;
+  // Temperature-dependent leakage (off by default): Liao, He, Lepak, "Temperature and supply
+  // voltage aware performance and power modeling at microarchitecture level", IEEE TCAD
+  // 24(7), 2005, the 65 nm fit I(T, V) ~ A T^2 e^((alpha V + beta) / T) + B e^(gamma V + delta).
+  bool leakage_feedback = false;
+  double leakage_reference = 45.0;  // C: where the components' static power holds (not published)
+  double leakage_vdd = 1.0;         // V: within the fit's 0.95-1.05 V
 
   static void declare(strata::ParamSpec<ThermalParams>& s) {
     using P = ThermalParams;
@@ -135,6 +141,14 @@ struct ThermalParams {
         .choices({"cores", "tiers", "none"});
     s.param("heatmaps", &P::heatmaps,
             "write heatmap.<name>.tier<T>.svg (hottest instant) and thermal.<name>.json in the output folder");
+    s.param("leakage_feedback", &P::leakage_feedback,
+            "add temperature-dependent leakage: each component's static power x (I(T) / I(T_reference) - 1), "
+            "I the Liao-He-Lepak 65 nm fit (TCAD 2005), booked as this component's energy and heated in place");
+    s.param("leakage_reference", &P::leakage_reference,
+            "temperature at which the components' static power holds [C] (not published: the ambient)")
+        .range(-273.15, 1e4);
+    s.param("leakage_vdd", &P::leakage_vdd, "supply voltage in the leakage fit [V] (its range: 0.95-1.05)")
+        .range(0.1, 5);
     s.preset("atleus",
              "Atleus: 4 tiers of 10 x 10 mm, 4x4 cores each, ReRAM on tiers 0-2 and SA on tier 3 (the tier next "
              "to the sink by default), thinned dies 15 um (the TSV height), 16 vertical + 16 skip links of "
@@ -150,6 +164,13 @@ struct ThermalParams {
              });
   }
 };
+
+// Leakage current scaling of Liao, He and Lepak (IEEE TCAD 2005, 65 nm coefficients), T in K.
+double leakage_current(double kelvin, double vdd) {
+  constexpr double a = 1.1432e-12, b = 1.0126e-14, alpha = 466.4029, beta = -1224.74083, gamma = 6.28153,
+                   delta = 6.9094;
+  return a * kelvin * kelvin * std::exp((alpha * vdd + beta) / kelvin) + b * std::exp(gamma * vdd + delta);
+}
 
 struct TierRule {
   bool from_z = false;  // tier = index[2] + offset, else tier = offset
@@ -208,6 +229,11 @@ class ThermalGrid final : public strata::Component {
       }
     }
     tick_ = &event_port<&ThermalGrid::on_sample>(this, "sample");
+    if (p_.leakage_feedback) {
+      energy("leakage_feedback", leakage_);
+      stat("steady.runaway", runaway_);
+    }
+    leak_ref_ = leakage_current(p_.leakage_reference + 273.15, p_.leakage_vdd);
     stat("samples", samples_);
     stat("max", max_);
     stat("time_above", time_above_);
@@ -290,7 +316,10 @@ class ThermalGrid final : public strata::Component {
     const auto n = static_cast<Eigen::Index>(stack_.nodes());
     theta_ = Eigen::VectorXd::Zero(n);
     power_w_ = Eigen::VectorXd::Zero(n);
-    for (auto& s : sources_) s.first_j = s.last_j = booked(s);
+    for (auto& s : sources_) {
+      s.first_j = s.last_j = booked(s);
+      s.first_static_j = s.last_static_j = s.component->static_energy(now());
+    }
     if (p_.initial == "idle_steady") {
       for (const auto& s : sources_)
         for (const auto& [node, w] : s.cells) power_w_[static_cast<Eigen::Index>(node)] += s.component->static_power() * w;
@@ -306,11 +335,30 @@ class ThermalGrid final : public strata::Component {
     if (now() > last_) advance(now());  // the part of an interval before the end
     heat_stored_.add(stack_.stored(theta_) - stored0_);
     if (p_.steady && now() > 0) {
+      const double span = static_cast<double>(now()) * 1e-12;
       Eigen::VectorXd mean = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(stack_.nodes()));
       for (const auto& s : sources_)
-        for (const auto& [node, w] : s.cells) mean[static_cast<Eigen::Index>(node)] += (s.last_j - s.first_j) * w;
-      mean /= static_cast<double>(now()) * 1e-12;
+        for (const auto& [node, w] : s.cells)
+          mean[static_cast<Eigen::Index>(node)] += (s.last_j - s.first_j) / span * w;
       steady_ = stack_.steady(mean);
+      if (p_.leakage_feedback) {
+        // leakage and temperature to a fixed point, as HotSpot does (0.01 K, at most 100 rounds);
+        // no convergence is thermal runaway
+        Eigen::VectorXd with = mean;
+        bool converged = false;
+        for (int round = 0; round < 100 && !converged; ++round) {
+          with = mean;
+          for (const auto& s : sources_) {
+            const double extra = (s.last_static_j - s.first_static_j) / span * (leak_scale(s, steady_) - 1);
+            for (const auto& [node, w] : s.cells) with[static_cast<Eigen::Index>(node)] += extra * w;
+          }
+          Eigen::VectorXd next = stack_.steady(with);
+          converged = (next - steady_).cwiseAbs().maxCoeff() < 0.01;
+          steady_ = std::move(next);
+        }
+        if (!converged) ++runaway_;
+        mean = with;
+      }
       steady_power_.add(mean.sum());
       steady_max_.add(p_.ambient + die_max(steady_));
       for (int t = 0; t < p_.tiers; ++t) tier_steady_[static_cast<std::size_t>(t)].add(p_.ambient + tier_max(steady_, t));
@@ -325,6 +373,7 @@ class ThermalGrid final : public strata::Component {
     int tier = 0;
     std::vector<std::pair<std::size_t, double>> cells;  // node, share of the component's power
     double first_j = 0, last_j = 0;
+    double first_static_j = 0, last_static_j = 0;  // leakage feedback
   };
   struct Core {
     std::string name, group;
@@ -379,6 +428,12 @@ class ThermalGrid final : public strata::Component {
     for (int t = 0; t < p_.tiers; ++t) m = std::max(m, tier_max(th, t));
     return m;
   }
+  // I(T) / I(T_reference) at the source's mean cell temperature
+  double leak_scale(const Source& s, const Eigen::VectorXd& th) const {
+    double rise = 0;
+    for (const auto& [node, w] : s.cells) rise += w * th[static_cast<Eigen::Index>(node)];
+    return leakage_current(p_.ambient + rise + 273.15, p_.leakage_vdd) / leak_ref_;
+  }
   static double core_rise(const Core& c, const Eigen::VectorXd& th) {
     double v = 0;
     for (const auto& [node, w] : c.cells) v += w * th[static_cast<Eigen::Index>(node)];
@@ -409,9 +464,16 @@ class ThermalGrid final : public strata::Component {
     power_w_.setZero();
     double joules = 0;
     for (auto& s : sources_) {
-      const double e = s.component->static_energy(t) + dynamic(s);
-      const double de = e - s.last_j;
+      const double static_j = s.component->static_energy(t);
+      const double e = static_j + dynamic(s);
+      double de = e - s.last_j;
       s.last_j = e;
+      if (p_.leakage_feedback) {  // at the temperature the step starts from
+        const double extra = (static_j - s.last_static_j) * (leak_scale(s, theta_) - 1);
+        s.last_static_j = static_j;
+        leakage_.add_joules(extra);
+        de += extra;
+      }
       joules += de;
       for (const auto& [node, w] : s.cells) power_w_[static_cast<Eigen::Index>(node)] += de * w / dt;
     }
@@ -524,7 +586,9 @@ class ThermalGrid final : public strata::Component {
   Eigen::VectorXd theta_, power_w_, hottest_, steady_;
   double hottest_max_ = 0, stored0_ = 0;
   strata::Time hottest_at_ = 0, last_ = 0;
-  strata::Counter samples_, time_above_, substeps_;
+  strata::Counter samples_, time_above_, substeps_, runaway_;
+  strata::EnergyAction leakage_{strata::Energy{0}};
+  double leak_ref_ = 1;
   strata::Accumulator max_, power_, heat_in_, heat_stored_, heat_out_, steady_max_, steady_power_;
   std::vector<strata::Accumulator> tier_max_, tier_steady_, core_temp_;
   std::vector<strata::Counter> core_above_;
@@ -548,7 +612,9 @@ strata::ComponentDecl declaration() {
       .accumulator("heat_out", "J", "per sample: heat convected to ambient")
       .counter("substeps", "count", "method = explicit: forward-Euler sub-steps taken (stability)")
       .accumulator("steady.max", "C", "steady state of the run's mean power: hottest cell (one sample)")
-      .accumulator("steady.power", "W", "the run's mean power of the mapped components (one sample)");
+      .accumulator("steady.power", "W", "the run's mean power of the mapped components (one sample)")
+      .counter("steady.runaway", "count", "leakage_feedback: 1 when leakage and temperature found no fixed point")
+      .energy("leakage_feedback");
   for (int t = 0; t < kTierStats; ++t)
     b.accumulator(fmt::format("tier.{}.max", t), "C", fmt::format("per sample: hottest cell of tier {}", t))
         .accumulator(fmt::format("tier.{}.steady_max", t), "C",

@@ -136,3 +136,30 @@ TEST_CASE("thermal.grid: the trace has one counter sample per core per step, hea
   CHECK(j["cores"].size() == 4);
   CHECK(j["cores"][3]["name"] == "sa[1,1]");
 }
+
+TEST_CASE("thermal.grid: leakage feedback adds static power x (I(T)/I(T_ref) - 1), booked and heated",
+          "[thermal][plugin]") {
+  Harness h0, h1;
+  auto off = h0.run(chip(", tiers = 1"));
+  auto on = h1.run(chip(", tiers = 1, leakage_feedback = true"));
+  double booked = 0;
+  for (const auto& [name, c] : on.stats["components"].items())
+    if (name.rfind("sa[", 0) == 0) booked += c["energy"]["total_j"].get<double>();
+  const auto& s = stats(on, "heat");
+  const double extra = on.stats["components"]["heat"]["energy"]["total_j"].get<double>();
+  CHECK(extra > 0);  // the chip runs above the 45 C reference, so it leaks more
+  CHECK(s["heat_in"]["sum"].get<double>() == Approx(booked + extra).epsilon(1e-9));
+  CHECK(s["steady.runaway"] == 0);
+  CHECK(s["steady.max"]["sum"].get<double>() > stats(off, "heat")["steady.max"]["sum"].get<double>());
+  CHECK(s["steady.power"]["sum"].get<double>() > stats(off, "heat")["steady.power"]["sum"].get<double>());
+  // the extra is bounded by the fit between the reference and the hottest cell: static power
+  // x (I(T_max) / I(45 C) - 1) x run time (Liao, He, Lepak 2005, 65 nm, 1.0 V)
+  auto current = [](double c) {
+    const double k = c + 273.15;
+    return 1.1432e-12 * k * k * std::exp((466.4029 * 1.0 - 1224.74083) / k) + 1.0126e-14 * std::exp(6.28153 + 6.9094);
+  };
+  double static_j = 0;
+  for (const auto& [name, c] : on.stats["components"].items())
+    if (name.rfind("sa[", 0) == 0) static_j += c["energy"]["static_j"].get<double>();
+  CHECK(extra <= static_j * (current(s["max"]["max"].get<double>()) / current(45.0) - 1) * (1 + 1e-9));
+}
