@@ -7,9 +7,11 @@
 // convection to ambient. Every `interval` the component reads the energy (dynamic ledgers +
 // static) each mapped component booked since the last sample, spreads it over the cells
 // its grid position covers on its tier, and takes one backward-Euler step (Eigen sparse
-// LDL^T, factored once per step length). Power is energy / interval: an action booked at
-// its start counts in the interval it was booked in. Not modelled: temperature-dependent
-// leakage (no feedback to the cores), the secondary heat path through the package.
+// LDL^T, factored once per step length; forward Euler when the step is within its stability
+// bound). Power is energy / interval: an action booked at its start counts in the interval
+// it was booked in. Optional leakage feedback: the extra static power a hot cell leaks is
+// booked by this component (the cores' own ledgers are untouched). Not modelled: the
+// secondary heat path through the package.
 #include "model/rc_stack.hpp"
 
 #include <strata/strata.hpp>
@@ -602,7 +604,8 @@ strata::ComponentDecl declaration() {
           "TVLSI 2006): per-tier cell grids, bonding layers with TSVs, TIM, spreader, sink, convection. Every "
           "interval it reads each mapped component's energy (dynamic ledgers + static) since the last sample and "
           "takes a backward-Euler step (Eigen SimplicialLDLT). Needs a serial run (--threads 1, one rank). "
-          "Temperatures in C. Not modelled: leakage feedback, the package's secondary heat path.")
+          "Temperatures in C. Optional leakage feedback (Liao-He-Lepak fit). Not modelled: the package's secondary "
+          "heat path.")
       .counter("samples", "count", "steps taken (one per interval, plus the part-interval at the end)")
       .accumulator("max", "C", "per sample: hottest cell of any tier (max = the run's peak)")
       .counter("time_above", "ps", "time with some cell above threshold")
