@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 namespace {
@@ -135,6 +136,18 @@ TEST_CASE("thermal.grid: the trace has one counter sample per core per step, hea
   const auto j = nlohmann::json::parse(js);
   CHECK(j["cores"].size() == 4);
   CHECK(j["cores"][3]["name"] == "sa[1,1]");
+  // strata report copies them beside the report and shows them
+  auto rep = strata::testing::run_shell(strata::testing::strata_binary() + " report " + (dir / "out").string() +
+                                        " --out " + (dir / "rep" / "r.md").string());
+  REQUIRE(rep.rc == 0);
+  std::ifstream md_file(dir / "rep" / "r.md");
+  const std::string md((std::istreambuf_iterator<char>(md_file)), std::istreambuf_iterator<char>());
+  CHECK(md.find("## Heat maps") != std::string::npos);
+  CHECK(md.find("heatmap.heat.tier0.svg)") != std::string::npos);
+  bool copied = false;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "rep"))
+    copied = copied || e.path().filename().string().find("heatmap.heat.tier0.svg") != std::string::npos;
+  CHECK(copied);
 }
 
 TEST_CASE("thermal.grid: leakage feedback adds static power x (I(T)/I(T_ref) - 1), booked and heated",
