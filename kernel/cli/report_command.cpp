@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -379,6 +380,32 @@ int ReportCommand::run() const {
     md += "\n## Points that did not complete\n\n| design | point | status | folder |\n|---|---|---|---|\n";
     for (const auto* p : failed) md += fmt::format("| {} | {} | {} | `{}` |\n", p->design, p->group, p->status, p->source);
   }
+  // ---- heat maps a thermal model left in a point's folder (heatmap.<component>.tier<T>.svg):
+  // copied beside the report, one row of tiers per point
+  std::vector<std::pair<fs::path, std::string>> heatmaps;  // source file, name beside the report
+  std::string heat_md;
+  for (const auto& g : groups)
+    for (const auto& d : designs) {
+      const Point* p = get(g, d);
+      std::error_code ec;
+      if (!p || no_charts_ || !fs::is_directory(p->source, ec)) continue;
+      std::vector<fs::path> files;
+      for (const auto& e : fs::directory_iterator(p->source, ec)) {
+        const std::string f = e.path().filename().string();
+        if (f.rfind("heatmap.", 0) == 0 && e.path().extension() == ".svg") files.push_back(e.path());
+      }
+      if (files.empty()) continue;
+      std::sort(files.begin(), files.end());
+      std::string tag;
+      for (char c : d + "_" + g) tag += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+      heat_md += fmt::format("\n### {} | {}\n\n", d, g);
+      for (const auto& f : files) {
+        heatmaps.emplace_back(f, stem + "_" + tag + "_" + f.filename().string());
+        heat_md += fmt::format("![{}]({}) ", f.stem().string(), heatmaps.back().second);
+      }
+      heat_md += "\n";
+    }
+  if (!heat_md.empty()) md += "\n## Heat maps (each tier at the hottest instant)\n" + heat_md;
   // ---- CSV: every number ----
   std::string csv = "group,design,status,latency_s,setup_s,throughput_seq_s,tokens_s,energy_j,total_energy_j,seq_per_j,"
                     "edp_js,dynamic_j,speedup,energy_gain,edp_gain,dynamic_energy_gain\n";
@@ -397,6 +424,7 @@ int ReportCommand::run() const {
     detail::write_file_atomic(out.string(), md);
     detail::write_file_atomic((folder / (stem + ".csv")).string(), csv);
     for (const auto& [file, content] : svgs) detail::write_file_atomic((folder / file).string(), content);
+    for (const auto& [from, name] : heatmaps) fs::copy_file(from, folder / name, fs::copy_options::overwrite_existing);
     if (!findings_.empty()) detail::write_file_atomic((folder / (stem + "_findings.csv")).string(), findings.csv);
   } catch (const std::exception& e) {
     fmt::print(stderr, "strata report: error: cannot write {}: {}\n", out.string(), e.what());

@@ -1043,6 +1043,23 @@ const SystemView& Component::system() const { return engine_->system(); }
 
 void Component::end_simulation() { engine_->request_stop(); }
 
+const Component* Component::observe(std::string_view name) const {
+  const Component* other = engine_->find(name);
+  if (other && other->core_ != core_)
+    throw ModelError(fmt::format("{} reads {}, which runs in another partition (thread or MPI rank): its numbers "
+                                 "would depend on timing; run with --threads 1 and one rank",
+                                 name_, other->name_));
+  return other;
+}
+
+bool Component::nothing_else_pending() const { return static_cast<detail::Partition*>(core_)->queue.empty(); }
+
+const std::string& Component::output_dir() const { return engine_->output_dir(); }
+
+void Component::trace_counter(std::string_view name, Time t, double value) {
+  if (auto* tr = engine_->tracer()) tr->counter(static_cast<detail::Partition*>(core_)->id, name_, name, t, value);
+}
+
 void Component::trace(std::string_view name, Time start, Time end, std::string_view category,
                       std::string_view args_json) {
   if (auto* t = engine_->tracer()) t->span(static_cast<detail::Partition*>(core_)->id, name_, name, category, start, end, args_json);

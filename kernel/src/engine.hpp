@@ -179,6 +179,9 @@ class Engine {
   /// The profile so far, by (component type, port), most events first (ties: type, port).
   std::vector<ProfileRow> profile() const;
   TraceWriter* tracer() const { return tracer_.get(); }
+  /// Where the results go (Component::output_dir); empty when nothing is written.
+  void set_output_dir(std::string dir) { output_dir_ = std::move(dir); }
+  const std::string& output_dir() const { return output_dir_; }
 
   // ---- running ----
   void init();
@@ -223,6 +226,7 @@ class Engine {
   void build_system_view();
   std::unique_ptr<TraceWriter> tracer_;
   bool profile_ = false;
+  std::string output_dir_;
   std::atomic<bool> stop_requested_{false};
   bool finalized_ = false;
   std::uint32_t next_source_ = 1;

@@ -309,6 +309,7 @@ RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunO
     if (access(spec.output.dir.c_str(), W_OK) != 0)
       throw std::runtime_error(fmt::format("{}: output folder is not writable", spec.output.dir));
     fs::remove(fs::path(spec.output.dir) / "run.json");  // an older complete marker no longer applies
+    engine.set_output_dir(spec.output.dir);
   }
   if (spec.output.profile) engine.enable_profile();
   if (spec.output.trace)

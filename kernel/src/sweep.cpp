@@ -294,14 +294,17 @@ std::string merge_sweep_table(const std::string& out, const SweepPlan& plan, Swe
                          stats["simulation"]["events"].get<std::uint64_t>(), stats["totals"]["energy_j"].get<double>(),
                          stats["totals"]["dynamic_j"].get<double>(), stats["totals"]["static_j"].get<double>());
       for (const auto& c : plan.columns) {
-        // component.statistic[.field]; the component name may contain dots only inside []
+        // component.statistic[.field]; the component name may contain dots only inside [],
+        // a statistic's name may contain dots ("pim.requests"): the field is after the last
         std::string cell;
         auto dot = c.find('.', c.find(']') == std::string::npos ? 0 : c.find(']'));
         if (dot != std::string::npos) {
           std::string comp = c.substr(0, dot), rest = c.substr(dot + 1);
           std::string field;
-          if (auto d2 = rest.find('.'); d2 != std::string::npos) field = rest.substr(d2 + 1), rest = rest.substr(0, d2);
           const auto& comps = stats["components"];
+          const bool whole = comps.contains(comp) && comps[comp]["stats"].contains(rest);
+          if (auto d2 = rest.rfind('.'); !whole && d2 != std::string::npos)
+            field = rest.substr(d2 + 1), rest = rest.substr(0, d2);
           if (comps.contains(comp) && comps[comp]["stats"].contains(rest)) {
             const auto& v = comps[comp]["stats"][rest];
             cell = v.is_object() ? (v.contains(field.empty() ? "mean" : field) ? v[field.empty() ? "mean" : field].dump() : "")

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <algorithm>
+#include <cmath>
 #include <tuple>
 
 namespace strata::detail {
@@ -49,6 +50,16 @@ void TraceWriter::span(std::size_t partition, std::string_view component, std::s
       Span{std::string(component), std::string(name), std::string(category), std::string(args_json), start, end});
 }
 
+void TraceWriter::counter(std::size_t partition, std::string_view component, std::string_view name, Time t,
+                          double value) {
+  if (!f_ && !hold_) return;
+  if (partition >= buffers_.size()) partition = 0;
+  Span s{std::string(component), std::string(name), std::string(), std::string(), t, t};
+  s.is_counter = true;
+  s.value = value;
+  buffers_[partition].push_back(std::move(s));
+}
+
 void TraceWriter::flush() {
   if (hold_) {
     for (auto& b : buffers_)
@@ -72,6 +83,13 @@ void TraceWriter::flush() {
 }
 
 void TraceWriter::write(const Span& s) {
+  if (s.is_counter) {  // process-scoped counter track, named after the component and the series
+    fmt::print(f_, "{}{{\"ph\":\"C\",\"pid\":1,\"name\":{},\"ts\":{},\"args\":{{\"value\":{}}}}}",
+               first_ ? "" : ",\n", json_quote(s.component + " " + s.name), micros(s.start),
+               std::isfinite(s.value) ? fmt::format("{:.6g}", s.value) : std::string("null"));
+    first_ = false;
+    return;
+  }
   int tid = track(s.component);
   fmt::print(f_, ",\n{{\"ph\":\"X\",\"pid\":1,\"tid\":{},\"name\":{},\"cat\":{},\"ts\":{},\"dur\":{}{}{}}}", tid,
              json_quote(s.name), json_quote(s.category), micros(s.start), micros(s.end > s.start ? s.end - s.start : 0),
@@ -85,6 +103,7 @@ std::vector<unsigned char> TraceWriter::take_held() {
   for (const auto& s : held_) {
     b.put(s.window), b.put(s.start), b.put(s.end);
     b.put_string(s.component), b.put_string(s.name), b.put_string(s.category), b.put_string(s.args);
+    b.put(static_cast<std::uint8_t>(s.is_counter)), b.put(s.value);
   }
   held_.clear();
   return std::move(b.bytes());
@@ -99,6 +118,7 @@ void TraceWriter::write_held(const std::vector<std::vector<unsigned char>>& pack
       Span s;
       s.window = b.get<std::uint64_t>(), s.start = b.get<Time>(), s.end = b.get<Time>();
       s.component = b.get_string(), s.name = b.get_string(), s.category = b.get_string(), s.args = b.get_string();
+      s.is_counter = b.get<std::uint8_t>() != 0, s.value = b.get<double>();
       all.push_back(std::move(s));
     }
   }

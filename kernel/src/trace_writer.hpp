@@ -27,6 +27,9 @@ class TraceWriter {
   void set_partitions(std::size_t n) { buffers_.resize(n); }
   void span(std::size_t partition, std::string_view component, std::string_view name, std::string_view category,
             Time start, Time end, std::string_view args_json);
+  /// A counter sample: a "C" event on the counter track "<component> <name>", ordered with
+  /// the spans (a counter is a span with start = end = t).
+  void counter(std::size_t partition, std::string_view component, std::string_view name, Time t, double value);
   /// Write buffered spans sorted by (start, end, component, name). Called single-threaded
   /// at window boundaries.
   void flush();
@@ -45,6 +48,8 @@ class TraceWriter {
     std::string component, name, category, args;
     Time start, end;
     std::uint64_t window = 0;
+    bool is_counter = false;
+    double value = 0;  // a counter's sample
   };
   bool hold_ = false;
   bool to_file_ = true;

@@ -362,6 +362,20 @@ class Component {
 
   /// Read-only view of the whole system (valid from init() on).
   const SystemView& system() const;
+  /// Another component by name, read-only (nullptr when there is none): for monitors that
+  /// read what the others booked, e.g. a thermal model reading energy_entries() and
+  /// static_energy(). Valid from init() on. Reading another component's numbers from a
+  /// handler is deterministic only when both run in one partition (always so in a serial
+  /// run; otherwise the other one runs concurrently): if they do not, this throws ModelError
+  /// naming both (run such a model with --threads 1 and one rank).
+  const Component* observe(std::string_view name) const;
+  /// True when no event but the one being handled is pending in this component's partition
+  /// (in a serial run: anywhere). A periodic monitor stops then, so that it does not keep a
+  /// finished run alive.
+  bool nothing_else_pending() const;
+  /// The run's output folder, for files a component writes in finish() (heat maps, ...);
+  /// empty when this process writes no results (an MPI rank other than 0, a test harness).
+  const std::string& output_dir() const;
 
   /// Ask the kernel to end the run (e.g. the workload finished). It ends at the end of the
   /// current synchronisation window - the earliest pending event at the window's start
@@ -380,6 +394,9 @@ class Component {
   bool tracing() const { return tracing_; }
   void trace(std::string_view name, Time start, Time end, std::string_view category = "op",
              std::string_view args_json = {});
+  /// Record a sample `value` at time `t` on the counter track "<component> <name>" (a
+  /// Perfetto/Chrome "C" event) when tracing is on: temperatures, queue depths, power.
+  void trace_counter(std::string_view name, Time t, double value);
 
   // ---- introspection used by the kernel's stats writer ----
   struct StatEntry {
