@@ -8,6 +8,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 
 namespace strata::detail {
 
@@ -242,8 +243,9 @@ std::optional<ExperimentSpec> Builder::load(const fs::path& file, const std::vec
       std::vector<std::string> names;
       for (const auto& c : spec.components) names.push_back(c.name);
       std::string guess = closest(o.path[0], names);
-      diag_.error({"<command line>", 0, 0},
-                  fmt::format("--set {}: no component or experiment setting named '{}'", join(o.path, "."), o.path[0]),
+      diag_.error(o.where,
+                  fmt::format("{} {}: no component or experiment setting named '{}'",
+                              o.where.file == "<command line>" ? "--set" : "[set]", join(o.path, "."), o.path[0]),
                   guess.empty() ? "components: " + join(names) + "; settings: seed, stop.*, output.*"
                                 : fmt::format("did you mean '{}'?", guess));
     }
@@ -285,7 +287,7 @@ void Builder::load_file(ExperimentSpec& spec, const fs::path& file, std::vector<
   const bool experiment = root.contains("experiment");
   std::vector<std::string> allowed{"include", "plugins", "component", "link", "generate", "description"};
   if (experiment || is_root) {
-    for (auto k : {"experiment", "stop", "output", "sweep"}) allowed.push_back(k);
+    for (auto k : {"experiment", "stop", "output", "sweep", "set"}) allowed.push_back(k);
   }
   check_keys(diag_, root, allowed, experiment ? "an experiment file" : "a topology file", shown);
 
@@ -387,6 +389,35 @@ void Builder::load_file(ExperimentSpec& spec, const fs::path& file, std::vector<
     }
     if (auto* sw = root["sweep"].as_table())
       for (auto&& [k, v] : *sw) spec.sweep_axes_raw.emplace_back(std::string(k.str()), "");
+    // [set] "path" = value: what --set path=value does, written down in the experiment (a run
+    // with the message-level NoC, a gated core...). Applied before the command line's --set.
+    if (auto* st = root.get("set")) {
+      if (auto* t = st->as_table()) {
+        std::vector<Override> file_sets;
+        for (auto&& [k, v] : *t) {
+          Override o;
+          const std::string path(k.str());
+          for (std::size_t start = 0;;) {
+            const auto dot = path.find('.', start);
+            o.path.push_back(path.substr(start, dot - start));
+            if (dot == std::string::npos) break;
+            start = dot + 1;
+          }
+          if (auto str = v.value_exact<std::string>()) {
+            o.text = *str, o.is_string = true;
+          } else {  // numbers, booleans, arrays: their TOML text, as --set takes it
+            std::ostringstream os;
+            os << v;
+            o.text = os.str();
+          }
+          o.where = loc_of(v, shown);
+          file_sets.push_back(std::move(o));
+        }
+        overrides_.insert(overrides_.begin(), file_sets.begin(), file_sets.end());
+      } else {
+        diag_.error(loc_of(*st, shown), "[set] must be a table of \"component.param\" = value");
+      }
+    }
   }
   read_components(spec, root, shown);
   if (auto* links = root.get("link")) {
@@ -630,16 +661,20 @@ void Builder::read_params(ComponentSpec& c, const toml::table* params, const std
 
 void Builder::apply_overrides(ExperimentSpec& spec) {
   for (auto& o : overrides_) {
-    SourceLoc cl{"<command line>", 0, 0};
+    const SourceLoc& cl = o.where;
     // experiment-level settings
     const std::string& head = o.path[0];
     toml::table parsed;
     std::optional<toml::node_view<toml::node>> valnode;
-    try {
-      parsed = toml::parse("v = " + o.text);
-    } catch (const toml::parse_error&) {
-      parsed = toml::table{};
-      parsed.insert("v", o.text);  // bare words are strings: --set core.dataflow=ws
+    if (o.is_string) {
+      parsed.insert("v", o.text);
+    } else {
+      try {
+        parsed = toml::parse("v = " + o.text);
+      } catch (const toml::parse_error&) {
+        parsed = toml::table{};
+        parsed.insert("v", o.text);  // bare words are strings: --set core.dataflow=ws
+      }
     }
     const toml::node& val = *parsed.get("v");
     if (head == "seed" && o.path.size() == 1) {

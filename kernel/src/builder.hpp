@@ -53,6 +53,8 @@ struct Override {
   std::vector<std::string> path;    // "core.clock" -> {"core", "clock"}
   std::string text;                 // the value as typed
   bool used = false;
+  SourceLoc where{"<command line>", 0, 0};  // or the [set] entry of an experiment file
+  bool is_string = false;           // [set] gave a TOML string: `text` is its content
 };
 
 struct ExperimentSpec {

@@ -381,3 +381,26 @@ TEST_CASE("cli: every shipped topology and experiment passes strata check") {
   }
   CHECK(n >= 2);
 }
+
+TEST_CASE("cli: an experiment's [set] table sets parameters as --set does; the command line wins") {
+  TempDir t;
+  std::ofstream(t.path / "ring.toml") << kRing;
+  const auto exp = t.path / "exp.toml";
+  std::ofstream(exp) << "[experiment]\nname = \"set\"\ntopology = \"ring.toml\"\n[stop]\nend_time = \"20ns\"\n"
+                        "[set]\n\"lp.init\" = 1\n\"output.dir\" = \"" << (t.path / "from_set").string() << "\"\n";
+  auto r = cli("run " + exp.string() + " -q");
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  // the string setting chose the folder; the number reached every element of the grid
+  const std::string config = strata::testing::slurp(t.path / "from_set" / "config.toml");
+  CHECK_THAT(config, Catch::Contains("init = 1"));
+  CHECK_THAT(config, !Catch::Contains("init = 2"));
+  auto r2 = cli("run " + exp.string() + " -q --set lp.init=3 --out " + (t.path / "cli").string());
+  REQUIRE(r2.rc == 0);
+  CHECK_THAT(strata::testing::slurp(t.path / "cli" / "config.toml"), Catch::Contains("init = 3"));
+  // a [set] entry naming nothing is a located error
+  std::ofstream(exp) << "[experiment]\nname = \"set\"\ntopology = \"ring.toml\"\n[set]\n\"lpp.init\" = 1\n";
+  auto bad = cli("check " + exp.string());
+  CHECK(bad.rc == 2);
+  CHECK_THAT(bad.out, Catch::Contains(exp.string() + ":5:") && Catch::Contains("[set] lpp.init: no component"));
+}
