@@ -3,6 +3,7 @@
 // the native graph; the shipped Chakra, PyTorch and ONNX experiments complete on
 // topologies/atleus.toml and say what they imported; broken files stop with exit 2.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -54,26 +55,45 @@ TEST_CASE("imports: a Chakra trace exported by strata graph replays exactly like
   json imported = run_graph(dir.path / "g.et", dir.path / "imported");
   json wn = native["components"]["wl"]["stats"], wi = imported["components"]["wl"]["stats"];
   // The import's own counters exist only for a foreign file; everything else is equal.
-  CHECK(wi["import.nodes"] == wn["ops"]);
-  CHECK(wi["import.skipped_nodes"] == 0);
+  CHECK(wi["import_nodes"] == wn["ops"]);
+  CHECK(wi["import_skipped_nodes"] == 0);
   for (auto it = wi.begin(); it != wi.end();)
-    it = it.key().rfind("import.", 0) == 0 ? wi.erase(it) : std::next(it);
+    it = it.key().rfind("import_", 0) == 0 ? wi.erase(it) : std::next(it);
   CHECK(wi == wn);
   CHECK(imported["totals"] == native["totals"]);
   CHECK(imported["simulation"]["end_time"] == native["simulation"]["end_time"]);
 }
 
-TEST_CASE("imports: the shipped Chakra experiment completes on Atleus and prints its import summary",
-          "[imports][chakra][e2e]") {
+TEST_CASE("imports: the shipped Chakra, PyTorch and ONNX workloads complete on Atleus and say what they imported",
+          "[imports][e2e]") {
   TempDir dir;
-  const fs::path et = fs::absolute(source_dir() / "experiments" / "imports" / "bert_tiny_lora.et");
-  auto r = run_strata("run " + atleus() + " --set wl.graph_file=" + et.string() + " --set wl.micro_batches=1 --out " +
-                      (dir.path / "o").string(), "", 300);
-  INFO(r.out);
-  REQUIRE(r.rc == 0);
-  CHECK(r.out.find("import " + et.string() + " (chakra): 113 nodes -> 113 ops") != std::string::npos);
-  json s = read_json(dir.path / "o" / "stats.json")["components"]["wl"]["stats"];
-  CHECK(s["ops"] == 113);
+  struct Case {
+    fs::path file;
+    std::string format;
+    int nodes, ops;
+  };
+  // Node counts: the files' own (113 Chakra nodes; the PyTorch trace's 1570 recorded calls;
+  // the ONNX graph's 102 nodes); ops: what the importers make of them (unit tests beside them).
+  const fs::path fx = source_dir() / "workloads" / "pytorch" / "fixtures";
+  for (const Case& c : {Case{source_dir() / "experiments" / "imports" / "bert_tiny_lora.et", "chakra", 113, 113},
+                        Case{fx / "bert_tiny_train_et.json", "pytorch", 1570, 128}, Case{fx / "bert_tiny.onnx", "onnx", 102, 35}}) {
+    const fs::path f = fs::absolute(c.file);
+    const fs::path out = dir.path / c.format;
+    auto r = run_strata("run " + atleus() + " --set wl.graph_file=" + f.string() + " --set wl.micro_batches=1 --out " +
+                        out.string(), "", 300);
+    INFO(r.out);
+    REQUIRE(r.rc == 0);
+    CHECK(r.out.find(fmt::format("import {} ({}): {} nodes -> {} ops", f.string(), c.format, c.nodes, c.ops)) !=
+          std::string::npos);
+    json s = read_json(out / "stats.json")["components"]["wl"]["stats"];
+    CHECK(s["ops"] == c.ops);
+    CHECK(s["import_nodes"] == c.nodes);
+    CHECK(s["import_ops"] == c.ops);
+    if (c.format != "chakra") {  // views, reshapes, bias adds...: skipped, and listed
+      CHECK(s["import_skipped_nodes"].get<int>() > 0);
+      CHECK(r.out.find("skipped ") != std::string::npos);
+    }
+  }
 }
 
 TEST_CASE("imports: a broken trace stops the run with exit 2 naming the byte", "[imports][chakra][e2e]") {

@@ -113,6 +113,22 @@ std::optional<OpKind> vector_kind_for_name(std::string_view raw) {
   return std::nullopt;
 }
 
+std::int32_t layer_from_name(std::string_view raw) {
+  const std::string n = lower(raw);
+  for (std::string_view tag : {"layers.", "layer.", "layers_", "layer_", "layers/", "h."}) {
+    for (std::size_t at = n.find(tag); at != std::string::npos; at = n.find(tag, at + 1)) {
+      if (tag == "h." && at > 0 && std::isalnum(static_cast<unsigned char>(n[at - 1]))) continue;
+      std::size_t p = at + tag.size();
+      std::int64_t v = 0;
+      const std::size_t start = p;
+      while (p < n.size() && std::isdigit(static_cast<unsigned char>(n[p])) && v < (1 << 20)) v = v * 10 + (n[p++] - '0');
+      if (p > start && (p == n.size() || !std::isalnum(static_cast<unsigned char>(n[p]))))
+        return static_cast<std::int32_t>(v);
+    }
+  }
+  return -1;
+}
+
 Phase phase_for_name(std::string_view raw) {
   const std::string n = lower(raw);
   if (n.find("backward") != std::string::npos) return Phase::backward;
@@ -246,7 +262,7 @@ GraphFileFormat detect_graph_format(const std::filesystem::path& path) {
   head.resize(static_cast<std::size_t>(f.gcount()));
   const auto first = head.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && head[first] == '{')
-    return head.find("\"schema\"") != std::string::npos ? GraphFileFormat::pytorch_et : GraphFileFormat::strata_json;
+    return looks_like_pytorch_et(head) ? GraphFileFormat::pytorch_et : GraphFileFormat::strata_json;
   // Binary: an ONNX ModelProto starts with ir_version (field 1, varint: byte 0x08); a
   // Chakra trace with the length of its GlobalMetadata.
   if (!head.empty() && head[0] == 0x08) return GraphFileFormat::onnx;
@@ -260,8 +276,8 @@ Graph read_any_graph(const std::filesystem::path& path, std::optional<GraphFileF
   ImportReport& rep = report ? *report : local;
   switch (f) {
     case GraphFileFormat::chakra_et: return read_chakra(path, options, &rep);
-    case GraphFileFormat::pytorch_et:
-    case GraphFileFormat::onnx: detail::fail_at(path.string(), "file", "this format's reader is not built yet");
+    case GraphFileFormat::pytorch_et: return read_pytorch_et(path, options, &rep);
+    case GraphFileFormat::onnx: return read_onnx(path, options, &rep);
     case GraphFileFormat::strata_json: break;
   }
   Graph g = read_graph(path);

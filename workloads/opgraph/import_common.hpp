@@ -44,6 +44,9 @@ struct GemmShape {
 };
 std::optional<GemmShape> gemm_from_operator(std::string_view name,
                                             const std::vector<std::vector<std::int64_t>>& input_shapes);
+// The transformer layer an op name says it belongs to ("/layers.3/attn/MatMul",
+// "encoder.layer.3.", "h.3/"), or -1.
+std::int32_t layer_from_name(std::string_view name);
 // Phase from an operator name: "...backward..." -> backward, optimizer steps -> update.
 Phase phase_for_name(std::string_view name);
 

@@ -220,14 +220,14 @@ TransformerWorkload::TransformerWorkload(const ComponentContext& ctx)
       import_unknown_node_types_ += report.unknown_node_types;
       import_recovered_gemms_ += report.recovered_gemms;
       import_opaque_ops_ += report.opaque_ops;
-      stat("import.nodes", import_nodes_);
-      stat("import.ops", import_ops_);
-      stat("import.skipped_nodes", import_skipped_);
-      stat("import.skipped_flops", import_skipped_flops_);
-      stat("import.unknown_attributes", import_unknown_attributes_);
-      stat("import.unknown_node_types", import_unknown_node_types_);
-      stat("import.recovered_gemms", import_recovered_gemms_);
-      stat("import.opaque_ops", import_opaque_ops_);
+      stat("import_nodes", import_nodes_);
+      stat("import_ops", import_ops_);
+      stat("import_skipped_nodes", import_skipped_);
+      stat("import_skipped_flops", import_skipped_flops_);
+      stat("import_unknown_attributes", import_unknown_attributes_);
+      stat("import_unknown_node_types", import_unknown_node_types_);
+      stat("import_recovered_gemms", import_recovered_gemms_);
+      stat("import_opaque_ops", import_opaque_ops_);
     }
     const std::uint64_t b = std::max<std::uint64_t>(1, graph_.info.batch);
     sequences_ = b * instances_;
@@ -1073,15 +1073,15 @@ strata::ComponentDecl transformer_decl() {
                   "Unlinked: charged analytically (mem_bandwidth, mem_latency, mem_energy_per_bit)")
       .energy("mem_access")
       .counter("ops", "count", "op instances completed (ops x micro-batches; update ops once)")
-      .counter("import.nodes", "count", "graph_file of another tool: nodes (operators) the file has")
-      .counter("import.ops", "count", "graph_file of another tool: ops made of them")
-      .counter("import.skipped_nodes", "count",
+      .counter("import_nodes", "count", "graph_file of another tool: nodes (operators) the file has")
+      .counter("import_ops", "count", "graph_file of another tool: ops made of them")
+      .counter("import_skipped_nodes", "count",
                "graph_file of another tool: nodes not modelled (kept as ordering; listed in the printed summary)")
-      .counter("import.skipped_flops", "FLOP", "graph_file of another tool: operations of the skipped nodes")
-      .counter("import.unknown_attributes", "count", "graph_file of another tool: attributes this reader does not know")
-      .counter("import.unknown_node_types", "count", "graph_file of another tool: nodes of an unknown type")
-      .counter("import.recovered_gemms", "count", "graph_file of another tool: GEMM shapes recovered from operand shapes")
-      .counter("import.opaque_ops", "count",
+      .counter("import_skipped_flops", "FLOP", "graph_file of another tool: operations of the skipped nodes")
+      .counter("import_unknown_attributes", "count", "graph_file of another tool: attributes this reader does not know")
+      .counter("import_unknown_node_types", "count", "graph_file of another tool: nodes of an unknown type")
+      .counter("import_recovered_gemms", "count", "graph_file of another tool: GEMM shapes recovered from operand shapes")
+      .counter("import_opaque_ops", "count",
                "graph_file of another tool: ops replayed by their operation and byte counts only")
       .counter("ops_issued", "count", "op instances issued (first shard sent)")
       .counter("requests", "count", "ComputeRequests of the replay (one per op shard)")
