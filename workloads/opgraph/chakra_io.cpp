@@ -425,6 +425,7 @@ class ChakraReader {
         t.bytes += bytes_n;
       };
       const Phase phase = detail::phase_for_name(n.name());
+      const std::string op_name = n.name().empty() ? fmt::format("node{}", n.id()) : n.name();
       switch (n.type()) {
         case pb::COMP_NODE: {
           if (cpu) {
@@ -433,7 +434,7 @@ class ChakraReader {
           }
           if (auto gs = gemm_of(n)) {
             ++rep_.recovered_gemms;
-            emit(detail::make_gemm_op(n.name(), OpKind::gemm, phase, gs->batch, gs->m, gs->k, gs->n, false,
+            emit(detail::make_gemm_op(op_name, OpKind::gemm, phase, gs->batch, gs->m, gs->k, gs->n, false,
                                       gs->b_transposed, opt_),
                  "COMP_NODE -> gemm (shape recovered)", 0);
             break;
@@ -445,7 +446,7 @@ class ChakraReader {
           const auto vk = detail::vector_kind_for_name(n.name());
           const OpKind kind = vk.value_or(OpKind::residual_add);
           ++rep_.opaque_ops;
-          emit(detail::make_vector_op(n.name(), kind, phase, ops_n, bytes_n, opt_),
+          emit(detail::make_vector_op(op_name, kind, phase, ops_n, bytes_n, opt_),
                fmt::format("COMP_NODE -> {}{}", to_string(kind), vk ? "" : " (by op/byte count)"), ops_n);
           break;
         }
@@ -454,7 +455,7 @@ class ChakraReader {
             skip("MEM_LOAD_NODE (no tensor_size)", 0, 0);
             break;
           }
-          emit(detail::make_vector_op(n.name(), OpKind::embedding, phase, 0, bytes_n, opt_),
+          emit(detail::make_vector_op(op_name, OpKind::embedding, phase, 0, bytes_n, opt_),
                "MEM_LOAD_NODE -> embedding (off-chip load)", 0);
           break;
         case pb::MEM_STORE_NODE: skip("MEM_STORE_NODE (stores not modelled)", 0, bytes_n); break;

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -217,13 +218,11 @@ Op make_gemm_op(std::string name, OpKind kind, Phase phase, std::uint64_t batch,
 
 std::vector<std::pair<OpId, std::uint64_t>> DependencyBridge::inputs(const Graph& g, const std::vector<Dep>& deps) const {
   std::vector<std::pair<OpId, std::uint64_t>> in;
+  std::unordered_map<OpId, std::size_t> at;  // producer -> its entry in `in` (one edge per producer)
   auto put = [&](OpId p, std::uint64_t bytes) {
-    for (auto& [q, b] : in)
-      if (q == p) {
-        b = std::max(b, bytes);
-        return;
-      }
-    in.emplace_back(p, bytes);
+    auto [it, fresh] = at.emplace(p, in.size());
+    if (fresh) in.emplace_back(p, bytes);
+    else in[it->second].second = std::max(in[it->second].second, bytes);
   };
   for (const Dep& d : deps) {
     if (op_[d.node] >= 0) {

@@ -139,7 +139,7 @@ class PytorchReader {
       }
       covered[i] = 1;
       const std::string key = fmt::format("{} -> {}", name, to_string(op->kind));
-      op->name = fmt::format("{}#{}", name, order[i].id);
+      op->name = fmt::format("{}#{}", name.empty() ? "node" : name, order[i].id);
       const OpId id = g.add_op(std::move(*op));
       node_of_op.push_back(order[i].at);
       bridge.add_op(g, i, id, deps);
