@@ -446,8 +446,12 @@ class ChakraReader {
           const auto vk = detail::vector_kind_for_name(n.name());
           const OpKind kind = vk.value_or(OpKind::residual_add);
           ++rep_.opaque_ops;
-          emit(detail::make_vector_op(op_name, kind, phase, ops_n, bytes_n, opt_),
-               fmt::format("COMP_NODE -> {}{}", to_string(kind), vk ? "" : " (by op/byte count)"), ops_n);
+          Op op = detail::make_vector_op(op_name, kind, phase, ops_n, bytes_n, opt_);
+          // No operation count but operand shapes: elements from the first operand's shape
+          // (the trace's own element width does not matter then).
+          if (ops_n == 0)
+            if (auto e = first_operand_elements(n); e > 0) op.shape.elements = e;
+          emit(std::move(op), fmt::format("COMP_NODE -> {}{}", to_string(kind), vk ? "" : " (by op/byte count)"), ops_n);
           break;
         }
         case pb::MEM_LOAD_NODE:
@@ -484,15 +488,13 @@ class ChakraReader {
     return g;
   }
 
-  std::optional<detail::GemmShape> gemm_of(const pb::Node& n) {
-    if (!n.has_inputs() || n.inputs().shapes().empty()) return std::nullopt;
-    std::string name = detail::lower(n.name());
-    if (name.find("mm") == std::string::npos && name.find("matmul") == std::string::npos &&
-        name.find("linear") == std::string::npos)
-      return std::nullopt;
-    auto j = nlohmann::json::parse(n.inputs().shapes(), nullptr, false);
-    if (j.is_discarded() || !j.is_array()) return std::nullopt;
+  static std::vector<std::vector<std::int64_t>> shapes_of(const pb::Node& n, bool outputs = false) {
     std::vector<std::vector<std::int64_t>> shapes;
+    const bool has = outputs ? n.has_outputs() : n.has_inputs();
+    const std::string& text = outputs ? n.outputs().shapes() : n.inputs().shapes();
+    if (!has || text.empty()) return shapes;
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_array()) return shapes;
     for (const auto& s : j) {
       std::vector<std::int64_t> dims;
       if (s.is_array())
@@ -500,6 +502,29 @@ class ChakraReader {
           if (d.is_number_integer()) dims.push_back(d.get<std::int64_t>());
       shapes.push_back(std::move(dims));
     }
+    return shapes;
+  }
+
+  // Elements of the first output (else the first input) the node's IOInfo gives a shape for.
+  static std::uint64_t first_operand_elements(const pb::Node& n) {
+    for (bool outputs : {true, false})
+      for (const auto& s : shapes_of(n, outputs)) {
+        if (s.empty()) continue;
+        std::uint64_t e = 1;
+        for (auto d : s) e = d > 0 && e <= max_bytes ? e * static_cast<std::uint64_t>(d) : 0;
+        return e;
+      }
+    return 0;
+  }
+
+  std::optional<detail::GemmShape> gemm_of(const pb::Node& n) {
+    if (!n.has_inputs() || n.inputs().shapes().empty()) return std::nullopt;
+    std::string name = detail::lower(n.name());
+    if (name.find("mm") == std::string::npos && name.find("matmul") == std::string::npos &&
+        name.find("linear") == std::string::npos)
+      return std::nullopt;
+    const auto shapes = shapes_of(n);
+    if (shapes.empty()) return std::nullopt;
     // The operator name is the node name's first word (Chakra keeps PyTorch's, e.g. "aten::addmm").
     std::string op = n.name().substr(0, n.name().find_first_of(" ("));
     return detail::gemm_from_operator(op, shapes);

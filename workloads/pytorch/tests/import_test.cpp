@@ -106,3 +106,25 @@ TEST_CASE("onnx: GEMM FLOPs of the exported model equal Strata's inference graph
   CHECK(rep.skipped_flops() * 100 < rep.imported_flops());
   CHECK(rep.render_text().find("Mul (not modelled)") != std::string::npos);
 }
+
+TEST_CASE("chakra: a trace converted from the PyTorch trace (et_to_chakra.py) imports to the same GEMMs and vector ops",
+          "[pytorch][chakra][import]") {
+  ImportReport pt_rep, et_rep;
+  const Graph pt = read_pytorch_et(fixtures / "bert_tiny_train_et.json", {}, &pt_rep);
+  const Graph et = read_chakra(fixtures / "bert_tiny_train.et", {}, &et_rep);
+  // Chakra nodes carry no phase: compare totals over phases.
+  std::uint64_t pt_gemm = 0, et_gemm = 0;
+  std::map<OpKind, std::uint64_t> pt_vec, et_vec;
+  for (const auto& op : pt.ops) (kind_info(op.kind).gemm_like ? pt_gemm : pt_vec[op.kind]) += op.flops();
+  for (const auto& op : et.ops) (kind_info(op.kind).gemm_like ? et_gemm : et_vec[op.kind]) += op.flops();
+  CHECK(et_rep.recovered_gemms == pt_rep.recovered_gemms);  // every GEMM's shape from inputs.shapes
+  CHECK(et_gemm == pt_gemm);
+  for (OpKind k : {OpKind::softmax, OpKind::softmax_grad, OpKind::layernorm, OpKind::layernorm_grad, OpKind::gelu,
+                   OpKind::gelu_grad, OpKind::embedding, OpKind::embedding_grad})
+    CHECK(et_vec[k] == pt_vec[k]);
+  // Operators without a kernel are CPU operators in the converted trace: skipped, counted.
+  CHECK(et_rep.skipped.at("COMP_NODE (is_cpu_op: host side)").count > 0);
+  // What the Chakra path cannot tell apart (adds, multiplies, optimizer steps: no operator
+  // semantics in a COMP node) is replayed by its operand elements as 1-FLOP vector ops.
+  CHECK(et_rep.imported.count("COMP_NODE -> residual_add (by op/byte count)") == 1);
+}
