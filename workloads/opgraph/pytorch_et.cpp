@@ -104,7 +104,6 @@ class PytorchReader {
     g.info.precision = fmt::format("W{}A{}", opt_.weight_bits, opt_.act_bits);
     detail::DependencyBridge bridge(order.size());
     std::unordered_map<std::int64_t, std::size_t> writer;   // tensor id -> node (index in order) that last wrote it
-    std::unordered_map<std::int64_t, ParamId> param_of;     // weight tensor id -> parameter
     std::vector<std::size_t> node_of_op;
     for (std::size_t i = 0; i < order.size(); ++i) {
       const json& n = nodes[order[i].at];
@@ -227,7 +226,7 @@ class PytorchReader {
   }
 
   ParamId parameter(const Tensor& t, Graph& g) {
-    auto [it, fresh] = param_of.emplace(t.id, static_cast<ParamId>(g.parameters.size()));
+    auto [it, fresh] = param_of_.emplace(t.id, static_cast<ParamId>(g.parameters.size()));
     if (fresh)
       g.add_parameter(Parameter{fmt::format("tensor{}", t.id), std::max<std::uint64_t>(1, t.numel()), opt_.weight_bits,
                                 true});
@@ -238,7 +237,7 @@ class PytorchReader {
   std::string file_;
   const ImportOptions& opt_;
   ImportReport& rep_;
-  std::unordered_map<std::int64_t, ParamId> param_of;
+  std::unordered_map<std::int64_t, ParamId> param_of_;  // weight tensor id -> parameter
 };
 
 }  // namespace
