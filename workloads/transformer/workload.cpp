@@ -48,7 +48,7 @@ void TransformerParams::declare(ParamSpec<TransformerParams>& s) {
           "see graph_format");
   s.param("graph_format", &TransformerParams::graph_format,
           "format of graph_file: auto (by extension, then content), strata, chakra, pytorch, onnx. Imported "
-          "formats take operand widths from `precision`; the import's summary is printed and counted (import.*)")
+          "formats take operand widths from `precision`; the import's summary is printed and counted (import_* stats)")
       .choices({"auto", "strata", "chakra", "pytorch", "onnx"});
   s.param("micro_batches", &TransformerParams::micro_batches,
           "split the batch into this many independent graph instances that pipeline through the cores "
