@@ -9,6 +9,9 @@ bool run_target(std::string_view target, const std::uint8_t* data, std::size_t s
   else if (target == "builder") builder(text);
   else if (target == "opgraph") opgraph(text);
   else if (target == "manifest") manifest(data, size);
+  else if (target == "chakra") chakra(text);
+  else if (target == "pytorch") pytorch(text);
+  else if (target == "onnx") onnx(text);
   else return false;
   return true;
 }

@@ -37,11 +37,19 @@ void builder(std::string_view text);
 /// opgraph::read_graph_string; a graph that is read must write and read back unchanged.
 void opgraph(std::string_view text);
 
+/// The importers (workloads/opgraph/importers.hpp): Chakra ET bytes, PyTorch execution
+/// trace JSON, ONNX model bytes. Rejections are GraphFormatError; a graph that is read must
+/// validate and survive a Chakra write/read round trip unchanged.
+void chakra(std::string_view bytes);
+void pytorch(std::string_view text);
+void onnx(std::string_view bytes);
+
 /// A PluginManifest built from the bytes goes through validate_manifest, the registry's
 /// add_builtin, and the `strata info` documentation generator.
 void manifest(const std::uint8_t* data, std::size_t size);
 
-/// Dispatch by target name ("units", "builder", "opgraph", "manifest"); false if unknown.
+/// Dispatch by target name ("units", "builder", "opgraph", "manifest", "chakra", "pytorch",
+/// "onnx"); false if unknown.
 bool run_target(std::string_view target, const std::uint8_t* data, std::size_t size);
 
 }  // namespace strata::fuzz

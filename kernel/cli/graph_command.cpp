@@ -3,6 +3,7 @@
 
 #include <strata/opgraph/generators.hpp>
 #include <strata/opgraph/graph_io.hpp>
+#include <strata/opgraph/importers.hpp>
 #include <strata/opgraph/model_config.hpp>
 #include <strata/opgraph/summary.hpp>
 
@@ -30,15 +31,20 @@ GraphCommand::GraphCommand(CLI::App& app) {
   sub_->add_flag("--no-embeddings", no_embeddings_, "Leave out the embedding ops");
   sub_->add_flag("--no-head", no_head_, "Leave out the model's head (LM head, pooler, classifier)");
   sub_->add_option("--models-dir", models_dir_, "Model-library folder searched first");
-  sub_->add_option("--out", out_, "Write the graph here (strata-opgraph JSON)");
+  sub_->add_option("--out", out_, "Write the graph here (--format)");
+  sub_->add_option("--format", format_, "Format of --out: strata (strata-opgraph JSON) or chakra (Chakra ET, .et)")
+      ->check(CLI::IsMember({"strata", "chakra"}))
+      ->capture_default_str();
   sub_->add_flag("--json", json_, "Print the summary as JSON instead of a table");
 }
 
 int GraphCommand::run() const {
   og::Graph g;
   try {
-    if (model_.size() > 5 && model_.ends_with(".json")) {
-      g = og::read_graph(model_);
+    if (model_.ends_with(".json") || model_.ends_with(".et") || model_.ends_with(".onnx")) {
+      og::ImportReport report;
+      g = og::read_any_graph(model_, std::nullopt, {}, &report);
+      if (report.format != og::GraphFileFormat::strata_json) fmt::print(stderr, "{}", report.render_text());
     } else {
       og::WorkloadSpec spec;
       auto mode = og::parse_mode(mode_);
@@ -91,7 +97,10 @@ int GraphCommand::run() const {
   fmt::print("{}", json_ ? og::render_json(s) + "\n" : og::render_text(s));
   if (!out_.empty()) {
     try {
-      og::write_graph(g, std::filesystem::path(out_));
+      if (format_ == "chakra")
+        og::write_chakra(g, std::filesystem::path(out_));
+      else
+        og::write_graph(g, std::filesystem::path(out_));
     } catch (const std::exception& e) {
       fmt::print(stderr, "strata graph: error: {}\n", e.what());
       return 1;

@@ -28,6 +28,7 @@ class GraphCommand {
  private:
   CLI::App* sub_;
   std::string model_, mode_ = "inference", precision_ = "W8A8", lora_targets_ = "q,v", out_, models_dir_;
+  std::string format_ = "strata";  // of --out: strata or chakra
   std::uint64_t batch_ = 1, seq_ = 0, decode_tokens_ = 1, lora_rank_ = 32;
   bool no_embeddings_ = false, no_head_ = false, json_ = false;
 };

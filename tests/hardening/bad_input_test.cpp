@@ -295,3 +295,56 @@ TEST_CASE("bad input: output folders that cannot be written leave no complete-lo
   CHECK(!crashed(r));
   CHECK(r.rc != 0);
 }
+
+TEST_CASE("bad input: graph files of other tools (Chakra, PyTorch, ONNX) are located errors, exit 2") {
+  TempDir t;
+  auto graph = [&](const fs::path& f) { return cli("graph " + f.string()); };
+  std::string et;
+  {
+    std::ifstream f(source_dir() / "experiments" / "imports" / "bert_tiny_lora.et", std::ios::binary);
+    et.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  REQUIRE(et.size() > 1000);
+  // Chakra: empty; cut in the middle of a node; a random byte string; a length prefix of 10+ bytes
+  auto r = graph(t.write("empty.et", ""));
+  CHECK_CLEAN_FAILURE(r, 2);
+  CHECK_THAT(r.out, Catch::Contains("empty.et: error: byte 0"));
+  r = graph(t.write("cut.et", et.substr(0, et.size() - 7)));
+  CHECK_CLEAN_FAILURE(r, 2);
+  CHECK_THAT(r.out, Catch::Contains("cut.et: error: byte ") && Catch::Contains("bytes are left"));
+  std::string bin;
+  std::mt19937 g(11);
+  for (int i = 0; i < 4096; ++i) bin += static_cast<char>(g());
+  r = graph(t.write("random.et", bin));
+  CHECK_CLEAN_FAILURE(r, 2);
+  CHECK_THAT(r.out, Catch::Contains("random.et: error: byte "));
+  r = graph(t.write("prefix.et", std::string(12, '\xff')));
+  CHECK_CLEAN_FAILURE(r, 2);
+  // ONNX: empty; random bytes; the fixture cut short
+  r = graph(t.write("empty.onnx", ""));
+  CHECK_CLEAN_FAILURE(r, 2);
+  r = graph(t.write("random.onnx", bin));
+  CHECK_CLEAN_FAILURE(r, 2);
+  CHECK_THAT(r.out, Catch::Contains("random.onnx: error: byte "));
+  std::string onnx;
+  {
+    std::ifstream f(source_dir() / "workloads" / "pytorch" / "fixtures" / "bert_tiny.onnx", std::ios::binary);
+    onnx.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  r = graph(t.write("cut.onnx", onnx.substr(0, onnx.size() / 2)));
+  CHECK_CLEAN_FAILURE(r, 2);
+  CHECK_THAT(r.out, Catch::Contains("cut.onnx: error: byte "));
+  // PyTorch traces: not JSON; nodes not a list; a node without an id; a duplicate id
+  r = graph(t.write("bad.json", "{\"schema\": \"1.0.1\", \"nodes\": [ {\"id\": 1,"));
+  CHECK_CLEAN_FAILURE(r, 2);
+  r = graph(t.write("nodes.json", "{\"schema\": \"1.0.1\", \"nodes\": 7}"));
+  CHECK_CLEAN_FAILURE(r, 2);
+  CHECK_THAT(r.out, Catch::Contains("nodes.json: error:"));
+  r = graph(t.write("noid.json", "{\"schema\": \"1.0.1\", \"nodes\": [{\"name\": \"aten::mm\", \"parent\": 0}]}"));
+  CHECK_CLEAN_FAILURE(r, 2);
+  CHECK_THAT(r.out, Catch::Contains("/nodes/0/id"));
+  r = graph(t.write("dup.json", "{\"schema\": \"1.0.1\", \"nodes\": [{\"id\": 3, \"name\": \"a\", \"parent\": 0}, "
+                                "{\"id\": 3, \"name\": \"b\", \"parent\": 0}]}"));
+  CHECK_CLEAN_FAILURE(r, 2);
+  CHECK_THAT(r.out, Catch::Contains("duplicate node id 3"));
+}

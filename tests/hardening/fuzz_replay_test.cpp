@@ -48,7 +48,7 @@ struct PluginDirEnv {
 }  // namespace
 
 TEST_CASE("fuzz replay: every committed input of every target is handled") {
-  for (const std::string target : {"units", "builder", "opgraph", "manifest"}) {
+  for (const std::string target : {"units", "builder", "opgraph", "manifest", "chakra", "pytorch", "onnx"}) {
     auto files = inputs(target);
     INFO("target " << target);
     CHECK(!files.empty());

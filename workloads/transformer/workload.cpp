@@ -3,6 +3,7 @@
 
 #include <strata/opgraph/generators.hpp>
 #include <strata/opgraph/graph_io.hpp>
+#include <strata/opgraph/importers.hpp>
 #include <strata/opgraph/model_config.hpp>
 
 #include <strata/plugin.hpp>
@@ -42,7 +43,13 @@ void TransformerParams::declare(ParamSpec<TransformerParams>& s) {
   s.param("embeddings", &TransformerParams::embeddings, "include the embedding ops");
   s.param("lm_head", &TransformerParams::lm_head, "include the model's head (LM head, pooler, classifier)");
   s.param("graph_file", &TransformerParams::graph_file,
-          "replay this strata-opgraph JSON file instead of generating (model, mode, batch, ... are then unused)");
+          "replay this graph file instead of generating (model, mode, batch, ... are then unused): strata-opgraph "
+          "JSON, a Chakra execution trace (.et), a PyTorch execution trace (JSON) or an ONNX model (.onnx); "
+          "see graph_format");
+  s.param("graph_format", &TransformerParams::graph_format,
+          "format of graph_file: auto (by extension, then content), strata, chakra, pytorch, onnx. Imported "
+          "formats take operand widths from `precision`; the import's summary is printed and counted (import_* stats)")
+      .choices({"auto", "strata", "chakra", "pytorch", "onnx"});
   s.param("micro_batches", &TransformerParams::micro_batches,
           "split the batch into this many independent graph instances that pipeline through the cores "
           "(must divide batch; graph_file: replay the file this many times)")
@@ -211,10 +218,41 @@ TransformerWorkload::TransformerWorkload(const ComponentContext& ctx)
   }
 
   if (!p_.graph_file.empty()) {
+    og::ImportReport report;
     try {
-      graph_ = og::read_graph(p_.graph_file);
+      auto prec = og::parse_precision(p_.precision);
+      if (!prec) fail(fmt::format("precision \"{}\" is not W<bits>A<bits> (e.g. \"W8A8\", \"W4A8\")", p_.precision));
+      og::ImportOptions io;
+      io.weight_bits = prec->weight_bits;
+      io.act_bits = prec->act_bits;
+      io.acc_bits = prec->acc_bits;
+      std::optional<og::GraphFileFormat> format;
+      if (p_.graph_format != "auto") format = og::parse_graph_file_format(p_.graph_format);
+      graph_ = og::read_any_graph(p_.graph_file, format, io, &report);
+    } catch (const ConfigError&) {
+      throw;
     } catch (const std::exception& e) {
       fail(fmt::format("graph_file: {}", e.what()));
+    }
+    if (report.format != og::GraphFileFormat::strata_json) {
+      // What was imported and what was not: printed once, and in stats.json (import.*).
+      fmt::print(stderr, "{}: {}", name(), report.render_text());
+      import_nodes_ += report.nodes;
+      import_ops_ += graph_.ops.size();
+      import_skipped_ += report.skipped_count();
+      import_skipped_flops_ += report.skipped_flops();
+      for (const auto& [k, n] : report.unknown_attributes) import_unknown_attributes_ += n;
+      import_unknown_node_types_ += report.unknown_node_types;
+      import_recovered_gemms_ += report.recovered_gemms;
+      import_opaque_ops_ += report.opaque_ops;
+      stat("import_nodes", import_nodes_);
+      stat("import_ops", import_ops_);
+      stat("import_skipped_nodes", import_skipped_);
+      stat("import_skipped_flops", import_skipped_flops_);
+      stat("import_unknown_attributes", import_unknown_attributes_);
+      stat("import_unknown_node_types", import_unknown_node_types_);
+      stat("import_recovered_gemms", import_recovered_gemms_);
+      stat("import_opaque_ops", import_opaque_ops_);
     }
     const std::uint64_t b = std::max<std::uint64_t>(1, graph_.info.batch);
     sequences_ = b * instances_;
@@ -1399,6 +1437,16 @@ strata::ComponentDecl transformer_decl() {
                   "Unlinked: charged analytically (mem_bandwidth, mem_latency, mem_energy_per_bit)")
       .energy("mem_access")
       .counter("ops", "count", "op instances completed (ops x micro-batches; update ops once)")
+      .counter("import_nodes", "count", "graph_file of another tool: nodes (operators) the file has")
+      .counter("import_ops", "count", "graph_file of another tool: ops made of them")
+      .counter("import_skipped_nodes", "count",
+               "graph_file of another tool: nodes not modelled (kept as ordering; listed in the printed summary)")
+      .counter("import_skipped_flops", "FLOP", "graph_file of another tool: operations of the skipped nodes")
+      .counter("import_unknown_attributes", "count", "graph_file of another tool: attributes this reader does not know")
+      .counter("import_unknown_node_types", "count", "graph_file of another tool: nodes of an unknown type")
+      .counter("import_recovered_gemms", "count", "graph_file of another tool: GEMM shapes recovered from operand shapes")
+      .counter("import_opaque_ops", "count",
+               "graph_file of another tool: ops replayed by their operation and byte counts only")
       .counter("ops_issued", "count", "op instances issued (first shard sent)")
       .counter("requests", "count", "ComputeRequests of the replay (one per op shard; per copy of a replicated shard)")
       .counter("transfers", "count", "TransferRequests (tensor pieces between different cores)")

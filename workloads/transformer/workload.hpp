@@ -36,6 +36,7 @@ struct TransformerParams {
   bool embeddings = true;
   bool lm_head = true;
   std::string graph_file = "";
+  std::string graph_format = "auto";
   std::int64_t micro_batches = 1;
   std::string mapping = "atleus";
   std::int64_t pim_tiles = 16;
@@ -241,6 +242,9 @@ class TransformerWorkload final : public Component {
   std::array<Accumulator, 2> cls_busy_{}, cls_energy_{}, cls_request_share_{}, cls_flop_share_{}, cls_energy_share_{};
   std::array<std::array<Counter, 2>, 2> xfer_count_{}, xfer_bytes_{};  // [src class][dst class]
   // ReRAM writes and off-chip traffic
+  // Graph files of other tools (graph_format): what the import made of the file.
+  Counter import_nodes_, import_ops_, import_skipped_, import_skipped_flops_, import_unknown_attributes_,
+      import_unknown_node_types_, import_recovered_gemms_, import_opaque_ops_;
   Counter reram_writes_, reram_write_bytes_, dynamic_writes_, dynamic_write_bytes_;
   Accumulator reram_write_energy_;
   Counter mem_loads_, mem_load_bytes_, mem_writes_, mem_write_bytes_, kv_cache_bytes_, kv_offchip_layers_;
