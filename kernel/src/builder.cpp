@@ -407,7 +407,7 @@ void Builder::load_file(ExperimentSpec& spec, const fs::path& file, std::vector<
             o.text = *str, o.is_string = true;
           } else {  // numbers, booleans, arrays: their TOML text, as --set takes it
             std::ostringstream os;
-            os << v;
+            v.visit([&](const auto& x) { os << x; });
             o.text = os.str();
           }
           o.where = loc_of(v, shown);

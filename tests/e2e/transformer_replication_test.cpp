@@ -104,7 +104,7 @@ TEST_CASE("transformer replication: 2 copies on pim.reram_core take the core's t
   const std::uint64_t cells = K * N * w.slices;
   CHECK(b["replica_loads"].get<std::uint64_t>() == 1);
   CHECK(b["replica_cells"].get<std::uint64_t>() == cells);
-  CHECK(b["replica_write_energy"]["sum"].get<double>() == Approx(static_cast<double>(cells) * tp.cell_write_energy));
+  CHECK(b["replica_write_energy"]["sum"].get<double>() == Approx(static_cast<double>(cells) * tp.cell_write_energy.joules));
   CHECK(b["replica_load_time"]["sum"].get<double>() == static_cast<double>(pm::program_weights(tp, w).time_ps));
   CHECK(b["replica_crossbars"].get<std::uint64_t>() == w.crossbars);
   // Both cores wrote the matrix once: the core counts the cells too.
