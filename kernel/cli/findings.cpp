@@ -117,7 +117,8 @@ class Context {
       static const std::map<std::string, double Point::*> metric{
           {"latency", &Point::latency_s}, {"setup", &Point::setup_s},     {"throughput", &Point::throughput},
           {"tokens", &Point::tokens},     {"energy", &Point::energy_j},   {"dynamic", &Point::dynamic_j},
-          {"total", &Point::total_j},     {"efficiency", &Point::seq_per_j}, {"edp", &Point::edp}};
+          {"total", &Point::total_j},     {"efficiency", &Point::seq_per_j}, {"edp", &Point::edp},
+          {"energy_always_on", &Point::always_on_j}};
       auto m = metric.find(path.substr(1));
       if (m == metric.end()) throw MissingData{fmt::format("unknown metric '{}'", path)};
       return p.*(m->second);

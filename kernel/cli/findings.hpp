@@ -19,7 +19,7 @@
 //
 // References `{LABEL[axis=v,...]:PATH}`: LABEL from [runs]; the optional selector keeps the
 // sweep points whose axes have these values; PATH is `@metric` (the report's metrics: latency,
-// setup, throughput, tokens, energy, dynamic, total, efficiency, edp) or
+// setup, throughput, tokens, energy, dynamic, total, efficiency, edp, energy_always_on) or
 // `COMPONENT.STAT[.FIELD]` from stats.json (accumulators default to their sum;
 // `COMPONENT.energy.dynamic_j|static_j|total_j`; `totals.energy_j`...). A `*` in COMPONENT
 // sums over the matching components (`reram*.energy.total_j`). A reference to several points

@@ -273,6 +273,8 @@ int ReportCommand::run() const {
       {"throughput", "Throughput", "sequences/s", 1, &Point::throughput},
       {"energy", "Energy", "mJ (replay share)", 1e3, &Point::energy_j},
       {"dynamic", "Dynamic energy", "mJ (replay, without static power)", 1e3, &Point::dynamic_j},
+      {"always_on", "Energy, cores always on", "mJ (replay share; gated cores charged their leakage throughout)", 1e3,
+       &Point::always_on_j},
       {"efficiency", "Energy efficiency", "sequences/J", 1, &Point::seq_per_j},
       {"edp", "Energy-delay product", "mJ x ms", 1e6, &Point::edp},
   };

@@ -87,6 +87,12 @@ void metrics(Point& pt, const json& stats, const std::string& workload) {
     pt.energy_j = pt.total_j;
     pt.dynamic_j = dyn;
   }
+  // power gating: what the gated cores would have drawn always on, in the replay's share
+  double gated_extra = 0;
+  for (const auto& [name, c] : comps.items())
+    if (c.contains("stats") && c["stats"].contains("always_on_static") && c.contains("energy"))
+      gated_extra += num(c["stats"]["always_on_static"]) - num(c["energy"]["static_j"]);
+  pt.always_on_j = pt.energy_j + (end_ps > 0 ? gated_extra * pt.latency_s * 1e12 / end_ps : 0.0);
   const double sequences = pt.throughput * pt.latency_s;
   pt.seq_per_j = pt.energy_j > 0 ? sequences / pt.energy_j : kNaN;
   pt.edp = pt.energy_j * pt.latency_s;

@@ -23,6 +23,9 @@ struct Point {
   double latency_s = kNaN, setup_s = kNaN, throughput = kNaN, tokens = kNaN, energy_j = kNaN, total_j = kNaN;
   double dynamic_j = kNaN;  // the replay's dynamic energy alone (no static power)
   double seq_per_j = kNaN, edp = kNaN;
+  // The replay's energy had no core been power-gated: gated cores report the static energy
+  // they would have drawn always on (`always_on_static`); equal to energy_j without gating.
+  double always_on_j = kNaN;
   std::string source;  // folder of the point
 };
 
