@@ -181,8 +181,8 @@ Input load_input(const std::string& arg, const std::string& workload) {
 }
 
 // ---- formatting -------------------------------------------------------------------------
-// chart labels: 4 significant digits, SI prefix, no unit (the axis says it)
-std::string g4(double v) { return std::isnan(v) ? "-" : format_si(v, ""); }
+// chart labels: 4 significant digits, no unit (the axis says it)
+std::string g4(double v) { return std::isnan(v) ? "-" : format_significant(v); }
 std::string csvnum(double v) { return std::isnan(v) ? "" : fmt::format("{:.9g}", v); }
 
 std::string xml(const std::string& s) {
@@ -458,7 +458,10 @@ int ReportCommand::run() const {
       "over the replay. Efficiency = sequences / energy; EDP = energy x latency.\n",
       base);
   auto table = [&](const std::string& head, auto value, bool with_geomean, const std::string& unit) {
-    auto cell = [&unit](double x) { return std::isnan(x) ? std::string("-") : format_si(x, unit); };
+    // ratios as plain numbers ("0.6731"), quantities with an SI prefix ("84.13 us")
+    auto cell = [&unit](double x) {
+      return std::isnan(x) ? std::string("-") : unit.empty() ? format_significant(x) : format_si(x, unit);
+    };
     std::string t = fmt::format("\n| {} |", key_head);
     std::string sep = "\n|---|";
     for (const auto& d : designs) t += fmt::format(" {}{} |", d, d == base ? " (baseline)" : ""), sep += "---:|";
@@ -500,7 +503,7 @@ int ReportCommand::run() const {
   for (std::size_t i = 0; i < normalised.size(); ++i) {
     auto f = normalised[i].second;
     auto value = [&, f](const std::string& g, const std::string& d) { return ratio(g, d, f); };
-    md += table(fmt::format("### {} vs {} ({})", ntitles[i], base, nunits[i]), value, true, "x");
+    md += table(fmt::format("### {} vs {} ({})", ntitles[i], base, nunits[i]), value, true, "");
     md += chart(normalised[i].first, fmt::format("{} vs {}", ntitles[i], base), nunits[i], value, 1.0);
   }
   md += "\n## Absolute numbers\n";
@@ -547,8 +550,8 @@ int ReportCommand::run() const {
   for (const auto& d : designs) {
     std::vector<double> sp, en;
     for (const auto& g : groups) sp.push_back(ratio(g, d, &Point::latency_s)), en.push_back(ratio(g, d, &Point::energy_j));
-    fmt::print("  {:<24} speedup {:>8}   energy gain {:>8}  (geomean vs {})\n", d, format_si(geomean(sp), "x"),
-               format_si(geomean(en), "x"), base);
+    fmt::print("  {:<24} speedup {:>7}x   energy gain {:>7}x  (geomean vs {})\n", d, format_significant(geomean(sp)),
+               format_significant(geomean(en)), base);
   }
   return 0;
 }

@@ -273,6 +273,19 @@ std::string format_si(double value, std::string_view unit, int digits) {
          unit_suffix(prefixes[static_cast<std::size_t>(p3 + 5)], unit);
 }
 
+std::string format_significant(double value, int digits) {
+  digits = std::clamp(digits, 1, 17);
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  if (value == 0) return "0";
+  const char* sign = value < 0 ? "-" : "";
+  const std::string sci = fmt::format("{:.{}e}", std::fabs(value), digits - 1);
+  const int e10 = std::atoi(sci.c_str() + sci.find('e') + 1);
+  if (e10 < -4 || e10 >= 15) return sign + drop_trailing_zeros(sci);
+  const int decimals = std::max(0, digits - 1 - e10);
+  return sign + drop_trailing_zeros(fmt::format("{:.{}f}", std::strtod(sci.c_str(), nullptr), decimals));
+}
+
 std::string format_duration(Time ps, int digits) { return format_si(static_cast<double>(ps) * 1e-12, "s", digits); }
 
 }  // namespace strata

@@ -124,3 +124,18 @@ TEST_CASE("units: format_si rounds to 4 significant digits and picks the SI pref
       CHECK(digits.size() <= 4);
     }
 }
+
+TEST_CASE("units: format_significant rounds like format_si but prints plain decimals, no prefix") {
+  CHECK(format_significant(0.67312) == "0.6731");
+  CHECK(format_significant(2.63) == "2.63");
+  CHECK(format_significant(12345.6) == "12350");  // 4 significant digits, the rest zeros
+  CHECK(format_significant(1.0) == "1");
+  CHECK(format_significant(-0.5) == "-0.5");
+  CHECK(format_significant(3e-5) == "3e-05");
+  CHECK(format_significant(0.000123456) == "0.0001235");
+  CHECK(format_significant(2.5e15) == "2.5e+15");
+  CHECK(format_significant(0) == "0");
+  // the value printed is the value rounded to 4 significant digits
+  for (double v : {0.00123456, 0.987654, 7.77777, 123.456, 98765.4})
+    CHECK(std::stod(format_significant(v)) == Approx(v).epsilon(0.5e-3));
+}

@@ -18,7 +18,6 @@ namespace og = strata::opgraph;
 
 namespace {
 constexpr const char* kSummary = "Generate a transformer op graph, print its summary, optionally write it";
-
 }  // namespace
 
 std::string graph_command_usage() {

@@ -116,6 +116,9 @@ std::string to_string(Power v);
 /// Outside the prefixes (below 1e-15, at or above 1e18) the mantissa is in exponent form,
 /// "1.2e+20 J"; NaN and infinities print as "nan J", "inf J", "-inf J".
 std::string format_si(double value, std::string_view unit, int digits = 4);
+/// The same rounding without a prefix, for ratios and other pure numbers: plain decimals
+/// ("0.6731", "2.63", "12350"), exponent form only below 1e-4 or from 1e15 on ("3e-05").
+std::string format_significant(double value, int digits = 4);
 /// format_si of a time in picoseconds, in seconds: format_duration(56034921910) == "56.03 ms".
 std::string format_duration(Time ps, int digits = 4);
 
