@@ -1,4 +1,7 @@
-// strata - the command line: run, check, sweep, plugins, info.
+// strata - the command line: run, check, sweep, plugins, info, report, help, and the
+// commands plugins declare in their manifests (`strata graph` comes from workload_transformer).
+// A word that names no built-in command is looked up among the plugin commands and the rest
+// of the line is handed to it.
 //
 // Exit status: 0 success; 1 the simulation itself failed (model error) or some sweep
 // points failed; 2 bad input (flags, TOML, plugins), reported before anything runs.
@@ -9,15 +12,16 @@
 #include "../src/plugin_registry.hpp"
 #include "../src/results.hpp"
 #include "../src/sweep.hpp"
-#include "graph_command.hpp"
 #include "findings.hpp"
 #include "report_command.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <string_view>
 
 using namespace strata;
 using namespace strata::detail;
@@ -29,7 +33,15 @@ struct Common {
   std::vector<std::string> plugin_dirs;
 };
 
+// The commands of the CLI itself; a plugin command may take any other name.
+const std::vector<std::string> kBuiltinCommands = {"run", "check", "sweep", "plugins", "info", "report", "help"};
+
+bool is_builtin(std::string_view word) {
+  return std::find(kBuiltinCommands.begin(), kBuiltinCommands.end(), word) != kBuiltinCommands.end();
+}
+
 void setup_registry(PluginRegistry& reg, const Common& common, const std::vector<std::string>& extra = {}) {
+  reg.reserve_command_names(kBuiltinCommands);
   reg.add_search_dir(PluginRegistry::default_dir());
   reg.add_env_dirs();
   for (const auto& d : common.plugin_dirs) reg.add_search_dir(d);
@@ -74,9 +86,96 @@ std::unique_ptr<Engine> load_and_build(PluginRegistry& reg, const Common& common
   return engine;
 }
 
+// "Plugin commands:" and one line per command, for `strata help` and `strata --help`.
+std::string plugin_commands_text(const PluginRegistry& reg) {
+  std::string o = "Plugin commands (strata help COMMAND shows its usage):\n";
+  if (reg.command_names().empty()) o += "  (none found)\n";
+  for (const auto& name : reg.command_names())
+    o += fmt::format("  {:<27} {} [{}]\n", name, reg.find_command(name)->summary,
+                     reg.plugin_of_command(name)->manifest->name);
+  return o;
+}
+
+// The global options written before the command word (only --plugin-path takes a value),
+// and where that word is: 0 when there is none (e.g. `strata --help`).
+int find_command_word(int argc, char** argv, Common& common) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--plugin-path" && i + 1 < argc) {
+      common.plugin_dirs.emplace_back(argv[++i]);
+    } else if (a.starts_with("--plugin-path=")) {
+      common.plugin_dirs.emplace_back(a.substr(a.find('=') + 1));
+    } else if (!a.starts_with("-")) {
+      return i;
+    }
+  }
+  return 0;
+}
+
+// `strata <name> args...` for a name that is no built-in: the plugin command, or exit 2.
+int run_plugin_command(const Common& common, int argc, char** argv, int at) {
+  const std::string name = argv[at];
+  PluginRegistry reg;
+  setup_registry(reg, common);
+  const CommandDecl* cmd = reg.find_command(name);
+  if (!cmd) {
+    std::vector<std::string> known = kBuiltinCommands;
+    for (auto& c : reg.command_names()) known.push_back(std::move(c));
+    const std::string guess = closest(name, known);
+    fmt::print(stderr, "strata: error: unknown command '{}'{}; `strata help` lists the commands\n", name,
+               guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess));
+    // the command may live in a plugin that could not be loaded
+    for (const auto& e : reg.errors()) fmt::print(stderr, "{}: note: plugin not loaded: {}\n", e.path, e.reason);
+    return 2;
+  }
+  const std::vector<std::string_view> args(argv + at + 1, argv + argc);
+  try {
+    const int rc = cmd->run(std::span<const std::string_view>(args), std::cout, std::cerr);
+    std::cout.flush();
+    return rc;
+  } catch (const std::exception& e) {
+    std::cout.flush();
+    fmt::print(stderr, "strata {}: error: {}\n", name, e.what());
+    return 2;
+  }
+}
+
+// `strata help [COMMAND]`.
+int print_help(CLI::App& app, const Common& common, const std::string& topic) {
+  PluginRegistry reg;
+  setup_registry(reg, common);
+  if (topic.empty()) {
+    // the formatter directly: App::help() would show the parsed `help` subcommand's text
+    fmt::print("{}\n{}", app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal),
+               plugin_commands_text(reg));
+    return 0;
+  }
+  if (is_builtin(topic)) {
+    fmt::print("{}", app.get_subcommand(topic)->help(app.get_name()));
+    return 0;
+  }
+  if (const CommandDecl* cmd = reg.find_command(topic)) {
+    fmt::print("strata {} - {}\n", cmd->name, cmd->summary);
+    fmt::print("plugin: {} ({})\n", reg.plugin_of_command(topic)->manifest->name, reg.plugin_of_command(topic)->path);
+    if (!cmd->usage.empty()) fmt::print("\n{}{}", cmd->usage, cmd->usage.ends_with('\n') ? "" : "\n");
+    return 0;
+  }
+  std::vector<std::string> known = kBuiltinCommands;
+  for (auto& c : reg.command_names()) known.push_back(std::move(c));
+  const std::string guess = closest(topic, known);
+  fmt::print(stderr, "strata help: error: unknown command '{}'{}\n", topic,
+             guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess));
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  {
+    Common front;
+    const int at = find_command_word(argc, argv, front);
+    if (at > 0 && !is_builtin(argv[at])) return run_plugin_command(front, argc, argv, at);
+  }
   CLI::App app{"Strata: transaction-level simulator for 3D heterogeneous transformer accelerators"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "strata 0.1.0 (SDK ABI " + std::to_string(kSdkAbiVersion) + ")");
@@ -119,7 +218,7 @@ int main(int argc, char** argv) {
   sweep->add_flag("-q,--quiet", sweep_quiet, "Print nothing but errors");
 
   // plugins
-  auto* plugins = app.add_subcommand("plugins", "List plugins found, where, and the types they declare");
+  auto* plugins = app.add_subcommand("plugins", "List plugins found, where, and the types and commands they declare");
 
   // info
   auto* info = app.add_subcommand("info", "Document a component type from its manifest");
@@ -127,13 +226,17 @@ int main(int argc, char** argv) {
   info->add_option("type", info_type, "Component type, e.g. systolic.array (omit to list all)");
   info->add_option("--markdown", md_dir, "Write one Markdown page per type into this folder");
 
-  // graph (kernel/cli/graph_command.cpp)
-  strata::cli::GraphCommand graph_cmd(app);
   strata::cli::ReportCommand report_cmd(app);  // kernel/cli/report_command.cpp
+
+  // help: the built-ins (CLI11's text) and the plugin commands
+  auto* help = app.add_subcommand("help", "List the commands, built-in and from plugins, or show one's usage");
+  std::string help_topic;
+  help->add_option("command", help_topic, "A command, e.g. run or graph");
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
+    if (app.get_subcommands().empty()) return print_help(app, common, "");  // `strata --help`
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
@@ -145,7 +248,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (graph_cmd.selected()) return graph_cmd.run();
+    if (*help) return print_help(app, common, help_topic);
     if (report_cmd.selected()) return report_cmd.run();
     if (*run) {
       if (seed) sets.push_back(fmt::format("seed={}", *seed));
@@ -242,6 +345,7 @@ int main(int argc, char** argv) {
       for (const auto& p : reg.plugins()) {
         fmt::print("{} {} ({})\n", p.manifest->name, p.manifest->version, p.path);
         for (const auto& c : p.manifest->components) fmt::print("  {:<28} {}\n", c.type, c.summary);
+        for (const auto& c : p.manifest->commands) fmt::print("  {:<28} {}\n", "strata " + c.name, c.summary);
       }
       for (const auto& e : reg.errors()) fmt::print(stderr, "{}: error: {}\n", e.path, e.reason);
       return reg.errors().empty() ? 0 : 2;

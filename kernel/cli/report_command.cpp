@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <strata/units.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -27,11 +28,8 @@ using json = nlohmann::json;
 namespace {
 
 // ---- formatting -------------------------------------------------------------------------
-std::string g4(double v) {
-  if (std::isnan(v)) return "-";
-  if (v != 0 && (std::fabs(v) >= 1e6 || std::fabs(v) < 1e-3)) return fmt::format("{:.3e}", v);
-  return fmt::format("{:.4g}", v);
-}
+// chart labels: 4 significant digits, no unit (the axis says it)
+std::string g4(double v) { return std::isnan(v) ? "-" : format_significant(v); }
 std::string csvnum(double v) { return std::isnan(v) ? "" : fmt::format("{:.9g}", v); }
 
 std::string xml(const std::string& s) {
@@ -263,20 +261,24 @@ int ReportCommand::run() const {
     auto it = cell.find({g, d});
     return it == cell.end() ? nullptr : it->second;
   };
+  // Tables print each cell with its own SI prefix (format_si of the value in base units);
+  // a chart needs one axis unit, so it plots value x scale in `unit`.
   struct Metric {
     std::string key, title, unit;
     double scale;
     double Point::*field;
+    std::string base_unit, note;
   };
   const std::vector<Metric> absolute{
-      {"latency", "Latency", "ms (replay, after weight setup)", 1e3, &Point::latency_s},
-      {"throughput", "Throughput", "sequences/s", 1, &Point::throughput},
-      {"energy", "Energy", "mJ (replay share)", 1e3, &Point::energy_j},
-      {"dynamic", "Dynamic energy", "mJ (replay, without static power)", 1e3, &Point::dynamic_j},
+      {"latency", "Latency", "ms (replay, after weight setup)", 1e3, &Point::latency_s, "s", "replay, after weight setup"},
+      {"throughput", "Throughput", "sequences/s", 1, &Point::throughput, "seq/s", "sequences per second"},
+      {"energy", "Energy", "mJ (replay share)", 1e3, &Point::energy_j, "J", "replay share"},
+      {"dynamic", "Dynamic energy", "mJ (replay, without static power)", 1e3, &Point::dynamic_j, "J",
+       "replay, without static power"},
       {"always_on", "Energy, cores always on", "mJ (replay share; gated cores charged their leakage throughout)", 1e3,
-       &Point::always_on_j},
-      {"efficiency", "Energy efficiency", "sequences/J", 1, &Point::seq_per_j},
-      {"edp", "Energy-delay product", "mJ x ms", 1e6, &Point::edp},
+       &Point::always_on_j, "J", "replay share, gated cores charged their leakage throughout"},
+      {"efficiency", "Energy efficiency", "sequences/J", 1, &Point::seq_per_j, "seq/J", "sequences per joule"},
+      {"edp", "Energy-delay product", "mJ x ms", 1e6, &Point::edp, "J s", "energy x latency"},
   };
   auto ratio = [&](const std::string& g, const std::string& d, double Point::*f) {
     const Point *p = get(g, d), *b = get(g, base);
@@ -322,7 +324,11 @@ int ReportCommand::run() const {
       "programming); energy is the replay's share: dynamic energy minus the setup's, plus static power "
       "over the replay. Efficiency = sequences / energy; EDP = energy x latency.\n",
       base);
-  auto table = [&](const std::string& head, auto value, bool with_geomean) {
+  auto table = [&](const std::string& head, auto value, bool with_geomean, const std::string& unit) {
+    // ratios as plain numbers ("0.6731"), quantities with an SI prefix ("84.13 us")
+    auto cell = [&unit](double x) {
+      return std::isnan(x) ? std::string("-") : unit.empty() ? format_significant(x) : format_si(x, unit);
+    };
     std::string t = fmt::format("\n| {} |", key_head);
     std::string sep = "\n|---|";
     for (const auto& d : designs) t += fmt::format(" {}{} |", d, d == base ? " (baseline)" : ""), sep += "---:|";
@@ -333,13 +339,13 @@ int ReportCommand::run() const {
       for (std::size_t k = 0; k < designs.size(); ++k) {
         double x = value(g, designs[k]);
         cols[k].push_back(x);
-        t += " " + g4(x) + " |";
+        t += " " + cell(x) + " |";
       }
       t += "\n";
     }
     if (with_geomean && groups.size() > 1) {
       t += "| **geometric mean** |";
-      for (std::size_t k = 0; k < designs.size(); ++k) t += " **" + g4(geomean(cols[k])) + "** |";
+      for (std::size_t k = 0; k < designs.size(); ++k) t += " **" + cell(geomean(cols[k])) + "** |";
       t += "\n";
     }
     return "\n" + head + "\n" + t;
@@ -364,18 +370,19 @@ int ReportCommand::run() const {
   for (std::size_t i = 0; i < normalised.size(); ++i) {
     auto f = normalised[i].second;
     auto value = [&, f](const std::string& g, const std::string& d) { return ratio(g, d, f); };
-    md += table(fmt::format("### {} vs {} ({})", ntitles[i], base, nunits[i]), value, true);
+    md += table(fmt::format("### {} vs {} ({})", ntitles[i], base, nunits[i]), value, true, "");
     md += chart(normalised[i].first, fmt::format("{} vs {}", ntitles[i], base), nunits[i], value, 1.0);
   }
   md += "\n## Absolute numbers\n";
   for (const auto& m : absolute) {
     auto f = m.field;
     double sc = m.scale;
-    auto value = [&, f, sc](const std::string& g, const std::string& d) {
+    auto base_value = [&, f](const std::string& g, const std::string& d) {
       const Point* p = get(g, d);
-      return p ? (p->*f) * sc : kNaN;
+      return p ? p->*f : kNaN;
     };
-    md += table(fmt::format("### {} ({})", m.title, m.unit), value, false);
+    auto value = [&, sc, base_value](const std::string& g, const std::string& d) { return base_value(g, d) * sc; };
+    md += table(fmt::format("### {} ({})", m.title, m.note), base_value, false, m.base_unit);
     if (m.key == "latency" || m.key == "energy") md += chart(m.key, m.title, m.unit, value, kNaN);
   }
   if (!failed.empty()) {
@@ -441,7 +448,8 @@ int ReportCommand::run() const {
   for (const auto& d : designs) {
     std::vector<double> sp, en;
     for (const auto& g : groups) sp.push_back(ratio(g, d, &Point::latency_s)), en.push_back(ratio(g, d, &Point::energy_j));
-    fmt::print("  {:<24} speedup {:>9}x   energy gain {:>9}x  (geomean vs {})\n", d, g4(geomean(sp)), g4(geomean(en)), base);
+    fmt::print("  {:<24} speedup {:>7}x   energy gain {:>7}x  (geomean vs {})\n", d, format_significant(geomean(sp)),
+               format_significant(geomean(en)), base);
   }
   return 0;
 }

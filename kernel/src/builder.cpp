@@ -249,6 +249,11 @@ std::optional<ExperimentSpec> Builder::load(const fs::path& file, const std::vec
                   guess.empty() ? "components: " + join(names) + "; settings: seed, stop.*, output.*"
                                 : fmt::format("did you mean '{}'?", guess));
     }
+  // A file with no component at all is never what the user meant (a wrong file, a missing
+  // include or topology line): without this it would "run" and write empty results.
+  if (!diag_.has_errors() && spec.components.empty())
+    diag_.error({file.string(), 0, 0}, "nothing to simulate: no [[component]] in this file or the files it includes",
+                "declare [[component]] tables, or name the topology in [experiment] topology = \"...\"");
   if (spec.output.dir.empty()) spec.output.dir = "out/" + spec.name;
   if (diag_.has_errors()) return std::nullopt;
   return spec;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace strata::detail {
 
 namespace {
@@ -12,9 +14,13 @@ std::string range_text(const ParamDecl& p) {
     return s;
   }
   if (!p.min && !p.max) return "";
-  auto f = [](double v) { return fmt::format("{:g}", v); };
-  return fmt::format("[{}, {}]{}", p.min ? f(*p.min) : "-inf", p.max ? f(*p.max) : "inf",
-                     *unit_of(p.kind) ? std::string(" ") + unit_of(p.kind) : "");
+  // Integer limits exactly (they are what the builder compares against: "[1, 1048576]");
+  // quantities as people read them, 4 significant digits with the unit ("[1 ps, 1 s]").
+  auto f = [&p](double v) {
+    if ((p.kind == ParamKind::integer || p.kind == ParamKind::integer_list) && std::fabs(v) < 9e15) return fmt::format("{}", static_cast<long long>(v));
+    return format_si(v, unit_of(p.kind));
+  };
+  return fmt::format("[{}, {}]", p.min ? f(*p.min) : "-inf", p.max ? f(*p.max) : "inf");
 }
 }  // namespace
 

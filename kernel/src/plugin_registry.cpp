@@ -65,7 +65,7 @@ std::vector<std::string> validate_manifest(const PluginManifest& m) {
   static const std::regex type_re("[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)+");
   static const std::regex name_re("[A-Za-z_][A-Za-z0-9_]*");
   if (m.name.empty()) problems.push_back("plugin name is empty");
-  if (m.components.empty()) problems.push_back("declares no component types");
+  if (m.components.empty() && m.commands.empty()) problems.push_back("declares no component types and no commands");
   std::set<std::string> types;
   for (const auto& c : m.components) {
     std::string where = c.type.empty() ? std::string("<unnamed type>") : c.type;
@@ -98,7 +98,20 @@ std::vector<std::string> validate_manifest(const PluginManifest& m) {
         problems.push_back(fmt::format("{}: statistic '{}' has unknown kind '{}'", where, s.name, s.kind));
     }
   }
+  static const std::regex command_re("[a-z][a-z0-9]*(-[a-z0-9]+)*");
+  std::set<std::string> commands;
+  for (const auto& c : m.commands) {
+    if (!std::regex_match(c.name, command_re))
+      problems.push_back(fmt::format("command name '{}' is not lowercase words joined by '-' (e.g. 'graph')", c.name));
+    if (!commands.insert(c.name).second) problems.push_back(fmt::format("command '{}' declared twice", c.name));
+    if (c.summary.empty()) problems.push_back(fmt::format("command '{}' has no summary", c.name));
+    if (!c.run) problems.push_back(fmt::format("command '{}' has no entry point", c.name));
+  }
   return problems;
+}
+
+void PluginRegistry::reserve_command_names(std::vector<std::string> names) {
+  for (auto& n : names) reserved_commands_.insert(std::move(n));
 }
 
 bool PluginRegistry::accept(const PluginManifest& m, const std::string& path, std::shared_ptr<void> lib) {
@@ -108,6 +121,12 @@ bool PluginRegistry::accept(const PluginManifest& m, const std::string& path, st
     if (it != types_.end())
       problems.push_back(fmt::format("type '{}' is already declared by {}", c.type, plugins_[it->second.second].path));
   }
+  for (const auto& c : m.commands) {
+    if (reserved_commands_.count(c.name))
+      problems.push_back(fmt::format("command '{}' is a built-in command of strata", c.name));
+    else if (auto it = commands_.find(c.name); it != commands_.end())
+      problems.push_back(fmt::format("command '{}' is already declared by {}", c.name, plugins_[it->second.second].path));
+  }
   if (!problems.empty()) {
     std::string reason = "malformed manifest: " + problems.front();
     for (std::size_t i = 1; i < problems.size(); ++i) reason += "; " + problems[i];
@@ -116,6 +135,7 @@ bool PluginRegistry::accept(const PluginManifest& m, const std::string& path, st
   }
   plugins_.push_back(LoadedPlugin{path, &m, std::move(lib)});
   for (const auto& c : m.components) types_.emplace(c.type, std::make_pair(&c, plugins_.size() - 1));
+  for (const auto& c : m.commands) commands_.emplace(c.name, std::make_pair(&c, plugins_.size() - 1));
   return true;
 }
 
@@ -181,6 +201,22 @@ std::shared_ptr<void> PluginRegistry::library_of(std::string_view type) const {
 const LoadedPlugin* PluginRegistry::plugin_of(std::string_view type) const {
   auto it = types_.find(type);
   return it == types_.end() ? nullptr : &plugins_[it->second.second];
+}
+
+const CommandDecl* PluginRegistry::find_command(std::string_view name) const {
+  auto it = commands_.find(name);
+  return it == commands_.end() ? nullptr : it->second.first;
+}
+
+const LoadedPlugin* PluginRegistry::plugin_of_command(std::string_view name) const {
+  auto it = commands_.find(name);
+  return it == commands_.end() ? nullptr : &plugins_[it->second.second];
+}
+
+std::vector<std::string> PluginRegistry::command_names() const {
+  std::vector<std::string> v;
+  for (const auto& [k, _] : commands_) v.push_back(k);
+  return v;
 }
 
 std::vector<std::string> PluginRegistry::types() const {

@@ -4,7 +4,7 @@
 // (<exe>/../lib/strata/plugins), STRATA_PLUGIN_PATH (colon separated), then folders named
 // in TOML ([plugins] path). Every *.so in those folders is loaded. A library that fails
 // (not loadable, no manifest symbol, ABI mismatch, malformed manifest, a type already
-// declared by another plugin) is recorded as a LoadError naming the file and the reason;
+// declared by another plugin, a command another plugin or the CLI already has) is recorded as a LoadError naming the file and the reason;
 // the others stay usable, and a run fails only if it needs a type that is missing.
 // Libraries stay loaded while the registry or any component made from them lives.
 #pragma once
@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,7 +48,15 @@ class PluginRegistry {
   /// Register a manifest linked into the executable (tests, built-ins).
   bool add_builtin(const PluginManifest& manifest, const std::string& origin);
 
+  /// Command names a plugin may not take (the CLI's built-ins); call before scan().
+  void reserve_command_names(std::vector<std::string> names);
+
   const ComponentDecl* find(std::string_view type) const;
+  /// A plugin command by name (nullptr if no loaded plugin declares it).
+  const CommandDecl* find_command(std::string_view name) const;
+  const LoadedPlugin* plugin_of_command(std::string_view name) const;
+  /// Every plugin command's name, sorted.
+  std::vector<std::string> command_names() const;
   /// The library that declared `type` (to keep it alive while components live).
   std::shared_ptr<void> library_of(std::string_view type) const;
   const LoadedPlugin* plugin_of(std::string_view type) const;
@@ -62,6 +71,8 @@ class PluginRegistry {
   std::vector<LoadedPlugin> plugins_;
   std::vector<PluginLoadError> errors_;
   std::map<std::string, std::pair<const ComponentDecl*, std::size_t>, std::less<>> types_;  // -> plugin index
+  std::map<std::string, std::pair<const CommandDecl*, std::size_t>, std::less<>> commands_;  // -> plugin index
+  std::set<std::string, std::less<>> reserved_commands_;
 };
 
 /// Validate a manifest's shape; returns the problems found (empty when fine).

@@ -143,12 +143,13 @@ std::string summary_text(const ojson& s, const Engine* engine) {
   const auto& sim = s["simulation"];
   o += fmt::format("experiment   {} (seed {})\n", s["experiment"]["name"].get<std::string>(),
                    s["experiment"]["seed"].get<std::uint64_t>());
-  o += fmt::format("simulated    {}  ({} events, stopped by {})\n", sim["end_time"].get<std::string>(),
+  // for people: 4 significant digits with units (format_si); stats.json keeps every digit
+  o += fmt::format("simulated    {}  ({} events, stopped by {})\n", format_duration(sim["end_time_ps"].get<Time>()),
                    sim["events"].get<std::uint64_t>(), sim["stop_reason"].get<std::string>());
   const auto& t = s["totals"];
   o += fmt::format("energy       {} total = {} dynamic + {} static, {} components\n",
-                   to_string(Energy{t["energy_j"].get<double>()}), to_string(Energy{t["dynamic_j"].get<double>()}),
-                   to_string(Energy{t["static_j"].get<double>()}), t["components"].get<std::size_t>());
+                   format_si(t["energy_j"].get<double>(), "J"), format_si(t["dynamic_j"].get<double>(), "J"),
+                   format_si(t["static_j"].get<double>(), "J"), t["components"].get<std::size_t>());
   // energy by component type
   std::map<std::string, double> by_type;
   for (const auto& [name, c] : s["components"].items())
@@ -157,7 +158,7 @@ std::string summary_text(const ojson& s, const Engine* engine) {
     std::vector<std::pair<std::string, double>> v(by_type.begin(), by_type.end());
     std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second > b.second; });
     o += "energy by type:\n";
-    for (auto& [ty, j] : v) o += fmt::format("  {:<28} {:>12}\n", ty, to_string(Energy{j}));
+    for (auto& [ty, j] : v) o += fmt::format("  {:<28} {:>10}\n", ty, format_si(j, "J"));
   }
   if (engine) {
     std::vector<const Component*> order;
@@ -318,9 +319,9 @@ RunOutcome run_experiment(Engine& engine, const ExperimentSpec& spec, const RunO
   if (writes) write_file_atomic((fs::path(spec.output.dir) / "config.toml").string(), resolved_config(engine, spec));
   const bool tty = opts.progress && !opts.quiet && isatty(STDERR_FILENO);
   auto progress = [&](const RunResult& r) {
-    std::fprintf(stderr, "\r  simulated %-12s  %llu events  %.2f M events/s   ", format_time(r.end_time).c_str(),
+    std::fprintf(stderr, "\r  simulated %-10s  %llu events  %s events/s   ", format_duration(r.end_time).c_str(),
                  static_cast<unsigned long long>(r.events),
-                 r.wall_seconds > 0 ? static_cast<double>(r.events) / r.wall_seconds / 1e6 : 0.0);
+                 format_si(r.wall_seconds > 0 ? static_cast<double>(r.events) / r.wall_seconds : 0.0, "").c_str());
   };
   std::string status = "ok";
   try {

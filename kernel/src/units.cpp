@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -233,5 +234,58 @@ std::string to_string(Power v) {
   if (v.watts == 0) return "0W";
   return with_unit(v.watts, canon);
 }
+
+namespace {
+// " " + prefix + unit, or "" when both are empty.
+std::string unit_suffix(std::string_view prefix, std::string_view unit) {
+  if (prefix.empty() && unit.empty()) return "";
+  return fmt::format(" {}{}", prefix, unit);
+}
+// "1.2300" -> "1.23", "5.000" -> "5", "1.50e+20" -> "1.5e+20"
+std::string drop_trailing_zeros(std::string s) {
+  const auto e = s.find('e');
+  std::string exp = e == std::string::npos ? "" : s.substr(e);
+  std::string m = s.substr(0, e);
+  if (m.find('.') != std::string::npos) {
+    m.erase(m.find_last_not_of('0') + 1);
+    if (m.back() == '.') m.pop_back();
+  }
+  return m + exp;
+}
+}  // namespace
+
+std::string format_si(double value, std::string_view unit, int digits) {
+  digits = std::clamp(digits, 1, 17);
+  if (std::isnan(value)) return "nan" + unit_suffix("", unit);
+  if (std::isinf(value)) return (value > 0 ? "inf" : "-inf") + unit_suffix("", unit);
+  if (value == 0) return "0" + unit_suffix("", unit);
+  const char* sign = value < 0 ? "-" : "";
+  // Round once, in decimal: the exponent of the rounded value picks the prefix, so 999.96
+  // at 4 digits is 1.000e+03, printed "1 k".
+  const std::string sci = fmt::format("{:.{}e}", std::fabs(value), digits - 1);
+  const int e10 = std::atoi(sci.c_str() + sci.find('e') + 1);
+  if (e10 < -15 || e10 >= 18) return sign + drop_trailing_zeros(sci) + unit_suffix("", unit);
+  static constexpr std::array<std::string_view, 11> prefixes{"f", "p", "n", "u", "m", "", "k", "M", "G", "T", "P"};
+  const int p3 = (e10 >= 0 ? e10 / 3 : -((-e10 + 2) / 3));  // floor(e10 / 3)
+  const double scaled = std::strtod(sci.c_str(), nullptr) / std::pow(10.0, 3 * p3);
+  const int decimals = std::max(0, digits - 1 - (e10 - 3 * p3));
+  return sign + drop_trailing_zeros(fmt::format("{:.{}f}", scaled, decimals)) +
+         unit_suffix(prefixes[static_cast<std::size_t>(p3 + 5)], unit);
+}
+
+std::string format_significant(double value, int digits) {
+  digits = std::clamp(digits, 1, 17);
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  if (value == 0) return "0";
+  const char* sign = value < 0 ? "-" : "";
+  const std::string sci = fmt::format("{:.{}e}", std::fabs(value), digits - 1);
+  const int e10 = std::atoi(sci.c_str() + sci.find('e') + 1);
+  if (e10 < -4 || e10 >= 15) return sign + drop_trailing_zeros(sci);
+  const int decimals = std::max(0, digits - 1 - e10);
+  return sign + drop_trailing_zeros(fmt::format("{:.{}f}", std::strtod(sci.c_str(), nullptr), decimals));
+}
+
+std::string format_duration(Time ps, int digits) { return format_si(static_cast<double>(ps) * 1e-12, "s", digits); }
 
 }  // namespace strata

@@ -6,6 +6,9 @@
 // per request and one per answer. Not a hardware model; copy it and change the handlers.
 #include <strata/strata.hpp>  // the whole SDK: the only header a plugin includes
 
+#include <ostream>
+#include <string>
+
 namespace {
 
 // 1. Parameters: a plain struct whose member initialisers are THE defaults (one copy).
@@ -65,9 +68,57 @@ class Counter final : public strata::Component {
   strata::EnergyAction served_energy_;
 };
 
+// 4. A command-line command: `strata example-expect --initial 3 --service 50ns --latency 1ns`.
+//    It predicts, in closed form, what a run of two linked counters ends with (counter a
+//    starts `initial` requests towards b, whose service time is `service`), so a user can
+//    check a run against it. Arguments arrive as the words after the command's name; the
+//    exit status follows the CLI: 0 done, 2 bad input (say why on `err`).
+constexpr const char* kExpectUsage =
+    "usage: strata example-expect [--initial N] [--service TIME] [--latency TIME]\n"
+    "  --initial N       requests counter a starts at time zero (default 1)\n"
+    "  --service TIME    counter b's service time per request (default 5ns)\n"
+    "  --latency TIME    link latency between a and b (default 1ns)\n";
+
+int expect_command(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  std::int64_t initial = 1;
+  strata::Duration service{5000}, latency{1000};
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view flag = args[i];
+    if (flag == "-h" || flag == "--help") {
+      out << kExpectUsage;
+      return 0;
+    }
+    if (i + 1 >= args.size() || (flag != "--initial" && flag != "--service" && flag != "--latency")) {
+      err << "strata example-expect: error: unexpected argument '" << flag << "'\n" << kExpectUsage;
+      return 2;
+    }
+    const std::string_view value = args[++i];
+    try {
+      if (flag == "--initial") {
+        std::size_t used = 0;
+        initial = std::stoll(std::string(value), &used);
+        if (used != value.size() || initial < 0) throw std::invalid_argument("not a count");
+      } else {
+        (flag == "--service" ? service : latency) = strata::parse_duration(value);  // "50ns", "1.5us"
+      }
+    } catch (const std::exception& e) {
+      err << "strata example-expect: error: " << flag << " '" << value << "': " << e.what() << "\n";
+      return 2;
+    }
+  }
+  // Every request is answered independently (no queue in this model): each takes one hop
+  // there, the service time, and one hop back.
+  const strata::Time end = initial > 0 ? 2 * latency.ps + service.ps : 0;
+  out << "b.received " << initial << "\n"
+      << "a.answered " << initial << "\n"
+      << "end_time_ps " << end << "\n";
+  return 0;
+}
+
 }  // namespace
 
-// 4. The manifest: the one exported symbol. Everything `strata info` shows comes from here.
+// 5. The manifest: the one exported symbol. Everything `strata info` and `strata help` show
+//    comes from here: component types and commands, in any order.
 STRATA_PLUGIN("example_counter", "1.0", "Template plugin: a counting responder",
               strata::component<Counter, CounterParams>("example.counter")
                   .summary("Answers each request after a fixed service time and counts both ways")
@@ -75,4 +126,7 @@ STRATA_PLUGIN("example_counter", "1.0", "Template plugin: a counting responder",
                   .required_port("io", strata::PortDir::inout, "example.ping", "requests and answers")
                   .counter("received", "count", "requests received and answered")
                   .counter("answered", "count", "answers received for this counter's own requests")
-                  .energy("request"))
+                  .energy("request"),
+              strata::command("example-expect", "Predict what a run of two linked example counters ends with",
+                              expect_command)
+                  .usage(kExpectUsage))

@@ -276,17 +276,12 @@ TEST_CASE("cli: plugins lists what was found; a broken plugin on the path is nam
 TEST_CASE("cli: sweep runs every point, -j 1 and -j 2 give identical tables, failures are reported") {
   TempDir t;
   t.write("ring.toml", kRing);
-  auto ex = t.write("sw.toml", R"([experiment]
-name = "sw"
-topology = "ring.toml"
-[stop]
-end_time = "1us"
-[sweep]
+  auto ex = t.write("sw.toml", strata::testing::ring_experiment("sw", R"([sweep]
 columns = ["lp[0].events"]
 [sweep.axes]
 "lp.init" = [1, 2, 3]
 "lp.mean" = ["1ns", "2ns"]
-)");
+)"));
   auto r1 = cli("sweep " + ex.string() + " -q -j 1 --out " + (t.path / "a").string());
   auto r2 = cli("sweep " + ex.string() + " -q -j 2 --out " + (t.path / "b").string());
   INFO(r1.out << r2.out);
@@ -313,15 +308,10 @@ columns = ["lp[0].events"]
   CHECK(slurp(t.path / "a" / "sweep.csv") == table);
 
   // a failing point does not stop the others; exit status 1
-  auto bad = t.write("bad.toml", R"([experiment]
-name = "bad"
-topology = "ring.toml"
-[stop]
-end_time = "1us"
-[sweep]
+  auto bad = t.write("bad.toml", strata::testing::ring_experiment("bad", R"([sweep]
 mode = "list"
 points = [ { "lp.init" = 1 }, { "lp.init" = -5 }, { "lp.init" = 2 } ]
-)");
+)"));
   auto r4 = cli("sweep " + bad.string() + " --out " + (t.path / "c").string());
   CHECK(r4.rc == 1);
   CHECK_THAT(r4.out, Catch::Contains("point 1 (lp.init=-5) failed"));

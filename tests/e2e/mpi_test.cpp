@@ -66,17 +66,12 @@ TEST_CASE("mpi: mpirun -n 2 strata sweep merges the same table as the serial swe
   TempDir t;
   t.write("ring.toml", kRing);
   // 7 points: the ranks get 4 and 3, so a point order mistake in the merge would show
-  auto ex = t.write("sw.toml", R"([experiment]
-name = "sw"
-topology = "ring.toml"
-[stop]
-end_time = "1us"
-[sweep]
+  auto ex = t.write("sw.toml", strata::testing::ring_experiment("sw", R"([sweep]
 columns = ["lp[0].events", "lp[7].events"]
 mode = "list"
 points = [ { "lp.init" = 1 }, { "lp.init" = 2 }, { "lp.init" = 3, "lp.mean" = "2ns" }, { "lp.init" = 4 },
            { "lp.init" = 5 }, { "lp.init" = 6, "lp.mean" = "3ns" }, { "lp.init" = 7 } ]
-)");
+)"));
   auto serial = cli("sweep " + ex.string() + " -q -j 1 --out " + (t.path / "serial").string());
   INFO(serial.out);
   REQUIRE(serial.rc == 0);
@@ -96,15 +91,10 @@ points = [ { "lp.init" = 1 }, { "lp.init" = 2 }, { "lp.init" = 3, "lp.mean" = "2
   }
 
   // more ranks than points: the idle ranks only wait
-  auto one = t.write("one.toml", R"([experiment]
-name = "one"
-topology = "ring.toml"
-[stop]
-end_time = "1us"
-[sweep]
+  auto one = t.write("one.toml", strata::testing::ring_experiment("one", R"([sweep]
 mode = "list"
 points = [ { "lp.init" = 3 } ]
-)");
+)"));
   auto s1 = cli("sweep " + one.string() + " -q --out " + (t.path / "s1").string());
   auto m1 = mpirun(3, "sweep " + one.string() + " -q --out " + (t.path / "m1").string());
   INFO(m1.out);
@@ -118,15 +108,10 @@ TEST_CASE("mpi: a point failing on rank 1 is reported and makes the job exit non
   TempDir t;
   t.write("ring.toml", kRing);
   // point 1 (rank 1 of 2) fails at run time; the others still run
-  auto bad = t.write("bad.toml", R"([experiment]
-name = "bad"
-topology = "ring.toml"
-[stop]
-end_time = "1us"
-[sweep]
+  auto bad = t.write("bad.toml", strata::testing::ring_experiment("bad", R"([sweep]
 mode = "list"
 points = [ { "lp.init" = 1 }, { "lp.init" = -5 }, { "lp.init" = 2 }, { "lp.init" = 3 } ]
-)");
+)"));
   auto serial = cli("sweep " + bad.string() + " -q --out " + (t.path / "serial").string());
   CHECK(serial.rc == 1);
   auto r = mpirun(2, "sweep " + bad.string() + " --out " + (t.path / "mpi").string());
@@ -168,14 +153,9 @@ TEST_CASE("mpi: without mpirun, run and sweep never initialise MPI") {
   INFO(r.out);
   CHECK(r.rc == 0);
   CHECK(r.out.empty());  // -q: not a word, from MPI or anyone
-  t.write("sw.toml", R"([experiment]
-name = "sw"
-topology = "ring.toml"
-[stop]
-end_time = "1us"
-[sweep.axes]
+  t.write("sw.toml", strata::testing::ring_experiment("sw", R"([sweep.axes]
 "lp.init" = [1, 2]
-)");
+)"));
   auto s = cli("sweep " + (t.path / "sw.toml").string() + " -q --out " + (t.path / "s").string());
   INFO(s.out);
   CHECK(s.rc == 0);

@@ -157,12 +157,16 @@ TEST_CASE("bad input: empty, binary, odd and huge files") {
   auto out = t.path / "o";
   auto run = [&](const fs::path& f) { return cli("run " + f.string() + " -q --out " + out.string()); };
 
-  // empty: a topology with nothing in it
+  // empty: a topology with nothing in it is refused by check and run alike, naming the
+  // file, and nothing is written
   auto empty = t.write("empty.toml", "");
   auto r = cli("check " + empty.string());
-  INFO(r.out);
-  CHECK(!crashed(r));
-  CHECK((r.rc == 0 || r.rc == 2));
+  CHECK_CLEAN_FAILURE(r, 2);
+  CHECK_THAT(r.out, Catch::Contains("empty.toml: error: nothing to simulate"));
+  r = run(t.write("settings_only.toml", "[experiment]\nseed = 3\n[stop]\nend_time = \"1us\"\n"));
+  CHECK_CLEAN_FAILURE(r, 2);
+  CHECK_THAT(r.out, Catch::Contains("settings_only.toml: error: nothing to simulate"));
+  CHECK(!fs::exists(out));
 
   // binary: random bytes, NULs, invalid UTF-8
   std::string bin;
@@ -200,7 +204,7 @@ TEST_CASE("bad input: empty, binary, odd and huge files") {
   CHECK(r.rc == 0);
   CHECK(complete(out));
   fs::remove_all(out);
-  r = cli("check " + t.write("bigstr.toml", "description = \"" + std::string(16 << 20, 'x') + "\"\n").string());
+  r = cli("check " + t.write("bigstr.toml", "description = \"" + std::string(16 << 20, 'x') + "\"\n" + kRing).string());
   CHECK(!crashed(r));
   CHECK(r.rc == 0);
   {

@@ -60,8 +60,23 @@ inline std::string slurp(const std::filesystem::path& p) {
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
+/// A PHOLD ring as TOML: `lps` logical processes (component "lp"), `init` initial events
+/// each, LP i linked to i + each offset (e.g. "1, 2, 4") with `latency`. Runs until stopped.
+inline std::string phold_ring(int lps, int init, const std::string& offsets, const std::string& latency = "1ns") {
+  return "\n[[component]]\nname = \"lp\"\ntype = \"bench.phold_lp\"\ngrid = [" + std::to_string(lps) +
+         "]\nparams = { init = " + std::to_string(init) +
+         " }\n\n[[generate]]\nkind = \"offsets\"\ncomponent = \"lp\"\nfrom_port = \"port\"\nto_port = \"port\"\n"
+         "offsets = [" + offsets + "]\nlatency = \"" + latency + "\"\n";
+}
+
+/// An experiment over the topology file "ring.toml" next to it, stopped at 1 us, with
+/// `rest` (a [sweep] table, say) appended.
+inline std::string ring_experiment(const std::string& name, const std::string& rest) {
+  return "[experiment]\nname = \"" + name + "\"\ntopology = \"ring.toml\"\n[stop]\nend_time = \"1us\"\n" + rest;
+}
+
 /// A small PHOLD system (8 LPs, links to i+1 and i+2, 2 initial events each) that runs
-/// until stopped: the tests' smallest complete topology.
+/// until stopped: the tests' smallest complete topology (phold_ring(8, 2, "1, 2") spelled out).
 inline constexpr const char* kSmallPholdRing = R"(
 [[component]]
 name = "lp"

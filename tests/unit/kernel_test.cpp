@@ -169,6 +169,14 @@ const PluginManifest& test_manifest() {
   return m;
 }
 
+// A sender "s" with `sender_params` linked to a probe "p": the smallest test.sender system.
+std::string sender_to_probe(const std::string& sender_params, const std::string& latency,
+                            const std::string& link_extra = "") {
+  return "[[component]]\nname = \"s\"\ntype = \"test.sender\"\nparams = { " + sender_params +
+         " }\n[[component]]\nname = \"p\"\ntype = \"test.probe\"\n[[link]]\nfrom = \"s.out\"\nto = \"p.in[]\"\n"
+         "latency = \"" + latency + "\"\n" + link_extra;
+}
+
 Harness make_harness() {
   Harness h;
   h.registry.add_builtin(test_manifest(), "builtin:kernel-test");
@@ -180,19 +188,7 @@ Harness make_harness() {
 TEST_CASE("kernel: a link delivers at send time + extra delay + latency") {
   g_log.clear();
   auto h = make_harness();
-  auto r = h.run(R"(
-[[component]]
-name = "s"
-type = "test.sender"
-params = { count = 3, extra = "5ns" }
-[[component]]
-name = "p"
-type = "test.probe"
-[[link]]
-from = "s.out"
-to = "p.in[]"
-latency = "2ns"
-)");
+  auto r = h.run(sender_to_probe("count = 3, extra = \"5ns\"", "2ns"));
   REQUIRE(g_log.size() == 3);
   for (std::uint64_t i = 0; i < 3; ++i) {
     CHECK(g_log[i].seq == i);
@@ -266,20 +262,7 @@ TEST_CASE("kernel: a bandwidth-limited link serialises transactions in send orde
   g_log.clear();
   auto h = make_harness();
   // 1000 B at 1 GB/s = 1 us each; three sent at t=0 leave at 1, 2, 3 us; + 10 ns latency
-  h.run(R"(
-[[component]]
-name = "s"
-type = "test.sender"
-params = { count = 3, bytes = 1000 }
-[[component]]
-name = "p"
-type = "test.probe"
-[[link]]
-from = "s.out"
-to = "p.in[]"
-latency = "10ns"
-bandwidth = "1GB/s"
-)");
+  h.run(sender_to_probe("count = 3, bytes = 1000", "10ns", "bandwidth = \"1GB/s\"\n"));
   REQUIRE(g_log.size() == 3);
   for (int i = 0; i < 3; ++i) CHECK(g_log[i].time == (i + 1) * kMicrosecond + 10 * kNanosecond);
 }
@@ -355,20 +338,7 @@ TEST_CASE("kernel: stop conditions: end time, event budget, empty queue") {
 }
 
 TEST_CASE("kernel: two runs of the same system and seed give identical stats JSON") {
-  const std::string phold = R"(
-[[component]]
-name = "lp"
-type = "bench.phold_lp"
-grid = [32]
-params = { init = 3 }
-[[generate]]
-kind = "offsets"
-component = "lp"
-from_port = "port"
-to_port = "port"
-offsets = [1, 2, 4]
-latency = "1ns"
-)";
+  const std::string phold = strata::testing::phold_ring(32, 3, "1, 2, 4");
   Harness h1, h2;
   auto a = h1.run(phold, 20 * kMicrosecond).stats.dump();
   auto b = h2.run(phold, 20 * kMicrosecond).stats.dump();
@@ -419,20 +389,7 @@ TEST_CASE("kernel: statistics must be declared in the manifest") {
 }
 
 TEST_CASE("kernel: parallel partitions give bit-identical stats to the serial run (1, 2, 3, 4 threads)") {
-  const std::string phold = R"(
-[[component]]
-name = "lp"
-type = "bench.phold_lp"
-grid = [64]
-params = { init = 3 }
-[[generate]]
-kind = "offsets"
-component = "lp"
-from_port = "port"
-to_port = "port"
-offsets = [1, 2, 4, 8, 16]
-latency = "1ns"
-)";
+  const std::string phold = strata::testing::phold_ring(64, 3, "1, 2, 4, 8, 16");
   std::string serial;
   for (int threads : {1, 2, 3, 4}) {
     Harness h;
@@ -531,18 +488,7 @@ TEST_CASE("kernel: a model error in one partition stops every partition with its
   static const PluginManifest m{"thrower", "1", "", {component<Thrower>("test.thrower")}};
   Harness h;
   h.registry.add_builtin(m, "builtin:thrower");
-  auto engine = h.build(R"(
-[[component]]
-name = "lp"
-type = "bench.phold_lp"
-grid = [16]
-[[generate]]
-kind = "offsets"
-component = "lp"
-from_port = "port"
-to_port = "port"
-offsets = [1]
-latency = "1ns"
+  auto engine = h.build(strata::testing::phold_ring(16, 16, "1") + R"(
 [[component]]
 name = "zz"
 type = "test.thrower"
@@ -555,19 +501,7 @@ TEST_CASE("kernel: a link between two new elements of one multi-port joins them 
   // Resolving the second end appends to the same block as the first and may move it: the
   // first end must be found again, not used from its old address (offset 0 of a generator,
   // or an explicit [[link]] from port[] to port[] of one component).
-  const std::string text = R"(
-[[component]]
-name = "lp"
-type = "bench.phold_lp"
-grid = [3]
-params = { init = 1 }
-[[generate]]
-kind = "offsets"
-component = "lp"
-from_port = "port"
-to_port = "port"
-offsets = [0, 1, 0]
-latency = "2ns"
+  const std::string text = strata::testing::phold_ring(3, 1, "0, 1, 0", "2ns") + R"(
 [[component]]
 name = "solo"
 type = "bench.phold_lp"
@@ -786,19 +720,7 @@ TEST_CASE("kernel: one run split over ranks gives the serial stats (rank protoco
   // A transaction that cannot serialize, crossing from rank 1 (the sender) to rank 0 (the
   // probe): every rank stops, and rank 0 has rank 1's message.
   auto hs = make_harness();
-  const std::string notes = R"(
-[[component]]
-name = "p"
-type = "test.probe"
-[[component]]
-name = "s"
-type = "test.sender"
-params = { count = 3 }
-[[link]]
-from = "s.out"
-to = "p.in[]"
-latency = "1ns"
-)";
+  const std::string notes = sender_to_probe("count = 3", "1ns");
   g_log.clear();
   const std::string failed = run_on_ranks(hs.registry, notes, 2, 1, {});
   CHECK_THAT(failed, Catch::Contains("rank 1: transaction type 'transaction' is not serializable"));

@@ -6,7 +6,7 @@
 
 using namespace strata;
 
-TEST_CASE("lint: every shipped component type is fully documented") {
+TEST_CASE("lint: every shipped component type and command is fully documented") {
   strata::testing::Harness h;
   REQUIRE(h.registry.errors().empty());
   REQUIRE_FALSE(h.registry.types().empty());
@@ -33,6 +33,9 @@ TEST_CASE("lint: every shipped component type is fully documented") {
         if (s.doc.empty()) problems.push_back(t + ": statistic '" + s.name + "' has no doc");
       }
     }
+    // `strata help NAME` prints the usage: a command without one is undocumented
+    for (const auto& cmd : p.manifest->commands)
+      if (cmd.usage.empty()) problems.push_back(p.path + ": command '" + cmd.name + "' has no usage text");
   }
   INFO([&] {
     std::string s;

@@ -97,3 +97,45 @@ TEST_CASE("plugins: an unknown type lists the plugin folders searched and the pl
   CHECK_THAT(err, Catch::Contains("did you mean 'bench.phold_lp'?"));
   CHECK_THAT(err, Catch::Contains("plugins searched in:") && Catch::Contains("failed to load: built for SDK ABI 999"));
 }
+
+namespace {
+int no_op(std::span<const std::string_view>, std::ostream&, std::ostream&) { return 0; }
+}  // namespace
+
+TEST_CASE("plugins: a command's name is lowercase words joined by '-', with a summary and an entry point") {
+  PluginManifest m;
+  m.name = "cmds";
+  m.commands.push_back(command("good-name", "fine", no_op));
+  CHECK(detail::validate_manifest(m).empty());  // commands alone make a plugin
+  m.commands.push_back(command("Bad_Name", "x", no_op));
+  m.commands.push_back(command("good-name", "again", no_op));
+  m.commands.push_back(command("quiet", "", no_op));
+  m.commands.push_back(command("lost", "no entry", nullptr));
+  const auto problems = detail::validate_manifest(m);
+  std::string all;
+  for (const auto& p : problems) all += p + "\n";
+  CHECK(problems.size() == 4);
+  CHECK_THAT(all, Catch::Contains("command name 'Bad_Name' is not lowercase words joined by '-'") &&
+                      Catch::Contains("command 'good-name' declared twice") &&
+                      Catch::Contains("command 'quiet' has no summary") &&
+                      Catch::Contains("command 'lost' has no entry point"));
+  m.commands.clear();
+  CHECK_THAT(detail::validate_manifest(m).front(), Catch::Contains("declares no component types and no commands"));
+}
+
+TEST_CASE("plugins: a command that a built-in or another plugin already has is refused, the first stays") {
+  detail::PluginRegistry reg;
+  reg.reserve_command_names({"run", "help"});
+  static const PluginManifest first = make_manifest("first", "1", "", command("tool", "first tool", no_op));
+  static const PluginManifest second = make_manifest("second", "1", "", command("tool", "second tool", no_op));
+  REQUIRE(reg.add_builtin(first, "first.so"));
+  CHECK_FALSE(reg.add_builtin(second, "second.so"));
+  CHECK_THAT(reg.errors().back().reason, Catch::Contains("command 'tool' is already declared by first.so"));
+  CHECK(reg.find_command("tool")->summary == "first tool");
+  CHECK(reg.plugin_of_command("tool")->path == "first.so");
+  CHECK(reg.command_names() == std::vector<std::string>{"tool"});
+  auto so = broken("command_clash");
+  CHECK_FALSE(reg.load(so));
+  CHECK_THAT(error_for(reg, so), Catch::Contains("command 'run' is a built-in command of strata"));
+  CHECK_FALSE(reg.find_command("run"));
+}

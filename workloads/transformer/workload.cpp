@@ -1,6 +1,8 @@
 // workload.transformer: graph replay driver (see workload.hpp, README.md).
 #include "workload.hpp"
 
+#include "graph_command.hpp"
+
 #include <strata/opgraph/generators.hpp>
 #include <strata/opgraph/graph_io.hpp>
 #include <strata/opgraph/importers.hpp>
@@ -1578,5 +1580,9 @@ strata::ComponentDecl transformer_decl() {
 
 }  // namespace
 
+// `strata graph` lives here, beside the op graphs it generates (graph_command.hpp).
 STRATA_PLUGIN("workload_transformer", "1.0", "Transformer workloads: op-graph generation and dependency-driven replay",
-              transformer_decl())
+              transformer_decl(),
+              strata::command("graph", "Generate a transformer op graph, print its summary, optionally write it",
+                              strata::transformer::graph_command)
+                  .usage(strata::transformer::graph_command_usage()))

@@ -106,4 +106,20 @@ std::string to_string(Bandwidth v);
 std::string to_string(Energy v);
 std::string to_string(Power v);
 
+/// A number for people to read (summaries, tables, `strata info`), never for files that are
+/// parsed: `digits` significant digits (1..17; correctly rounded, ties to even, as printf),
+/// trailing zeros dropped, the SI prefix from f to P that puts the mantissa in [1, 1000),
+/// then a space and prefix + unit (no space when both are empty):
+///   format_si(3.29681599489, "J") == "3.297 J";  format_si(0.05603492191, "s") == "56.03 ms";
+///   format_si(999.96, "W") == "1 kW";  format_si(1048576, "") == "1.049 M";  format_si(0, "J") == "0 J";
+///   format_si(12, "") == "12".
+/// Outside the prefixes (below 1e-15, at or above 1e18) the mantissa is in exponent form,
+/// "1.2e+20 J"; NaN and infinities print as "nan J", "inf J", "-inf J".
+std::string format_si(double value, std::string_view unit, int digits = 4);
+/// The same rounding without a prefix, for ratios and other pure numbers: plain decimals
+/// ("0.6731", "2.63", "12350"), exponent form only below 1e-4 or from 1e15 on ("3e-05").
+std::string format_significant(double value, int digits = 4);
+/// format_si of a time in picoseconds, in seconds: format_duration(56034921910) == "56.03 ms".
+std::string format_duration(Time ps, int digits = 4);
+
 }  // namespace strata

@@ -1,4 +1,4 @@
-// `strata graph`: the CLI front end of the op-graph library (kernel/cli/graph_command.cpp).
+// `strata graph`: the workload_transformer plugin's command (workloads/transformer/graph_command.cpp).
 #include "test_util.hpp"
 
 #include <strata/opgraph/graph_io.hpp>

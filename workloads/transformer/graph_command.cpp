@@ -8,15 +8,40 @@
 #include <strata/opgraph/summary.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ostream.h>
 
 #include <filesystem>
+#include <ostream>
 
-namespace strata::cli {
+namespace strata::transformer {
 
 namespace og = strata::opgraph;
 
+namespace {
+constexpr const char* kSummary = "Generate a transformer op graph, print its summary, optionally write it";
+}  // namespace
+
+std::string graph_command_usage() {
+  CLI::App app{kSummary, "strata graph"};
+  GraphCommand cmd(app);
+  return app.help();
+}
+
+int graph_command(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  CLI::App app{kSummary, "strata graph"};
+  GraphCommand cmd(app);
+  std::vector<std::string> words(args.rbegin(), args.rend());  // CLI11 takes them last first
+  try {
+    app.parse(words);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e, out, err);
+    return rc == 0 ? 0 : 2;  // --help is rc 0; every other parse error is bad input
+  }
+  return cmd.run(out, err);
+}
+
 GraphCommand::GraphCommand(CLI::App& app) {
-  sub_ = app.add_subcommand("graph", "Generate a transformer op graph, print its summary, optionally write it");
+  sub_ = &app;
   sub_->add_option("model", model_,
                    "Model from the library (e.g. bert-base), a model TOML path, or a graph .json to summarise")
       ->required();
@@ -38,18 +63,18 @@ GraphCommand::GraphCommand(CLI::App& app) {
   sub_->add_flag("--json", json_, "Print the summary as JSON instead of a table");
 }
 
-int GraphCommand::run() const {
+int GraphCommand::run(std::ostream& out, std::ostream& err) const {
   og::Graph g;
   try {
     if (model_.ends_with(".json") || model_.ends_with(".et") || model_.ends_with(".onnx")) {
       og::ImportReport report;
       g = og::read_any_graph(model_, std::nullopt, {}, &report);
-      if (report.format != og::GraphFileFormat::strata_json) fmt::print(stderr, "{}", report.render_text());
+      if (report.format != og::GraphFileFormat::strata_json) fmt::print(err, "{}", report.render_text());
     } else {
       og::WorkloadSpec spec;
       auto mode = og::parse_mode(mode_);
       if (!mode) {
-        fmt::print(stderr,
+        fmt::print(err,
                    "strata graph: error: unknown mode \"{}\" (one of inference, prefill, decode, lora_finetune, "
                    "full_finetune)\n",
                    mode_);
@@ -58,7 +83,7 @@ int GraphCommand::run() const {
       spec.mode = *mode;
       auto prec = og::parse_precision(precision_);
       if (!prec) {
-        fmt::print(stderr, "strata graph: error: precision \"{}\" is not W<bits>A<bits> (e.g. W8A8, W4A8)\n",
+        fmt::print(err, "strata graph: error: precision \"{}\" is not W<bits>A<bits> (e.g. W8A8, W4A8)\n",
                    precision_);
         return 2;
       }
@@ -84,17 +109,17 @@ int GraphCommand::run() const {
       g = og::generate(model, spec);
     }
   } catch (const og::ConfigError& e) {
-    fmt::print(stderr, "{}\n", e.what());
+    fmt::print(err, "{}\n", e.what());
     return 2;
   } catch (const og::GraphFormatError& e) {
-    fmt::print(stderr, "{}\n", e.what());
+    fmt::print(err, "{}\n", e.what());
     return 2;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "strata graph: error: {}\n", e.what());
+    fmt::print(err, "strata graph: error: {}\n", e.what());
     return 2;
   }
   const og::Summary s = og::summarize(g);
-  fmt::print("{}", json_ ? og::render_json(s) + "\n" : og::render_text(s));
+  fmt::print(out, "{}", json_ ? og::render_json(s) + "\n" : og::render_text(s));
   if (!out_.empty()) {
     try {
       if (format_ == "chakra")
@@ -102,12 +127,12 @@ int GraphCommand::run() const {
       else
         og::write_graph(g, std::filesystem::path(out_));
     } catch (const std::exception& e) {
-      fmt::print(stderr, "strata graph: error: {}\n", e.what());
+      fmt::print(err, "strata graph: error: {}\n", e.what());
       return 1;
     }
-    if (!json_) fmt::print("wrote {} ({} ops, {} edges)\n", out_, g.ops.size(), g.edges.size());
+    if (!json_) fmt::print(out, "wrote {} ({} ops, {} edges)\n", out_, g.ops.size(), g.edges.size());
   }
   return 0;
 }
 
-}  // namespace strata::cli
+}  // namespace strata::transformer

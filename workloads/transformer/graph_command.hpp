@@ -1,4 +1,5 @@
-// graph_command.hpp - `strata graph`: generate (or read) a transformer op graph, print its
+// graph_command.hpp - `strata graph`, a command of the workload_transformer plugin (declared
+// in its manifest, workload.cpp): generate (or read) a transformer op graph, print its
 // summary, optionally write it as a strata-opgraph JSON file. No simulation.
 //
 //   strata graph bert-base --mode lora_finetune --seq 128 --out bert_lora.json
@@ -12,18 +13,25 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <iosfwd>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
-namespace strata::cli {
+namespace strata::transformer {
+
+/// The command's entry point (strata::CommandEntry): parses `args` and runs.
+int graph_command(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+/// `strata help graph`: the usage line and options.
+std::string graph_command_usage();
 
 class GraphCommand {
  public:
-  /// Registers the `graph` subcommand and its options on `app`.
+  /// Declares the command's options on `app` (the command's own CLI11 app).
   explicit GraphCommand(CLI::App& app);
-  bool selected() const { return sub_->parsed(); }
-  /// Runs the command; returns the exit status. Prints errors to stderr.
-  int run() const;
+  /// Runs the command after `app` parsed; returns the exit status. Errors go to `err`.
+  int run(std::ostream& out, std::ostream& err) const;
 
  private:
   CLI::App* sub_;
@@ -33,4 +41,4 @@ class GraphCommand {
   bool no_embeddings_ = false, no_head_ = false, json_ = false;
 };
 
-}  // namespace strata::cli
+}  // namespace strata::transformer
