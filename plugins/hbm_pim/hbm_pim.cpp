@@ -10,28 +10,6 @@ namespace {
 std::uint64_t cdiv(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 }  // namespace
 
-void HbmPimParams::assign(const memory::DramParams& m) {
-  channels = m.channels;
-  channel_width = Bytes{m.channel_width_bits / 8};
-  data_rate = Frequency{m.data_rate};
-  access_latency = Duration{m.access_latency};
-  burst = Bytes{m.burst_bytes};
-  energy_per_bit = Energy{m.energy_per_bit};
-  static_power = Power{m.static_power};
-}
-
-memory::DramParams HbmPimParams::model() const {
-  memory::DramParams m;
-  m.channels = channels;
-  m.channel_width_bits = static_cast<std::uint32_t>(channel_width.count * 8);
-  m.data_rate = data_rate.hz;
-  m.access_latency = access_latency.ps;
-  m.burst_bytes = static_cast<std::uint32_t>(burst.count);
-  m.energy_per_bit = energy_per_bit.joules;
-  m.static_power = static_power.watts;
-  return m;
-}
-
 // Sources of the compute parameters (defaults):
 //  - banks_per_channel 32: a 128-bit HBM2 channel in pseudo-channel mode is two 64-bit
 //    pseudo-channels of 16 banks (JESD235A). With banks_per_unit = 2 the 8-channel stack has
@@ -56,14 +34,8 @@ memory::DramParams HbmPimParams::model() const {
 //    the DRAM energy parameters are Atleus's, and declared apart so it can be swept.
 void HbmPimParams::declare(ParamSpec<HbmPimParams>& s) {
   using P = HbmPimParams;
-  s.param("channels", &P::channels, "independent channels").range(1, 1024);
-  s.param("channel_width", &P::channel_width, "data width of one channel (e.g. \"128b\")").range(1, 1 << 16);
-  s.param("data_rate", &P::data_rate, "transfers per second per pin (\"2GHz\" = 2 GT/s)").min(1);
-  s.param("access_latency", &P::access_latency, "idle-channel access latency (activate + column + controller)");
-  s.param("burst", &P::burst, "access granularity = one column access of a PIM command").range(1, 1 << 20);
-  s.param("energy_per_bit", &P::energy_per_bit, "energy per bit moved by ordinary accesses, matrix writes and PIM inputs/results (array + I/O)")
-      .min(0);
-  s.param("static_power", &P::static_power, "background power (refresh, standby)").min(0);
+  memory::DramFields::declare(s, "access granularity = one column access of a PIM command",
+                              "energy per bit moved by ordinary accesses, matrix writes and PIM inputs/results (array + I/O)");
   s.param("capacity", &P::capacity, "addressable bytes (ordinary accesses and stored matrices)").min(1);
   s.param("interleave", &P::interleave, "channel interleaving granularity (a multiple of burst)").min(1);
   s.param("banks_per_channel", &P::banks_per_channel, "banks per channel (all compute in all-bank mode)")

@@ -17,6 +17,7 @@
 // unit owns whole output columns, so none is needed), non-GEMM PIM ops (answered unsupported).
 #pragma once
 
+#include <strata/memory/dram_fields.hpp>
 #include <strata/memory/model.hpp>
 #include <strata/strata.hpp>
 
@@ -27,16 +28,10 @@
 
 namespace strata::hbm_pim {
 
-struct HbmPimParams {
-  // Ordinary DRAM: the values of memory.hbm's preset hbm2_atleus (assign() below), so the
-  // stack's accesses cost what Atleus's HBM2 costs.
-  std::uint32_t channels = 0;
-  Bytes channel_width;
-  Frequency data_rate;
-  Duration access_latency;
-  Bytes burst;  // also the column access of a PIM command (256 bits)
-  Energy energy_per_bit;
-  Power static_power;
+// Ordinary DRAM: the DRAM model's fields (memory::DramFields, defaults its hbm2_atleus()), so
+// the stack's accesses cost what Atleus's HBM2 costs; `burst` is also the column access of a
+// PIM command (256 bits).
+struct HbmPimParams : memory::DramFields {
   Bytes capacity{8ull << 30};  // an 8-high HBM2 stack (assumed, as memory.hbm)
   Bytes interleave{256};       // as memory.hbm
 
@@ -53,9 +48,6 @@ struct HbmPimParams {
   Energy mac_energy{1.5e-12};
   Energy bank_read_energy{3.9e-12};  // per bit a PIM command reads in the banks
 
-  HbmPimParams() { assign(memory::hbm2_atleus()); }
-  void assign(const memory::DramParams& m);
-  memory::DramParams model() const;
   std::uint64_t units() const { return std::uint64_t{channels} * banks_per_channel / banks_per_unit; }
   static void declare(ParamSpec<HbmPimParams>& s);
 };

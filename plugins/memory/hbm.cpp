@@ -6,37 +6,9 @@
 
 namespace strata::memory {
 
-void HbmParams::assign(const DramParams& m) {
-  channels = m.channels;
-  channel_width = Bytes{m.channel_width_bits / 8};
-  data_rate = Frequency{m.data_rate};
-  access_latency = Duration{m.access_latency};
-  burst = Bytes{m.burst_bytes};
-  energy_per_bit = Energy{m.energy_per_bit};
-  static_power = Power{m.static_power};
-}
-
-DramParams HbmParams::model() const {
-  DramParams m;
-  m.channels = channels;
-  m.channel_width_bits = static_cast<std::uint32_t>(channel_width.count * 8);
-  m.data_rate = data_rate.hz;
-  m.access_latency = access_latency.ps;
-  m.burst_bytes = static_cast<std::uint32_t>(burst.count);
-  m.energy_per_bit = energy_per_bit.joules;
-  m.static_power = static_power.watts;
-  return m;
-}
-
 void HbmParams::declare(ParamSpec<HbmParams>& s) {
   using P = HbmParams;
-  s.param("channels", &P::channels, "independent channels").range(1, 1024);
-  s.param("channel_width", &P::channel_width, "data width of one channel (e.g. \"128b\")").range(1, 1 << 16);
-  s.param("data_rate", &P::data_rate, "transfers per second per pin (\"2GHz\" = 2 GT/s)").min(1);
-  s.param("access_latency", &P::access_latency, "idle-channel access latency (activate + column + controller)");
-  s.param("burst", &P::burst, "access granularity; transfers round up to whole bursts").range(1, 1 << 20);
-  s.param("energy_per_bit", &P::energy_per_bit, "energy per bit moved (array + I/O)").min(0);
-  s.param("static_power", &P::static_power, "background power (refresh, standby)").min(0);
+  DramFields::declare(s, "access granularity; transfers round up to whole bursts", "energy per bit moved (array + I/O)");
   s.param("capacity", &P::capacity, "addressable bytes; requests beyond answer address_error").min(1);
   s.param("interleave", &P::interleave, "channel interleaving granularity (a multiple of burst)").min(1);
   s.preset("hbm2_atleus", "Atleus HBM2: 8 x 128-bit channels at 2 GT/s = 256 GB/s over 1024 bits",

@@ -6,6 +6,7 @@
 // the channel). Not modelled: banks, row-buffer hits, refresh, read/write turnaround.
 #pragma once
 
+#include <strata/memory/dram_fields.hpp>
 #include <strata/memory/model.hpp>
 #include <strata/strata.hpp>
 
@@ -14,26 +15,16 @@
 
 namespace strata::memory {
 
-// Declared parameters. Defaults are the model's hbm2_atleus() (assign() below): the model's
-// presets are the only copy of each DRAM number. `capacity` and `interleave` are this
-// component's own.
-struct HbmParams {
-  std::uint32_t channels = 0;
-  Bytes channel_width;        // "128b"
-  Frequency data_rate;        // transfers per second per pin ("2GHz" = 2 GT/s)
-  Duration access_latency;
-  Bytes burst;
-  Energy energy_per_bit;
-  Power static_power;
+// Declared parameters: the DRAM model's fields (DramFields, defaults the model's
+// hbm2_atleus(): the model's presets are the only copy of each DRAM number) and this
+// component's own `capacity` and `interleave`.
+struct HbmParams : DramFields {
   // Not published for Atleus; an 8-high HBM2 stack holds 8 GiB (assumed).
   Bytes capacity{8ull << 30};
   // Channel interleaving granularity: consecutive `interleave`-byte blocks go to
   // consecutive channels. 256 B is a common controller address map (assumed).
   Bytes interleave{256};
 
-  HbmParams() { assign(hbm2_atleus()); }
-  void assign(const DramParams& m);
-  DramParams model() const;
   static void declare(ParamSpec<HbmParams>& s);
 };
 
