@@ -103,9 +103,7 @@ HbmPim::HbmPim(const ComponentContext& ctx)
     err("lanes x mac_bits (" + std::to_string(p_.lanes) + " x " + std::to_string(p_.mac_bits) +
         " bits) exceeds one column access (burst = " + std::to_string(p_.burst.count) + " B)");
   if (!errors.empty()) throw ConfigError(name() + ": " + errors);
-  channel_bw_ = memory::channel_bandwidth(m_);
-  bursts_per_block_ = p_.interleave.count / p_.burst.count;
-  busy_until_.assign(p_.channels, 0);
+  channels_.reset(m_, p_.burst.count, p_.interleave.count);
   set_static_power(p_.static_power);
   on_receive<&HbmPim::on_request>("port", this);
   ctrl_ = &port("ctrl");
@@ -148,16 +146,6 @@ void HbmPim::finish() {
   utilisation_.add(capacity > 0 ? used / capacity : 0.0);
 }
 
-std::uint64_t HbmPim::bursts_on(std::uint32_t c, std::uint64_t first, std::uint64_t end) const {
-  const std::uint64_t b = bursts_per_block_;
-  const std::uint64_t period = b * p_.channels;
-  auto below = [&](std::uint64_t x) {
-    const std::uint64_t r = x % period, lo = c * b;
-    return (x / period) * b + (r > lo ? std::min(r - lo, b) : 0);
-  };
-  return below(end) - below(first);
-}
-
 // Ordinary access: memory.hbm's model (plugins/memory/hbm.cpp), the same numbers.
 void HbmPim::on_request(Port& port, TxnPtr<> t) {
   auto r = std::move(t).as<MemRequest>();
@@ -174,21 +162,10 @@ void HbmPim::on_request(Port& port, TxnPtr<> t) {
     port.send(std::move(r));
     return;
   }
-  const std::uint64_t first = r->address / p_.burst.count;
-  const std::uint64_t end = (r->address + r->bytes - 1) / p_.burst.count + 1;
-  Time last = arrival, wait = 0;
-  for (std::uint32_t c = 0; c < p_.channels; ++c) {
-    const std::uint64_t bursts = bursts_on(c, first, end);
-    if (bursts == 0) continue;
-    const Time start = std::max(arrival, busy_until_[c]);
-    const Time xfer = models::bytes_to_ps(bursts * p_.burst.count, channel_bw_);
-    busy_until_[c] = start + xfer;
-    last = std::max(last, start + xfer);
-    wait = std::max(wait, start - arrival);
-    busy_ += xfer;
-  }
-  const std::uint64_t moved = (end - first) * p_.burst.count;
-  const Time done = last + m_.access_latency;
+  const memory::DramChannels::Access a =
+      channels_.access(arrival, r->address, r->bytes, [&](std::uint32_t, Time xfer) { busy_ += xfer; });
+  const std::uint64_t moved = a.moved;
+  const Time done = a.done, wait = a.wait;
   ++(write ? writes_ : reads_);
   (write ? bytes_written_ : bytes_read_) += r->bytes;
   bytes_moved_ += moved;
@@ -200,12 +177,9 @@ void HbmPim::on_request(Port& port, TxnPtr<> t) {
 }
 
 Time HbmPim::occupy_all(Time duration, Time& start) {
-  start = now();
-  for (Time b : busy_until_) start = std::max(start, b);
-  const Time end = start + duration;
-  std::fill(busy_until_.begin(), busy_until_.end(), end);
+  start = channels_.hold_all(now(), duration);
   pim_busy_ += duration;
-  return end;
+  return start + duration;
 }
 
 void HbmPim::on_compute(TxnPtr<> t) {

@@ -77,15 +77,12 @@ class HbmPim final : public Component {
  private:
   void on_request(Port& port, TxnPtr<> t);
   void on_compute(TxnPtr<> t);
-  std::uint64_t bursts_on(std::uint32_t c, std::uint64_t first_burst, std::uint64_t end_burst) const;
   // Occupies every channel from max(now, all free, previous compute) for `duration`.
   Time occupy_all(Time duration, Time& start);
 
   HbmPimParams p_;
   memory::DramParams m_;
-  double channel_bw_ = 0;
-  std::uint64_t bursts_per_block_ = 1;
-  std::vector<Time> busy_until_;
+  memory::DramChannels channels_;  // ordinary accesses, and all-bank operations holding every channel
   Port* ctrl_ = nullptr;
   std::unordered_map<std::uint64_t, std::uint64_t> stored_;  // weight id -> bytes held
   std::uint64_t stored_bytes_ = 0;

@@ -32,9 +32,7 @@ Hbm::Hbm(const ComponentContext& ctx)
   if (p_.interleave.count % p_.burst.count != 0)
     errors += (errors.empty() ? "" : "; ") + std::string("interleave: must be a multiple of burst");
   if (!errors.empty()) throw ConfigError(name() + ": " + errors);
-  channel_bw_ = channel_bandwidth(m_);
-  bursts_per_block_ = p_.interleave.count / p_.burst.count;
-  busy_until_.assign(p_.channels, 0);
+  channels_.reset(m_, p_.burst.count, p_.interleave.count);
   set_static_power(p_.static_power);
   on_receive<&Hbm::on_request>("port", this);
 
@@ -59,17 +57,6 @@ void Hbm::finish() {
   utilisation_.add(capacity > 0 ? static_cast<double>(busy_.value()) / capacity : 0.0);
 }
 
-std::uint64_t Hbm::bursts_on(std::uint32_t c, std::uint64_t first, std::uint64_t end) const {
-  // Burst j lies in block j / bursts_per_block, which sits on channel block % channels.
-  const std::uint64_t b = bursts_per_block_;
-  const std::uint64_t period = b * p_.channels;
-  auto below = [&](std::uint64_t x) {  // bursts j < x on channel c
-    const std::uint64_t r = x % period, lo = c * b;
-    return (x / period) * b + (r > lo ? std::min(r - lo, b) : 0);
-  };
-  return below(end) - below(first);
-}
-
 void Hbm::on_request(Port& port, TxnPtr<> t) {
   auto r = std::move(t).as<MemRequest>();
   const bool write = r->op == MemRequest::Op::write;
@@ -85,25 +72,13 @@ void Hbm::on_request(Port& port, TxnPtr<> t) {
     port.send(std::move(r));
     return;
   }
-  const std::uint64_t first = r->address / p_.burst.count;
-  const std::uint64_t end = (r->address + r->bytes - 1) / p_.burst.count + 1;
-  Time last = arrival;
-  Time wait = 0;
-  std::uint32_t touched = 0;
-  for (std::uint32_t c = 0; c < p_.channels; ++c) {
-    const std::uint64_t bursts = bursts_on(c, first, end);
-    if (bursts == 0) continue;
-    const Time start = std::max(arrival, busy_until_[c]);
-    const Time xfer = models::bytes_to_ps(bursts * p_.burst.count, channel_bw_);
-    busy_until_[c] = start + xfer;
-    last = std::max(last, start + xfer);
-    wait = std::max(wait, start - arrival);
+  const DramChannels::Access a = channels_.access(arrival, r->address, r->bytes, [&](std::uint32_t c, Time xfer) {
     busy_ += xfer;
-    ++touched;
     channel_requests_.add(static_cast<double>(c));
-  }
-  const std::uint64_t moved = (end - first) * p_.burst.count;
-  const Time done = last + m_.access_latency;
+  });
+  const std::uint64_t moved = a.moved;
+  const Time done = a.done, wait = a.wait;
+  const std::uint32_t touched = a.channels;
   ++(write ? writes_ : reads_);
   (write ? bytes_written_ : bytes_read_) += r->bytes;
   bytes_moved_ += moved;

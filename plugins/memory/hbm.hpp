@@ -35,14 +35,10 @@ class Hbm final : public Component {
 
  private:
   void on_request(Port& port, TxnPtr<> t);
-  // Bursts of [address, address + bytes) that fall on channel c.
-  std::uint64_t bursts_on(std::uint32_t c, std::uint64_t first_burst, std::uint64_t end_burst) const;
 
   HbmParams p_;
   DramParams m_;
-  double channel_bw_ = 0;              // bytes/s per channel
-  std::uint64_t bursts_per_block_ = 1; // interleave / burst
-  std::vector<Time> busy_until_;       // per channel
+  DramChannels channels_;
 
   Counter reads_, writes_, bytes_read_, bytes_written_, bytes_moved_, address_errors_, busy_;
   Accumulator latency_, queue_delay_, channels_per_request_, utilisation_;

@@ -1,15 +1,20 @@
-// dram_fields.hpp - the DRAM model's parameters as a component declares them (SDK unit
-// types), for every component built on the DRAM model (memory.hbm, memory.hbm_pim): one
-// declaration of the seven fields, one conversion to the model's DramParams, so a parameter
-// added here reaches both components and `strata info` alike. Header-only; plugins only (it
-// needs the SDK's ParamSpec).
+// dram_fields.hpp - what every component built on the DRAM model (memory.hbm,
+// memory.hbm_pim) shares: the model's parameters as a component declares them (SDK unit
+// types: one declaration of the seven fields, one conversion to DramParams, so a parameter
+// added here reaches both components and `strata info` alike), and the channels as a
+// component serves them (address interleaving, per-channel occupancy). Header-only; plugins
+// only (it needs the SDK).
 #pragma once
 
 #include <strata/memory/model.hpp>
 #include <strata/params.hpp>
 #include <strata/units.hpp>
 
+#include <strata/models_common/units.hpp>
+
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace strata::memory {
 
@@ -58,6 +63,76 @@ struct DramFields {
     field("energy_per_bit", &DramFields::energy_per_bit, energy_doc).min(0);
     field("static_power", &DramFields::static_power, "background power (refresh, standby)").min(0);
   }
+};
+
+// The channels of one device as a component serves ordinary accesses: addresses interleave
+// over the channels every `interleave` bytes, each channel moves its bursts in arrival order
+// (busy until the last one it accepted), and a request completes `access_latency` after its
+// slowest channel (the latency is pipelined: it does not occupy the channel).
+class DramChannels {
+ public:
+  void reset(const DramParams& m, std::uint64_t burst_bytes, std::uint64_t interleave_bytes) {
+    channel_bw_ = channel_bandwidth(m);
+    burst_ = burst_bytes;
+    bursts_per_block_ = interleave_bytes / burst_bytes;
+    access_latency_ = m.access_latency;
+    busy_until_.assign(m.channels, 0);
+  }
+  struct Access {
+    Time done = 0;               // the answer's time
+    Time wait = 0;               // the longest a channel made the request wait
+    std::uint64_t moved = 0;     // bytes rounded to whole bursts
+    std::uint32_t channels = 0;  // channels touched
+  };
+  // Serve [address, address + bytes) (bytes > 0) arriving at `arrival`; `on_channel(c, xfer)`
+  // is called for every channel c the request occupies, with its transfer time.
+  template <class OnChannel>
+  Access access(Time arrival, std::uint64_t address, std::uint64_t bytes, OnChannel&& on_channel) {
+    const std::uint64_t first = address / burst_;
+    const std::uint64_t end = (address + bytes - 1) / burst_ + 1;
+    Access a;
+    Time last = arrival;
+    for (std::uint32_t c = 0; c < busy_until_.size(); ++c) {
+      const std::uint64_t bursts = bursts_on(c, first, end);
+      if (bursts == 0) continue;
+      const Time start = std::max(arrival, busy_until_[c]);
+      const Time xfer = models::bytes_to_ps(bursts * burst_, channel_bw_);
+      busy_until_[c] = start + xfer;
+      last = std::max(last, start + xfer);
+      a.wait = std::max(a.wait, start - arrival);
+      ++a.channels;
+      on_channel(c, xfer);
+    }
+    a.moved = (end - first) * burst_;
+    a.done = last + access_latency_;
+    return a;
+  }
+  // Every channel busy until `t` at least (an all-bank operation holding the whole device).
+  Time hold_all(Time from, Time duration) {
+    Time start = from;
+    for (Time b : busy_until_) start = std::max(start, b);
+    std::fill(busy_until_.begin(), busy_until_.end(), start + duration);
+    return start;
+  }
+  std::size_t count() const { return busy_until_.size(); }
+
+ private:
+  // Bursts j in [first, end) on channel c: burst j lies in block j / bursts_per_block, which
+  // sits on channel block % channels.
+  std::uint64_t bursts_on(std::uint32_t c, std::uint64_t first, std::uint64_t end) const {
+    const std::uint64_t b = bursts_per_block_;
+    const std::uint64_t period = b * busy_until_.size();
+    auto below = [&](std::uint64_t x) {  // bursts j < x on channel c
+      const std::uint64_t r = x % period, lo = c * b;
+      return (x / period) * b + (r > lo ? std::min(r - lo, b) : 0);
+    };
+    return below(end) - below(first);
+  }
+
+  double channel_bw_ = 0;  // bytes/s per channel
+  std::uint64_t burst_ = 1, bursts_per_block_ = 1;
+  Time access_latency_ = 0;
+  std::vector<Time> busy_until_;  // per channel
 };
 
 }  // namespace strata::memory
