@@ -6,29 +6,27 @@
 namespace strata::noc {
 
 void NiParams::declare(ParamSpec<NiParams>& s) {
-  s.param("clock", &NiParams::clock, "injection clock: one flit per cycle into the router");
-  s.param("flit_width", &NiParams::flit_width, "flit width, bits (as the routers')").range(8, 1 << 16);
-  s.param("vcs", &NiParams::vcs, "VCs of the router input and of this NI's ejection buffer (as the routers')")
-      .range(1, kMaxVcs);
-  s.param("vc_depth", &NiParams::vc_depth, "packets per VC (as the routers')").range(1, 65535);
-  s.param("max_packet", &NiParams::max_packet, "largest packet payload; transfers are split into packets")
-      .range(1, 1e12);
-  s.param("ack_size", &NiParams::ack_size, "payload of the completion packet sent back to the source");
-  s.param("sink_bandwidth", &NiParams::sink_bandwidth,
-          "rate at which received packets are consumed (0: as fast as they arrive)");
-  s.param("notify_arrival", &NiParams::notify_arrival,
-          "hand the requester a copy of each arrived transfer (arrived = true)");
-  s.param("histogram_range", &NiParams::histogram_range, "upper end of the packet latency histogram (100 bins)");
-  s.param("fidelity", &NiParams::fidelity,
-          "flit: packets with credits; message: a transfer crosses each link as one event (set alike on every "
-          "noc.router and noc.ni)")
+  using P = NiParams;
+  auto field = [&s](const char* name, auto member, const char* doc) { return declare_field(s, name, member, doc); };
+  field("clock", &P::frequency, "injection clock: one flit per cycle into the router");
+  field("flit_width", &P::width_bits, "flit width, bits (as the routers')").range(8, 1 << 16);
+  field("vcs", &P::vcs, "VCs of the router input and of this NI's ejection buffer (as the routers')").range(1, kMaxVcs);
+  field("vc_depth", &P::vc_depth, "packets per VC (as the routers')").range(1, 65535);
+  field("max_packet", &P::max_packet, "largest packet payload; transfers are split into packets").range(1, 1e12);
+  field("ack_size", &P::ack_size, "payload of the completion packet sent back to the source");
+  field("sink_bandwidth", &P::sink_bandwidth, "rate at which received packets are consumed (0: as fast as they arrive)");
+  field("notify_arrival", &P::notify_arrival, "hand the requester a copy of each arrived transfer (arrived = true)");
+  field("histogram_range", &P::histogram_range, "upper end of the packet latency histogram (100 bins)");
+  field("fidelity", &P::fidelity,
+        "flit: packets with credits; message: a transfer crosses each link as one event (set alike on every "
+        "noc.router and noc.ni)")
       .choices({kFlitLevel, kMessageLevel});
 }
 
 NetworkInterface::NetworkInterface(const ComponentContext& ctx)
     : Component(ctx),
       p_(ctx.params<NiParams>()),
-      cycle_(p_.clock.period()),
+      cycle_(p_.frequency.period()),
       ctrl_(&port("ctrl")),
       router_(&port("router")),
       tx_wake_(&event_port<&NetworkInterface::on_tx_wake>(this, "tx")),
@@ -92,7 +90,7 @@ void NetworkInterface::on_ctrl(TxnPtr<> t) {
   }
   if (message_) {
     const std::uint64_t mp = p_.max_packet.count;
-    const auto width = static_cast<std::uint32_t>(p_.flit_width);
+    const auto width = p_.width_bits;
     auto msg = make<Message>();
     msg->src = id_;
     msg->dst = req->dst;
@@ -168,7 +166,7 @@ void NetworkInterface::pump() {
     pkt->sequence = j.next;
     pkt->bytes = std::min<std::uint64_t>(mp, j.bytes - std::min<std::uint64_t>(j.bytes, std::uint64_t{j.next} * mp));
   }
-  const auto flits = flit_count(pkt->bytes, static_cast<std::uint32_t>(p_.flit_width));
+  const auto flits = flit_count(pkt->bytes, p_.width_bits);
   --credits_[vc];
   ++packets_sent_;
   router_->send(std::move(pkt));
@@ -217,7 +215,7 @@ void NetworkInterface::on_message(TxnPtr<Message> msg) {
   Time consumed = head + static_cast<Time>(msg->flits - 1) * cycle_;
   if (p_.sink_bandwidth.bytes_per_s > 0) {
     const std::uint64_t mp = msg->ack ? msg->bytes : p_.max_packet.count;
-    const auto width = static_cast<std::uint32_t>(p_.flit_width);
+    const auto width = p_.width_bits;
     std::uint64_t flits_in = 0;
     for (std::uint32_t k = 0; k < msg->packets; ++k) {
       const std::uint64_t bytes = std::min<std::uint64_t>(mp, msg->bytes - std::min<std::uint64_t>(msg->bytes, k * mp));
@@ -271,7 +269,7 @@ void NetworkInterface::on_message_consumed(TxnPtr<Message> msg) {
   ack->bytes = p_.ack_size.count;
   ack->tag = now();
   ack->ack = true;
-  ack->flits = flit_count(ack->bytes, static_cast<std::uint32_t>(p_.flit_width));
+  ack->flits = flit_count(ack->bytes, p_.width_bits);
   ++acks_sent_;
   inject(std::move(ack));
 }
@@ -311,7 +309,7 @@ void NetworkInterface::on_router(TxnPtr<> t) {
     throw ModelError(name() + ": packet arrived on VC " + std::to_string(pkt->vc) +
                      " without a free slot (credit protocol broken)");
   ++rx_occupancy_[pkt->vc];
-  const auto flits = flit_count(pkt->bytes, static_cast<std::uint32_t>(p_.flit_width));
+  const auto flits = flit_count(pkt->bytes, p_.width_bits);
   Time consumed = now() + (flits - 1) * cycle_;  // the tail has arrived
   if (p_.sink_bandwidth.bytes_per_s > 0) {
     consumed = std::max(consumed, sink_free_) + p_.sink_bandwidth.transfer_time(pkt->bytes);

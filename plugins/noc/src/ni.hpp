@@ -31,17 +31,14 @@
 
 namespace strata::noc {
 
-struct NiParams {
-  Frequency clock = default_clock();
-  std::int64_t flit_width = kDefaultFlitBits;
-  std::int64_t vcs = kDefaultVcs;
-  std::int64_t vc_depth = kDefaultVcDepth;
+// The link parameters (flit width, clock, VCs, fidelity) are the ones noc.router derives from
+// too (noc_protocol.hpp LinkParams); what follows is the interface's own.
+struct NiParams : LinkParams {
   Bytes max_packet{128};  // ASSUMPTION: 8 flits of 128 bits (Atleus: unpublished)
   Bytes ack_size{8};      // completion packet payload: a message id fits one flit
   Bandwidth sink_bandwidth{0};
   bool notify_arrival = true;
   Duration histogram_range{500 * kNanosecond};
-  std::string fidelity = kFlitLevel;  // "message": one event per transfer per hop (README "Fidelity")
   static void declare(ParamSpec<NiParams>& s);
 };
 

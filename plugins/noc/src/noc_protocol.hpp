@@ -19,6 +19,8 @@
 #include <strata/noc/link_model.hpp>
 
 #include <cstdint>
+#include <string>
+#include <type_traits>
 
 namespace strata::noc {
 
@@ -109,12 +111,25 @@ inline constexpr const char* kMessageLevel = "message";
 /// arrived; `message` names the transfer and `tag` carries the arrival time (ps).
 inline constexpr std::uint32_t kAckSequence = 0xFFFFFFFFu;
 
-// Defaults shared by noc.router and noc.ni (the only copy): both ends of a link must agree.
 inline constexpr std::uint32_t kNone = 0xFFFFFFFFu;  // "no port / no router / no VC"
-inline constexpr std::int64_t kDefaultVcs = 2;
-inline constexpr std::int64_t kDefaultVcDepth = 4;  // packets per VC
 inline constexpr std::int64_t kMaxVcs = 64;
-inline Frequency default_clock() { return Frequency{static_cast<double>(LinkTiming{}.frequency_hz)}; }
-inline constexpr std::int64_t kDefaultFlitBits = LinkTiming{}.width_bits;
+
+/// What both ends of a noc link must agree on, and so the one struct that noc.router and
+/// noc.ni parameters derive from: the flit width and clock (the model's LinkTiming, the
+/// only copy of their defaults), the input buffer geometry and the fidelity level. Each
+/// component declares these fields itself, documented for its side of the link.
+struct LinkParams : LinkTiming {
+  std::int64_t vcs = 2;
+  std::int64_t vc_depth = 4;  // packets per VC
+  std::string fidelity = kFlitLevel;  // "message": one event per transfer per hop (README "Fidelity")
+};
+
+/// Declares `field` of P or of one of its bases (a model struct P derives from) under the
+/// TOML name `name`: parse, validation, `strata info` and the model read that one field.
+template <class P, class F, class Owner>
+ParamDeclRef declare_field(ParamSpec<P>& s, const char* name, F Owner::*field, const char* doc) {
+  static_assert(std::is_base_of_v<Owner, P>, "declare_field: the field must belong to P or a base of P");
+  return s.param(name, static_cast<F P::*>(field), doc);
+}
 
 }  // namespace strata::noc
