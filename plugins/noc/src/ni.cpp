@@ -14,7 +14,8 @@ void NiParams::declare(ParamSpec<NiParams>& s) {
   field("vc_depth", &P::vc_depth, "packets per VC (as the routers')").range(1, 65535);
   field("max_packet", &P::max_packet, "largest packet payload; transfers are split into packets").range(1, 1e12);
   field("ack_size", &P::ack_size, "payload of the completion packet sent back to the source");
-  field("sink_bandwidth", &P::sink_bandwidth, "rate at which received packets are consumed (0: as fast as they arrive)");
+  field("sink_bandwidth", &P::sink_bandwidth,
+        "rate at which received packets are consumed (0: as fast as they arrive)");
   field("notify_arrival", &P::notify_arrival, "hand the requester a copy of each arrived transfer (arrived = true)");
   field("histogram_range", &P::histogram_range, "upper end of the packet latency histogram (100 bins)");
   field("fidelity", &P::fidelity,
@@ -98,9 +99,9 @@ void NetworkInterface::on_ctrl(TxnPtr<> t) {
     msg->bytes = req->bytes;
     msg->tag = req->tag;
     // the flit level's packets: P - 1 full ones and the rest (one packet for 0 bytes)
-    msg->packets = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (req->bytes + mp - 1) / mp));
+    msg->packets = packets_of(req->bytes);
     msg->flits = (msg->packets - 1) * flit_count(mp, width) +
-                 flit_count(req->bytes - std::uint64_t{msg->packets - 1} * mp, width);
+                 flit_count(packet_bytes(req->bytes, msg->packets - 1, mp), width);
     pending_.emplace(msg->message, Pending{std::move(req), now()});
     inject(std::move(msg));
     return;
@@ -110,11 +111,19 @@ void NetworkInterface::on_ctrl(TxnPtr<> t) {
   j.message = next_message_++;
   j.bytes = req->bytes;
   j.tag = req->tag;
-  const std::uint64_t mp = p_.max_packet.count;
-  j.packets = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (req->bytes + mp - 1) / mp));
+  j.packets = packets_of(req->bytes);
   pending_.emplace(j.message, Pending{std::move(req), now()});
   jobs_.push_back(j);
   pump();
+}
+
+std::uint32_t NetworkInterface::packets_of(std::uint64_t bytes) const {
+  const std::uint64_t mp = p_.max_packet.count;
+  return static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (bytes + mp - 1) / mp));
+}
+
+std::uint64_t NetworkInterface::packet_bytes(std::uint64_t bytes, std::uint64_t k, std::uint64_t max_packet) {
+  return std::min<std::uint64_t>(max_packet, bytes - std::min<std::uint64_t>(bytes, k * max_packet));
 }
 
 void NetworkInterface::complete(TxnPtr<TransferRequest> req, Time accepted, Time completed_at) {
@@ -127,6 +136,27 @@ void NetworkInterface::complete(TxnPtr<TransferRequest> req, Time accepted, Time
     trace("transfer", accepted, completed_at, "noc",
           "{\"dst\":" + std::to_string(req->dst) + ",\"bytes\":" + std::to_string(req->bytes) + "}");
   ctrl_->send(std::move(req));
+}
+
+void NetworkInterface::on_completion(std::uint64_t message, Time consumed_at) {
+  auto it = pending_.find(message);
+  if (it == pending_.end()) throw ModelError(name() + ": completion for an unknown transfer");
+  Pending pend = std::move(it->second);
+  pending_.erase(it);
+  complete(std::move(pend.req), pend.accepted, consumed_at);
+}
+
+void NetworkInterface::report_arrival(std::uint32_t src, std::uint64_t bytes, std::uint64_t tag) {
+  if (!p_.notify_arrival || !ctrl_->connected()) return;
+  auto copy = make<TransferRequest>();
+  copy->src = src;
+  copy->dst = id_;
+  copy->bytes = bytes;
+  copy->tag = tag;
+  copy->arrived = true;
+  copy->status = Status::ok;
+  copy->completed_at = now();
+  ctrl_->send(std::move(copy));
 }
 
 void NetworkInterface::pump() {
@@ -162,9 +192,8 @@ void NetworkInterface::pump() {
     pkt->sequence = kAckSequence;
     pkt->bytes = p_.ack_size.count;
   } else {
-    const std::uint64_t mp = p_.max_packet.count;
     pkt->sequence = j.next;
-    pkt->bytes = std::min<std::uint64_t>(mp, j.bytes - std::min<std::uint64_t>(j.bytes, std::uint64_t{j.next} * mp));
+    pkt->bytes = packet_bytes(j.bytes, j.next, p_.max_packet.count);
   }
   const auto flits = flit_count(pkt->bytes, p_.width_bits);
   --credits_[vc];
@@ -218,7 +247,7 @@ void NetworkInterface::on_message(TxnPtr<Message> msg) {
     const auto width = p_.width_bits;
     std::uint64_t flits_in = 0;
     for (std::uint32_t k = 0; k < msg->packets; ++k) {
-      const std::uint64_t bytes = std::min<std::uint64_t>(mp, msg->bytes - std::min<std::uint64_t>(msg->bytes, k * mp));
+      const std::uint64_t bytes = packet_bytes(msg->bytes, k, mp);
       flits_in += flit_count(bytes, width);
       const Time tail = head + static_cast<Time>(flits_in - 1) * cycle_;
       consumed = std::max(tail, sink_free_) + p_.sink_bandwidth.transfer_time(bytes);
@@ -239,11 +268,7 @@ void NetworkInterface::on_message(TxnPtr<Message> msg) {
 
 void NetworkInterface::on_message_consumed(TxnPtr<Message> msg) {
   if (msg->ack) {
-    auto it = pending_.find(msg->message);
-    if (it == pending_.end()) throw ModelError(name() + ": completion for an unknown transfer");
-    Pending pend = std::move(it->second);
-    pending_.erase(it);
-    complete(std::move(pend.req), pend.accepted, static_cast<Time>(msg->tag));
+    on_completion(msg->message, static_cast<Time>(msg->tag));
     return;
   }
   packets_received_ += msg->packets;
@@ -251,17 +276,7 @@ void NetworkInterface::on_message_consumed(TxnPtr<Message> msg) {
   packet_latency_.add(static_cast<double>(now() - msg->injected_at));
   hops_.add(static_cast<double>(msg->hops));
   ++transfers_received_;
-  if (p_.notify_arrival && ctrl_->connected()) {
-    auto copy = make<TransferRequest>();
-    copy->src = msg->src;
-    copy->dst = id_;
-    copy->bytes = msg->bytes;
-    copy->tag = msg->tag;
-    copy->arrived = true;
-    copy->status = Status::ok;
-    copy->completed_at = now();
-    ctrl_->send(std::move(copy));
-  }
+  report_arrival(msg->src, msg->bytes, msg->tag);
   auto ack = make<Message>();
   ack->src = id_;
   ack->dst = msg->src;
@@ -329,11 +344,7 @@ void NetworkInterface::on_consumed(TxnPtr<> t) {
   credit->vc = pkt->vc;
   router_->send(std::move(credit));
   if (pkt->sequence == kAckSequence) {
-    auto it = pending_.find(pkt->message);
-    if (it == pending_.end()) throw ModelError(name() + ": completion for an unknown transfer");
-    Pending pend = std::move(it->second);
-    pending_.erase(it);
-    complete(std::move(pend.req), pend.accepted, static_cast<Time>(pkt->tag));
+    on_completion(pkt->message, static_cast<Time>(pkt->tag));
     return;
   }
   ++packets_received_;
@@ -344,17 +355,7 @@ void NetworkInterface::on_consumed(TxnPtr<> t) {
   if (got < pkt->packets_in_message) return;
   arrived_.erase(pkt->message);
   ++transfers_received_;
-  if (p_.notify_arrival && ctrl_->connected()) {
-    auto copy = make<TransferRequest>();
-    copy->src = pkt->src;
-    copy->dst = id_;
-    copy->bytes = pkt->message_bytes;
-    copy->tag = pkt->tag;
-    copy->arrived = true;
-    copy->status = Status::ok;
-    copy->completed_at = now();
-    ctrl_->send(std::move(copy));
-  }
+  report_arrival(pkt->src, pkt->message_bytes, pkt->tag);
   Job ack;
   ack.dst = pkt->src;
   ack.message = pkt->message;

@@ -14,7 +14,8 @@ void RouterParams::declare(ParamSpec<RouterParams>& s) {
   field("flit_width", &P::width_bits, "flit (and link) width, bits").range(8, 1 << 16);
   field("vcs", &P::vcs, "virtual channels per input port (a torus with routing = dor needs >= 2)").range(1, kMaxVcs);
   field("vc_depth", &P::vc_depth, "input buffer depth per VC, packets").range(1, 65535);
-  field("routing", &P::routing, "dor: dimension order on a full mesh/torus (grid indices); table: up*/down* on any graph")
+  field("routing", &P::routing,
+        "dor: dimension order on a full mesh/torus (grid indices); table: up*/down* on any graph")
       .choices({"dor", "table"});
   field("fidelity", &P::fidelity,
         "flit: packets with credits and VC arbitration; message: a transfer crosses each link as one "
