@@ -7,7 +7,7 @@ namespace strata::noc {
 
 void NiParams::declare(ParamSpec<NiParams>& s) {
   using P = NiParams;
-  auto field = [&s](const char* name, auto member, const char* doc) { return declare_field(s, name, member, doc); };
+  const ModelFields field{s};
   field("clock", &P::frequency, "injection clock: one flit per cycle into the router");
   field("flit_width", &P::width_bits, "flit width, bits (as the routers')").range(8, 1 << 16);
   field("vcs", &P::vcs, "VCs of the router input and of this NI's ejection buffer (as the routers')").range(1, kMaxVcs);
@@ -314,12 +314,10 @@ void NetworkInterface::on_router(TxnPtr<> t) {
     return;
   }
   if (message_) {
-    if (!dynamic_cast<Message*>(t.get()))
-      throw ModelError(name() + ": fidelity = \"message\" but a '" + std::string(t->type_name()) + "' arrived");
-    on_message(std::move(t).as<Message>());
+    on_message(as_level<Message>(std::move(t), name()));
     return;
   }
-  auto pkt = std::move(t).as<Packet>();
+  auto pkt = as_level<Packet>(std::move(t), name());
   if (pkt->vc >= p_.vcs || rx_occupancy_[pkt->vc] >= static_cast<std::uint32_t>(p_.vc_depth))
     throw ModelError(name() + ": packet arrived on VC " + std::to_string(pkt->vc) +
                      " without a free slot (credit protocol broken)");

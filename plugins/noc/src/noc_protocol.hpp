@@ -106,6 +106,18 @@ struct Message final : Transaction {
 inline constexpr const char* kFlitLevel = "flit";
 inline constexpr const char* kMessageLevel = "message";
 
+/// `t` as the transaction of the fidelity its receiver `who` runs (Message at the message
+/// level, Packet at the flit level); anything else means the two ends of a link run different
+/// levels, a configuration mistake reported as such.
+template <class T>
+TxnPtr<T> as_level(TxnPtr<> t, const std::string& who) {
+  static_assert(std::is_same_v<T, Message> || std::is_same_v<T, Packet>);
+  if (!dynamic_cast<T*>(t.get()))
+    throw ModelError(who + ": fidelity = \"" + (std::is_same_v<T, Message> ? kMessageLevel : kFlitLevel) +
+                     "\" but a '" + t->type_name() + "' arrived (set fidelity alike on every noc.router and noc.ni)");
+  return std::move(t).as<T>();
+}
+
 /// A completion ("ack") packet is a standard Packet with this sequence number: the
 /// destination NI sends one back to the source NI when the last packet of a transfer has
 /// arrived; `message` names the transfer and `tag` carries the arrival time (ps).
@@ -124,12 +136,17 @@ struct LinkParams : LinkTiming {
   std::string fidelity = kFlitLevel;  // "message": one event per transfer per hop (README "Fidelity")
 };
 
-/// Declares `field` of P or of one of its bases (a model struct P derives from) under the
-/// TOML name `name`: parse, validation, `strata info` and the model read that one field.
-template <class P, class F, class Owner>
-ParamDeclRef declare_field(ParamSpec<P>& s, const char* name, F Owner::*field, const char* doc) {
-  static_assert(std::is_base_of_v<Owner, P>, "declare_field: the field must belong to P or a base of P");
-  return s.param(name, static_cast<F P::*>(field), doc);
-}
+/// Declares fields of P or of one of its bases (a model struct P derives from) under their
+/// TOML names, so parse, validation, `strata info` and the model read that one field:
+///   const ModelFields field{s};  field("clock", &P::frequency, "doc");
+template <class P>
+struct ModelFields {
+  ParamSpec<P>& spec;
+  template <class F, class Owner>
+  ParamDeclRef operator()(const char* name, F Owner::*member, const char* doc) const {
+    static_assert(std::is_base_of_v<Owner, P>, "ModelFields: the field must belong to P or a base of P");
+    return spec.param(name, static_cast<F P::*>(member), doc);
+  }
+};
 
 }  // namespace strata::noc

@@ -8,7 +8,7 @@ namespace strata::noc {
 
 void RouterParams::declare(ParamSpec<RouterParams>& s) {
   using P = RouterParams;
-  auto field = [&s](const char* name, auto member, const char* doc) { return declare_field(s, name, member, doc); };
+  const ModelFields field{s};
   field("clock", &P::frequency, "router clock: pipeline stages and one flit per cycle per output");
   field("pipeline", &P::pipeline, "per-hop pipeline latency of the head, cycles").range(0, 1000);
   field("flit_width", &P::width_bits, "flit (and link) width, bits").range(8, 1 << 16);
@@ -218,17 +218,10 @@ void Router::receive(Port& p, TxnPtr<> t) {
     on_credit(k, *c);
     return;
   }
-  if (message_) {
-    if (!dynamic_cast<Message*>(t.get()))
-      throw ModelError(name() + ": fidelity = \"message\" but a '" + std::string(t->type_name()) +
-                       "' arrived (set fidelity alike on every noc.router and noc.ni)");
-    on_message(k, std::move(t).as<Message>());
-    return;
-  }
-  if (!dynamic_cast<Packet*>(t.get()))
-    throw ModelError(name() + ": fidelity = \"flit\" but a '" + std::string(t->type_name()) +
-                     "' arrived (set fidelity alike on every noc.router and noc.ni)");
-  on_packet(k, std::move(t).as<Packet>());
+  if (message_)
+    on_message(k, as_level<Message>(std::move(t), name()));
+  else
+    on_packet(k, as_level<Packet>(std::move(t), name()));
 }
 
 // Message level: one event per transfer per hop (and one credit back). A message waits in
