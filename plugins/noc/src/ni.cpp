@@ -7,7 +7,7 @@ namespace strata::noc {
 
 void NiParams::declare(ParamSpec<NiParams>& s) {
   using P = NiParams;
-  const ModelFields field{s};
+  const ModelFields<P> field{s};
   field("clock", &P::frequency, "injection clock: one flit per cycle into the router");
   field("flit_width", &P::width_bits, "flit width, bits (as the routers')").range(8, 1 << 16);
   field("vcs", &P::vcs, "VCs of the router input and of this NI's ejection buffer (as the routers')").range(1, kMaxVcs);

@@ -138,7 +138,7 @@ struct LinkParams : LinkTiming {
 
 /// Declares fields of P or of one of its bases (a model struct P derives from) under their
 /// TOML names, so parse, validation, `strata info` and the model read that one field:
-///   const ModelFields field{s};  field("clock", &P::frequency, "doc");
+///   const ModelFields<P> field{s};  field("clock", &P::frequency, "doc");
 template <class P>
 struct ModelFields {
   ParamSpec<P>& spec;

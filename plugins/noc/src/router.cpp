@@ -8,7 +8,7 @@ namespace strata::noc {
 
 void RouterParams::declare(ParamSpec<RouterParams>& s) {
   using P = RouterParams;
-  const ModelFields field{s};
+  const ModelFields<P> field{s};
   field("clock", &P::frequency, "router clock: pipeline stages and one flit per cycle per output");
   field("pipeline", &P::pipeline, "per-hop pipeline latency of the head, cycles").range(0, 1000);
   field("flit_width", &P::width_bits, "flit (and link) width, bits").range(8, 1 << 16);
