@@ -12,7 +12,7 @@
 #include "harness.hpp"
 // The noc tests' TOML builder (routers r, NIs ni, generator gen); relative, as bench/CMakeLists.txt
 // gives this bench only tests/support.
-#include "../plugins/noc/tests/noc_test_util.hpp"
+#include "noc_test_util.hpp"
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
