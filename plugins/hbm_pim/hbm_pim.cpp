@@ -34,7 +34,7 @@ std::uint64_t cdiv(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 //    the DRAM energy parameters are Atleus's, and declared apart so it can be swept.
 void HbmPimParams::declare(ParamSpec<HbmPimParams>& s) {
   using P = HbmPimParams;
-  memory::DramFields::declare(s, "access granularity = one column access of a PIM command",
+  memory::declare_dram_params(s, "access granularity = one column access of a PIM command",
                               "energy per bit moved by ordinary accesses, matrix writes and PIM inputs/results (array + I/O)");
   s.param("capacity", &P::capacity, "addressable bytes (ordinary accesses and stored matrices)").min(1);
   s.param("interleave", &P::interleave, "channel interleaving granularity (a multiple of burst)").min(1);
@@ -85,7 +85,6 @@ PimGemmCost pim_gemm_cost(const HbmPimParams& p, std::uint64_t m, std::uint64_t 
 HbmPim::HbmPim(const ComponentContext& ctx)
     : Component(ctx),
       p_(ctx.params<HbmPimParams>()),
-      m_(p_.model()),
       e_read_(p_.energy_per_bit),
       e_write_(p_.energy_per_bit),
       e_pim_read_(p_.bank_read_energy),

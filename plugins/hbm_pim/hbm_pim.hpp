@@ -28,10 +28,10 @@
 
 namespace strata::hbm_pim {
 
-// Ordinary DRAM: the DRAM model's fields (memory::DramFields, defaults its hbm2_atleus()), so
-// the stack's accesses cost what Atleus's HBM2 costs; `burst` is also the column access of a
-// PIM command (256 bits).
-struct HbmPimParams : memory::DramFields {
+// Ordinary DRAM: the DRAM model's DramParams itself (defaults its hbm2_atleus(); declare()
+// binds its fields), so the stack's accesses cost what Atleus's HBM2 costs; `burst` is also
+// the column access of a PIM command (256 bits).
+struct HbmPimParams : memory::DramParams {
   Bytes capacity{8ull << 30};  // an 8-high HBM2 stack (assumed, as memory.hbm)
   Bytes interleave{256};       // as memory.hbm
 
@@ -81,7 +81,7 @@ class HbmPim final : public Component {
   Time occupy_all(Time duration, Time& start);
 
   HbmPimParams p_;
-  memory::DramParams m_;
+  const memory::DramParams& m_ = p_;  // the model's view of the same parameters
   memory::DramChannels channels_;  // ordinary accesses, and all-bank operations holding every channel
   Port* ctrl_ = nullptr;
   std::unordered_map<std::uint64_t, std::uint64_t> stored_;  // weight id -> bytes held

@@ -8,14 +8,14 @@ namespace strata::memory {
 
 void HbmParams::declare(ParamSpec<HbmParams>& s) {
   using P = HbmParams;
-  DramFields::declare(s, "access granularity; transfers round up to whole bursts", "energy per bit moved (array + I/O)");
+  declare_dram_params(s, "access granularity; transfers round up to whole bursts", "energy per bit moved (array + I/O)");
   s.param("capacity", &P::capacity, "addressable bytes; requests beyond answer address_error").min(1);
   s.param("interleave", &P::interleave, "channel interleaving granularity (a multiple of burst)").min(1);
   s.preset("hbm2_atleus", "Atleus HBM2: 8 x 128-bit channels at 2 GT/s = 256 GB/s over 1024 bits",
-           [](P& p) { p.assign(hbm2_atleus()); });
+           [](P& p) { static_cast<DramParams&>(p) = hbm2_atleus(); });
   s.preset("lpddr4", "LPDDR4-3200 x64: 4 x 16-bit channels at 3.2 GT/s = 25.6 GB/s",
            [](P& p) {
-             p.assign(lpddr4());
+             static_cast<DramParams&>(p) = lpddr4();
              p.capacity = Bytes{4ull << 30};  // a 4 GiB package (assumed)
            });
 }
@@ -23,7 +23,6 @@ void HbmParams::declare(ParamSpec<HbmParams>& s) {
 Hbm::Hbm(const ComponentContext& ctx)
     : Component(ctx),
       p_(ctx.params<HbmParams>()),
-      m_(p_.model()),
       channel_requests_(0.0, static_cast<double>(p_.channels), p_.channels),
       e_read_(p_.energy_per_bit),
       e_write_(p_.energy_per_bit) {

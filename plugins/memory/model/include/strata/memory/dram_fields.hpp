@@ -1,9 +1,7 @@
 // dram_fields.hpp - what every component built on the DRAM model (memory.hbm,
-// memory.hbm_pim) shares: the model's parameters as a component declares them (SDK unit
-// types: one declaration of the seven fields, one conversion to DramParams, so a parameter
-// added here reaches both components and `strata info` alike), and the channels as a
-// component serves them (address interleaving, per-channel occupancy). Header-only; plugins
-// only (it needs the SDK).
+// memory.hbm_pim) shares: the declaration of the model's parameters (DramParams itself, its
+// fields bound under their TOML names), and the channels as a component serves them
+// (address interleaving, per-channel occupancy). Header-only; plugins only (it needs the SDK).
 #pragma once
 
 #include <strata/memory/model.hpp>
@@ -14,56 +12,30 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace strata::memory {
 
-struct DramFields {
-  std::uint32_t channels = 0;
-  Bytes channel_width;        // "128b"
-  Frequency data_rate;        // transfers per second per pin ("2GHz" = 2 GT/s)
-  Duration access_latency;
-  Bytes burst;
-  Energy energy_per_bit;
-  Power static_power;
-
-  DramFields() { assign(hbm2_atleus()); }
-  void assign(const DramParams& m) {
-    channels = m.channels;
-    channel_width = Bytes{m.channel_width_bits / 8};
-    data_rate = Frequency{m.data_rate};
-    access_latency = Duration{m.access_latency};
-    burst = Bytes{m.burst_bytes};
-    energy_per_bit = Energy{m.energy_per_bit};
-    static_power = Power{m.static_power};
-  }
-  DramParams model() const {
-    DramParams m;
-    m.channels = channels;
-    m.channel_width_bits = static_cast<std::uint32_t>(channel_width.count * 8);
-    m.data_rate = data_rate.hz;
-    m.access_latency = access_latency.ps;
-    m.burst_bytes = static_cast<std::uint32_t>(burst.count);
-    m.energy_per_bit = energy_per_bit.joules;
-    m.static_power = static_power.watts;
-    return m;
-  }
-  // The seven fields of a params struct P derived from DramFields; `burst_doc` and
-  // `energy_doc` say what a burst and a bit mean for that component.
-  template <class P>
-  static void declare(ParamSpec<P>& s, const char* burst_doc, const char* energy_doc) {
-    auto field = [&s]<class F>(const char* name, F DramFields::*f, const char* doc) {
-      return s.param(name, static_cast<F P::*>(f), doc);
-    };
-    field("channels", &DramFields::channels, "independent channels").range(1, 1024);
-    field("channel_width", &DramFields::channel_width, "data width of one channel (e.g. \"128b\")").range(1, 1 << 16);
-    field("data_rate", &DramFields::data_rate, "transfers per second per pin (\"2GHz\" = 2 GT/s)").min(1);
-    field("access_latency", &DramFields::access_latency, "idle-channel access latency (activate + column + controller)");
-    field("burst", &DramFields::burst, burst_doc).range(1, 1 << 20);
-    field("energy_per_bit", &DramFields::energy_per_bit, energy_doc).min(0);
-    field("static_power", &DramFields::static_power, "background power (refresh, standby)").min(0);
-  }
-};
+// The DRAM model's seven fields, declared for a component's params struct P derived from
+// DramParams: its fields bound where they are (one declaration for memory.hbm and
+// memory.hbm_pim, so a parameter added to DramParams is declared here once, for both
+// components and `strata info` alike). `burst_doc` and `energy_doc` say what a burst and a
+// bit mean for that component.
+template <class P>
+void declare_dram_params(ParamSpec<P>& s, const char* burst_doc, const char* energy_doc) {
+  static_assert(std::is_base_of_v<DramParams, P>, "a DRAM component's params derive from DramParams");
+  auto field = [&s]<class F>(const char* name, F DramParams::*f, const char* doc) {
+    return s.param(name, static_cast<F P::*>(f), doc);
+  };
+  field("channels", &DramParams::channels, "independent channels").range(1, 1024);
+  field("channel_width", &DramParams::channel_width, "data width of one channel (e.g. \"128b\")").range(1, 1 << 16);
+  field("data_rate", &DramParams::data_rate, "transfers per second per pin (\"2GHz\" = 2 GT/s)").min(1);
+  field("access_latency", &DramParams::access_latency, "idle-channel access latency (activate + column + controller)");
+  field("burst", &DramParams::burst, burst_doc).range(1, 1 << 20);
+  field("energy_per_bit", &DramParams::energy_per_bit, energy_doc).min(0);
+  field("static_power", &DramParams::static_power, "background power (refresh, standby)").min(0);
+}
 
 // The channels of one device as a component serves ordinary accesses: addresses interleave
 // over the channels every `interleave` bytes, each channel moves its bursts in arrival order
@@ -75,7 +47,7 @@ class DramChannels {
     channel_bw_ = channel_bandwidth(m);
     burst_ = burst_bytes;
     bursts_per_block_ = interleave_bytes / burst_bytes;
-    access_latency_ = m.access_latency;
+    access_latency_ = m.access_latency.ps;
     busy_until_.assign(m.channels, 0);
   }
   struct Access {
