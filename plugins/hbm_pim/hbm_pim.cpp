@@ -85,8 +85,7 @@ PimGemmCost pim_gemm_cost(const HbmPimParams& p, std::uint64_t m, std::uint64_t 
 HbmPim::HbmPim(const ComponentContext& ctx)
     : Component(ctx),
       p_(ctx.params<HbmPimParams>()),
-      e_read_(p_.energy_per_bit),
-      e_write_(p_.energy_per_bit),
+      accesses_(p_.energy_per_bit),
       e_pim_read_(p_.bank_read_energy),
       e_pim_io_(p_.energy_per_bit),
       e_mac_(p_.mac_energy),
@@ -108,15 +107,7 @@ HbmPim::HbmPim(const ComponentContext& ctx)
   ctrl_ = &port("ctrl");
   ctrl_->on_receive<&HbmPim::on_compute>(this);
 
-  stat("reads", reads_);
-  stat("writes", writes_);
-  stat("bytes_read", bytes_read_);
-  stat("bytes_written", bytes_written_);
-  stat("bytes_moved", bytes_moved_);
-  stat("address_errors", address_errors_);
-  stat("busy", busy_);
-  stat("latency", latency_);
-  stat("queue_delay", queue_delay_);
+  accesses_.register_stats(*this);
   stat("pim_requests", pim_requests_);
   stat("pim_gemms", pim_gemms_);
   stat("pim_loads", pim_loads_);
@@ -130,8 +121,7 @@ HbmPim::HbmPim(const ComponentContext& ctx)
   stat("unsupported", unsupported_);
   stat("capacity_errors", capacity_errors_);
   stat("utilisation", utilisation_);
-  energy("read", e_read_);
-  energy("write", e_write_);
+  accesses_.register_energy(*this);
   energy("pim_bank_read", e_pim_read_);
   energy("pim_io", e_pim_io_);
   energy("mac", e_mac_);
@@ -140,39 +130,14 @@ HbmPim::HbmPim(const ComponentContext& ctx)
 
 void HbmPim::finish() {
   const double capacity = static_cast<double>(now()) * static_cast<double>(p_.channels);
-  const double used = static_cast<double>(busy_.value()) +
+  const double used = static_cast<double>(accesses_.busy()) +
                       static_cast<double>(pim_busy_.value()) * static_cast<double>(p_.channels);
   utilisation_.add(capacity > 0 ? used / capacity : 0.0);
 }
 
-// Ordinary access: memory.hbm's model (plugins/memory/hbm.cpp), the same numbers.
+// Ordinary access: memory.hbm's service and bookkeeping (memory::DramAccesses), the same numbers.
 void HbmPim::on_request(Port& port, TxnPtr<> t) {
-  auto r = std::move(t).as<MemRequest>();
-  const bool write = r->op == MemRequest::Op::write;
-  const Time arrival = now();
-  if (r->bytes == 0) {
-    r->status = Status::ok;
-    port.send(std::move(r));
-    return;
-  }
-  if (r->address >= p_.capacity.count || r->bytes > p_.capacity.count - r->address) {
-    ++address_errors_;
-    r->status = Status::address_error;
-    port.send(std::move(r));
-    return;
-  }
-  const memory::DramChannels::Access a =
-      channels_.access(arrival, r->address, r->bytes, [&](std::uint32_t, Time xfer) { busy_ += xfer; });
-  const std::uint64_t moved = a.moved;
-  const Time done = a.done, wait = a.wait;
-  ++(write ? writes_ : reads_);
-  (write ? bytes_written_ : bytes_read_) += r->bytes;
-  bytes_moved_ += moved;
-  (write ? e_write_ : e_read_).add(moved * 8);
-  latency_.add(static_cast<double>(done - arrival));
-  queue_delay_.add(static_cast<double>(wait));
-  r->status = Status::ok;
-  port.send(std::move(r), done - arrival);
+  accesses_.serve(*this, port, std::move(t), channels_, p_.capacity.count, [](std::uint32_t, Time) {});
 }
 
 Time HbmPim::occupy_all(Time duration, Time& start) {

@@ -6,7 +6,7 @@
 // the channel). Not modelled: banks, row-buffer hits, refresh, read/write turnaround.
 #pragma once
 
-#include <strata/memory/dram_fields.hpp>
+#include <strata/memory/dram_component.hpp>
 #include <strata/memory/model.hpp>
 #include <strata/strata.hpp>
 
@@ -39,11 +39,10 @@ class Hbm final : public Component {
   HbmParams p_;
   const DramParams& m_ = p_;  // the model's view of the same parameters
   DramChannels channels_;
+  DramAccesses accesses_;  // service, statistics and energy of every request
 
-  Counter reads_, writes_, bytes_read_, bytes_written_, bytes_moved_, address_errors_, busy_;
-  Accumulator latency_, queue_delay_, channels_per_request_, utilisation_;
+  Accumulator channels_per_request_, utilisation_;
   Histogram channel_requests_;
-  EnergyAction e_read_, e_write_;
 };
 
 }  // namespace strata::memory

@@ -1,17 +1,19 @@
-// dram_fields.hpp - what every component built on the DRAM model (memory.hbm,
+// dram_component.hpp - what every component built on the DRAM model (memory.hbm,
 // memory.hbm_pim) shares: the declaration of the model's parameters (DramParams itself, its
-// fields bound under their TOML names), and the channels as a component serves them
-// (address interleaving, per-channel occupancy). Header-only; plugins only (it needs the SDK).
+// fields bound under their TOML names), the channels as a component serves them (address
+// interleaving, per-channel occupancy), and the service and statistics of ordinary accesses
+// (MemRequests), so that memory.hbm_pim's ordinary traffic costs and counts exactly what
+// memory.hbm's does. Header-only; plugins only (it needs the SDK).
 #pragma once
 
 #include <strata/memory/model.hpp>
-#include <strata/params.hpp>
-#include <strata/units.hpp>
+#include <strata/strata.hpp>
 
 #include <strata/models_common/units.hpp>
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -105,6 +107,77 @@ class DramChannels {
   std::uint64_t burst_ = 1, bursts_per_block_ = 1;
   Time access_latency_ = 0;
   std::vector<Time> busy_until_;  // per channel
+};
+
+// The ordinary accesses of a DRAM component: a MemRequest of zero bytes answers ok at once,
+// one past `capacity` answers address_error at once, any other is served by DramChannels and
+// answered at its completion. Books reads/writes, bytes, bursts moved, channel busy time,
+// latency, queue delay and the read/write energy per bit moved.
+class DramAccesses {
+ public:
+  explicit DramAccesses(Energy energy_per_bit) : e_read_(energy_per_bit), e_write_(energy_per_bit) {}
+
+  // reads, writes, bytes_read, bytes_written, bytes_moved, address_errors, busy, latency,
+  // queue_delay, in that order (a component adds its own statistics after them).
+  void register_stats(Component& c) {
+    c.stat("reads", reads_);
+    c.stat("writes", writes_);
+    c.stat("bytes_read", bytes_read_);
+    c.stat("bytes_written", bytes_written_);
+    c.stat("bytes_moved", bytes_moved_);
+    c.stat("address_errors", address_errors_);
+    c.stat("busy", busy_);
+    c.stat("latency", latency_);
+    c.stat("queue_delay", queue_delay_);
+  }
+  // The energy actions "read" and "write".
+  void register_energy(Component& c) {
+    c.energy("read", e_read_);
+    c.energy("write", e_write_);
+  }
+
+  // Serve `t` (a MemRequest) arriving now on `port`. `on_channel(c, xfer)` is called for
+  // every channel the request occupies (after busy time is booked); the channel access is
+  // returned for a component's own statistics (none when answered without one).
+  template <class OnChannel>
+  std::optional<DramChannels::Access> serve(Component& c, Port& port, TxnPtr<> t, DramChannels& channels,
+                                            std::uint64_t capacity, OnChannel&& on_channel) {
+    auto r = std::move(t).as<MemRequest>();
+    const bool write = r->op == MemRequest::Op::write;
+    const Time arrival = c.now();
+    if (r->bytes == 0) {
+      r->status = Status::ok;
+      port.send(std::move(r));
+      return std::nullopt;
+    }
+    if (r->address >= capacity || r->bytes > capacity - r->address) {
+      ++address_errors_;
+      r->status = Status::address_error;
+      port.send(std::move(r));
+      return std::nullopt;
+    }
+    const DramChannels::Access a = channels.access(arrival, r->address, r->bytes, [&](std::uint32_t ch, Time xfer) {
+      busy_ += xfer;
+      on_channel(ch, xfer);
+    });
+    ++(write ? writes_ : reads_);
+    (write ? bytes_written_ : bytes_read_) += r->bytes;
+    bytes_moved_ += a.moved;
+    (write ? e_write_ : e_read_).add(a.moved * 8);
+    latency_.add(static_cast<double>(a.done - arrival));
+    queue_delay_.add(static_cast<double>(a.wait));
+    r->status = Status::ok;
+    port.send(std::move(r), a.done - arrival);
+    return a;
+  }
+
+  // Channel busy time of the accesses served, summed over channels (ps).
+  std::uint64_t busy() const { return busy_.value(); }
+
+ private:
+  Counter reads_, writes_, bytes_read_, bytes_written_, bytes_moved_, address_errors_, busy_;
+  Accumulator latency_, queue_delay_;
+  EnergyAction e_read_, e_write_;
 };
 
 }  // namespace strata::memory
