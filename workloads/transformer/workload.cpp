@@ -60,14 +60,18 @@ void TransformerParams::declare(ParamSpec<TransformerParams>& s) {
           "atleus: frozen weights on PIM, the rest on SA; sa_only; pim_only; haima: host + HBM-PIM (pim_types) + "
           "SRAM-PIM (SA-class cores of type sram.*), README.md \"Mapping\"")
       .choices({"atleus", "sa_only", "pim_only", "haima"});
-  s.param("pim_tiles", &TransformerParams::pim_tiles,
+  // The mapping's PIM geometry, bound where it is (PimGeometry is a base of TransformerParams).
+  auto geometry = [&s]<class F>(const char* name, F PimGeometry::*field, const char* doc) {
+    return s.param(name, static_cast<F TransformerParams::*>(field), doc);
+  };
+  geometry("pim_tiles", &PimGeometry::tiles,
           "tiles of one PIM core, for packing weights (Atleus: 16); 0 = unlimited. Keep the geometry equal "
           "to the PIM cores' own, or their load_weights may answer capacity_error")
       .range(0, 1 << 30);
-  s.param("tile_crossbars", &TransformerParams::tile_crossbars, "crossbars per PIM tile (Atleus: 96)").range(1, 1 << 20);
-  s.param("crossbar_rows", &TransformerParams::crossbar_rows, "crossbar rows (inputs)").range(1, 1 << 20);
-  s.param("crossbar_cols", &TransformerParams::crossbar_cols, "crossbar columns (cells per row)").range(1, 1 << 20);
-  s.param("cell_bits", &TransformerParams::cell_bits, "bits per ReRAM cell").range(1, 64);
+  geometry("tile_crossbars", &PimGeometry::tile_crossbars, "crossbars per PIM tile (Atleus: 96)").range(1, 1 << 20);
+  geometry("crossbar_rows", &PimGeometry::xbar_rows, "crossbar rows (inputs)").range(1, 1 << 20);
+  geometry("crossbar_cols", &PimGeometry::xbar_cols, "crossbar columns (cells per row)").range(1, 1 << 20);
+  geometry("cell_bits", &PimGeometry::cell_bits, "bits per ReRAM cell").range(1, 64);
   s.param("overflow", &TransformerParams::overflow,
           "weights that do not fit the PIM cores: run their GEMMs on SA (streamed) or stop with an error")
       .choices({"sa", "error"});
@@ -195,11 +199,7 @@ TransformerWorkload::TransformerWorkload(const ComponentContext& ctx)
                  : p_.mapping == "pim_only" ? Policy::pim_only
                  : p_.mapping == "haima"    ? Policy::haima
                                             : Policy::atleus;
-  mopt_.pim.tiles = static_cast<std::uint64_t>(p_.pim_tiles);
-  mopt_.pim.tile_crossbars = static_cast<std::uint32_t>(p_.tile_crossbars);
-  mopt_.pim.xbar_rows = static_cast<std::uint32_t>(p_.crossbar_rows);
-  mopt_.pim.xbar_cols = static_cast<std::uint32_t>(p_.crossbar_cols);
-  mopt_.pim.cell_bits = static_cast<std::uint32_t>(p_.cell_bits);
+  mopt_.pim = p_;  // the declared geometry (PimGeometry part of the params)
   mopt_.overflow = p_.overflow == "error" ? Overflow::error : Overflow::sa;
   mopt_.frozen_dx = p_.frozen_dx == "sa" ? DxPlacement::sa : DxPlacement::pim;
   mopt_.attention_cores = static_cast<std::uint32_t>(p_.attention_cores);

@@ -23,7 +23,10 @@
 
 namespace strata::transformer {
 
-struct TransformerParams {
+// The PIM geometry the mapping packs weights by is the mapping's PimGeometry itself (the only
+// copy of those defaults; declare() binds its fields under pim_tiles, tile_crossbars,
+// crossbar_rows, crossbar_cols, cell_bits).
+struct TransformerParams : PimGeometry {
   std::string model = "bert-base";
   std::string models_dir = "";
   std::string mode = "inference";
@@ -39,11 +42,6 @@ struct TransformerParams {
   std::string graph_format = "auto";
   std::int64_t micro_batches = 1;
   std::string mapping = "atleus";
-  std::int64_t pim_tiles = 16;
-  std::int64_t tile_crossbars = 96;
-  std::int64_t crossbar_rows = 128;
-  std::int64_t crossbar_cols = 128;
-  std::int64_t cell_bits = 2;
   std::string overflow = "sa";
   std::string frozen_dx = "pim";
   std::int64_t attention_cores = 1;
