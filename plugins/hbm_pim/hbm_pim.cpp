@@ -101,7 +101,7 @@ HbmPim::HbmPim(const ComponentContext& ctx)
     err("lanes x mac_bits (" + std::to_string(p_.lanes) + " x " + std::to_string(p_.mac_bits) +
         " bits) exceeds one column access (burst = " + std::to_string(p_.burst.count) + " B)");
   if (!errors.empty()) throw ConfigError(name() + ": " + errors);
-  channels_.reset(m_, p_.burst.count, p_.interleave.count);
+  channels_.reset(m_, p_.interleave.count);
   set_static_power(p_.static_power);
   on_receive<&HbmPim::on_request>("port", this);
   ctrl_ = &port("ctrl");

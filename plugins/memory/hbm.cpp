@@ -30,7 +30,7 @@ Hbm::Hbm(const ComponentContext& ctx)
   if (p_.interleave.count % p_.burst.count != 0)
     errors += (errors.empty() ? "" : "; ") + std::string("interleave: must be a multiple of burst");
   if (!errors.empty()) throw ConfigError(name() + ": " + errors);
-  channels_.reset(m_, p_.burst.count, p_.interleave.count);
+  channels_.reset(m_, p_.interleave.count);
   set_static_power(p_.static_power);
   on_receive<&Hbm::on_request>("port", this);
 

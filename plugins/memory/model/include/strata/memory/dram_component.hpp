@@ -45,10 +45,11 @@ void declare_dram_params(ParamSpec<P>& s, const char* burst_doc, const char* ene
 // slowest channel (the latency is pipelined: it does not occupy the channel).
 class DramChannels {
  public:
-  void reset(const DramParams& m, std::uint64_t burst_bytes, std::uint64_t interleave_bytes) {
+  // `interleave_bytes` is a multiple of m.burst (the component checks it).
+  void reset(const DramParams& m, std::uint64_t interleave_bytes) {
     channel_bw_ = channel_bandwidth(m);
-    burst_ = burst_bytes;
-    bursts_per_block_ = interleave_bytes / burst_bytes;
+    burst_ = m.burst.count;
+    bursts_per_block_ = interleave_bytes / burst_;
     access_latency_ = m.access_latency.ps;
     busy_until_.assign(m.channels, 0);
   }
