@@ -186,6 +186,23 @@ std::uint8_t bits8(std::uint32_t b) { return static_cast<std::uint8_t>(std::min<
 
 }  // namespace
 
+// A load_weights request: write a rows x cols matrix of `bits`-bit weights into a PIM core
+// under `weight_id`. Setup loads and dynamic operand writes send the same request.
+TxnPtr<ComputeRequest> TransformerWorkload::load_request(std::uint64_t rows, std::uint64_t cols, std::uint32_t bits,
+                                                         std::uint64_t weight_id, std::uint64_t tag) {
+  auto req = make<ComputeRequest>();
+  req->kind = ComputeRequest::Kind::load_weights;
+  req->op = "load_weights";
+  req->k = rows;
+  req->n = cols;
+  req->weight_bits = bits8(bits);
+  req->static_weights = true;
+  req->weight_id = weight_id;
+  req->tag = tag;
+  req->issued_at = now();
+  return req;
+}
+
 TransformerWorkload::TransformerWorkload(const ComponentContext& ctx)
     : Component(ctx), p_(ctx.params<TransformerParams>()), e_mem_(p_.mem_energy_per_bit) {
   on_receive<&TransformerWorkload::on_core>("cores", this);
@@ -775,16 +792,7 @@ void TransformerWorkload::init() {
   }
   for (std::size_t i = 0; i < map_.loads.size(); ++i) {
     const WeightLoad& ld = map_.loads[i];
-    auto req = make<ComputeRequest>();
-    req->kind = ComputeRequest::Kind::load_weights;
-    req->op = "load_weights";
-    req->k = ld.rows;
-    req->n = ld.cols;
-    req->weight_bits = bits8(ld.bits);
-    req->static_weights = true;
-    req->weight_id = ld.weight_id;
-    req->tag = kLoadTag | i;
-    req->issued_at = now();
+    auto req = load_request(ld.rows, ld.cols, ld.bits, ld.weight_id, kLoadTag | i);
     ++loads_n_;
     load_bytes_ += ld.bytes;
     core_ports_[ld.core].send(std::move(req));
@@ -1030,17 +1038,8 @@ void TransformerWorkload::issue(std::uint64_t node) {
   const std::uint64_t copies = pl.write_copies;
   parts_left_[node] = static_cast<std::uint32_t>(2 * copies);
   for (std::uint64_t c = 0; c < copies; ++c) {
-    auto ld = make<ComputeRequest>();
-    ld->kind = ComputeRequest::Kind::load_weights;
-    ld->op = "load_weights";
-    ld->k = pl.write_rows;
-    ld->n = pl.write_cols;
-    ld->weight_bits = bits8(pl.write_bits);
-    ld->static_weights = true;
-    ld->weight_id = kScratchWeightId;
-    ld->tag = kDynTag | node;
+    auto ld = load_request(pl.write_rows, pl.write_cols, pl.write_bits, kScratchWeightId, kDynTag | node);
     ld->age = req->age;
-    ld->issued_at = now();
     port.send(std::move(ld));
     auto g = make<ComputeRequest>();
     g->kind = ComputeRequest::Kind::gemm;

@@ -123,6 +123,8 @@ class TransformerWorkload final : public Component {
   std::uint32_t request_core(const OpPlacement& pl, std::size_t shard, std::uint64_t part) const;
   void ready(std::uint64_t node);
   void issue(std::uint64_t node);
+  TxnPtr<ComputeRequest> load_request(std::uint64_t rows, std::uint64_t cols, std::uint32_t bits,
+                                      std::uint64_t weight_id, std::uint64_t tag);
   void issue_mem(std::uint64_t node, std::uint64_t bytes, bool write);
   void deliver(std::uint64_t node);
   void part_done(std::uint64_t node, Time seen);
