@@ -6,9 +6,7 @@
 
 namespace strata::hbm_pim {
 
-namespace {
-std::uint64_t cdiv(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
-}  // namespace
+using models::ceil_div;
 
 // Sources of the compute parameters (defaults):
 //  - banks_per_channel 32: a 128-bit HBM2 channel in pseudo-channel mode is two 64-bit
@@ -67,13 +65,13 @@ PimGemmCost pim_gemm_cost(const HbmPimParams& p, std::uint64_t m, std::uint64_t 
   PimGemmCost c;
   if (m == 0 || k == 0 || n == 0) return c;
   const std::uint64_t U = p.units();
-  const std::uint64_t elem_bytes = cdiv(p.mac_bits, 8);
+  const std::uint64_t elem_bytes = ceil_div(p.mac_bits, 8);
   c.active_units = std::min(n, U);
-  c.columns_per_unit = cdiv(n, U);
-  c.column_commands = c.columns_per_unit * cdiv(k, p.lanes);
-  c.rows = cdiv(c.columns_per_unit * k * elem_bytes, p.row_size.count);
-  c.input_ps = cdiv(k * elem_bytes, p.burst.count) * p.t_ccd.ps;
-  c.output_ps = cdiv(cdiv(n * elem_bytes, p.burst.count), p.channels) * p.t_ccd.ps;
+  c.columns_per_unit = ceil_div(n, U);
+  c.column_commands = c.columns_per_unit * ceil_div(k, p.lanes);
+  c.rows = ceil_div(c.columns_per_unit * k * elem_bytes, p.row_size.count);
+  c.input_ps = ceil_div(k * elem_bytes, p.burst.count) * p.t_ccd.ps;
+  c.output_ps = ceil_div(ceil_div(n * elem_bytes, p.burst.count), p.channels) * p.t_ccd.ps;
   c.vector_ps = c.input_ps + c.rows * (p.t_rcd.ps + p.t_rp.ps) + c.column_commands * p.t_ccd.ps + c.output_ps;
   c.time_ps = p.mode_switch.ps + m * c.vector_ps;
   c.macs = m * c.active_units * c.column_commands * p.lanes;
