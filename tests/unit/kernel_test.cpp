@@ -534,30 +534,22 @@ latency = "3ns"
 }
 
 TEST_CASE("kernel: a link latency beyond what a port holds is refused with its location") {
+  auto two_lps_linked = [](const std::string& latency) {
+    return R"([[component]]
+name = "a"
+type = "bench.phold_lp"
+[[component]]
+name = "b"
+type = "bench.phold_lp"
+[[link]]
+from = "a.port[]"
+to = "b.port[]"
+latency = ")" + latency + "\"\n";
+  };
   Harness h;
-  const std::string err = h.errors(R"([[component]]
-name = "a"
-type = "bench.phold_lp"
-[[component]]
-name = "b"
-type = "bench.phold_lp"
-[[link]]
-from = "a.port[]"
-to = "b.port[]"
-latency = "2s"
-)");
+  const std::string err = h.errors(two_lps_linked("2s"));
   CHECK_THAT(err, Catch::Contains("test.toml:10:11") && Catch::Contains("above the longest a port holds"));
-  CHECK(h.errors(R"([[component]]
-name = "a"
-type = "bench.phold_lp"
-[[component]]
-name = "b"
-type = "bench.phold_lp"
-[[link]]
-from = "a.port[]"
-to = "b.port[]"
-latency = "1s"
-)") == "");
+  CHECK(h.errors(two_lps_linked("1s")) == "");
 }
 
 TEST_CASE("kernel: components outside grids go where their neighbours are, within the average load") {
