@@ -121,7 +121,7 @@ int run_plugin_command(const Common& common, int argc, char** argv, int at) {
   if (!cmd) {
     std::vector<std::string> known = kBuiltinCommands;
     for (auto& c : reg.command_names()) known.push_back(std::move(c));
-    const std::string guess = closest(name, known);
+    const std::string guess = closest_match(name, known);
     fmt::print(stderr, "strata: error: unknown command '{}'{}; `strata help` lists the commands\n", name,
                guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess));
     // the command may live in a plugin that could not be loaded
@@ -162,7 +162,7 @@ int print_help(CLI::App& app, const Common& common, const std::string& topic) {
   }
   std::vector<std::string> known = kBuiltinCommands;
   for (auto& c : reg.command_names()) known.push_back(std::move(c));
-  const std::string guess = closest(topic, known);
+  const std::string guess = closest_match(topic, known);
   fmt::print(stderr, "strata help: error: unknown command '{}'{}\n", topic,
              guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess));
   return 2;
@@ -370,7 +370,7 @@ int main(int argc, char** argv) {
       }
       const ComponentDecl* d = reg.find(info_type);
       if (!d) {
-        std::string guess = closest(info_type, reg.types());
+        std::string guess = closest_match(info_type, reg.types());
         fmt::print(stderr, "strata info: unknown component type '{}'{}\n", info_type,
                    guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess));
         return 2;

@@ -196,7 +196,7 @@ static void check_keys(Diagnostics& diag, const toml::table& t, const std::vecto
   for (auto&& [k, v] : t) {
     std::string key(k.str());
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-    std::string guess = closest(key, allowed);
+    std::string guess = closest_match(key, allowed);
     const auto& s = k.source();
     diag.error(SourceLoc{file, static_cast<int>(s.begin.line), static_cast<int>(s.begin.column)},
                fmt::format("unknown key '{}' in {}", key, context),
@@ -242,7 +242,7 @@ std::optional<ExperimentSpec> Builder::load(const fs::path& file, const std::vec
     if (!o.used) {
       std::vector<std::string> names;
       for (const auto& c : spec.components) names.push_back(c.name);
-      std::string guess = closest(o.path[0], names);
+      std::string guess = closest_match(o.path[0], names);
       diag_.error(o.where,
                   fmt::format("{} {}: no component or experiment setting named '{}'",
                               o.where.file == "<command line>" ? "--set" : "[set]", join(o.path, "."), o.path[0]),
@@ -510,7 +510,7 @@ void Builder::read_components(ExperimentSpec& spec, const toml::table& root, con
     }
     c.decl = registry_.find(c.type);
     if (!c.decl) {
-      std::string guess = closest(c.type, registry_.types());
+      std::string guess = closest_match(c.type, registry_.types());
       std::string dirs;
       for (const auto& d : registry_.search_dirs()) dirs += (dirs.empty() ? "" : ", ") + d.string();
       std::string note = guess.empty() ? fmt::format("plugins searched in: {}", dirs.empty() ? "(none)" : dirs)
@@ -538,7 +538,7 @@ void Builder::read_components(ExperimentSpec& spec, const toml::table& root, con
           found = true;
         }
       if (!found) {
-        std::string guess = s ? closest(*s, names) : "";
+        std::string guess = s ? closest_match(*s, names) : "";
         diag_.error(loc_of(*p, file), fmt::format("type '{}' has no preset '{}'", c.type, s.value_or("?")),
                     guess.empty() ? (names.empty() ? "this type has no presets" : "presets: " + join(names))
                                   : fmt::format("did you mean '{}'?", guess));
@@ -578,7 +578,7 @@ bool Builder::parse_value(const ParamDecl& d, const toml::node& node, const Sour
         if (!node.is_string()) return bad_type();
         std::string s = *node.value<std::string>();
         if (!d.choices.empty() && std::find(d.choices.begin(), d.choices.end(), s) == d.choices.end()) {
-          std::string guess = closest(s, d.choices);
+          std::string guess = closest_match(s, d.choices);
           diag_.error(loc, fmt::format("parameter '{}' must be one of {}; got \"{}\"", d.name, join(d.choices), s),
                       guess.empty() ? "" : fmt::format("did you mean \"{}\"?", guess));
           return false;
@@ -645,7 +645,7 @@ void Builder::read_params(ComponentSpec& c, const toml::table* params, const std
       const auto& s = k.source();
       SourceLoc kl{file, static_cast<int>(s.begin.line), static_cast<int>(s.begin.column)};
       if (!d) {
-        std::string guess = closest(key, names);
+        std::string guess = closest_match(key, names);
         diag_.error(kl, fmt::format("type '{}' has no parameter '{}'", c.type, key),
                     guess.empty() ? (names.empty() ? "it takes no parameters" : "parameters: " + join(names))
                                   : fmt::format("did you mean '{}'?", guess));
@@ -746,7 +746,7 @@ void Builder::apply_overrides(ExperimentSpec& spec) {
       if (!d) {
         std::vector<std::string> names;
         for (const auto& p : c.decl->params) names.push_back(p.name);
-        std::string guess = closest(o.path[1], names);
+        std::string guess = closest_match(o.path[1], names);
         diag_.error(cl, fmt::format("--set {}: type '{}' has no parameter '{}'", join(o.path, "."), c.type, o.path[1]),
                     guess.empty() ? "" : fmt::format("did you mean '{}'?", guess));
         break;
@@ -809,7 +809,7 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
     if (it == st.elements.end()) {
       std::vector<std::string> names;
       for (auto& [n, _] : st.elements) names.push_back(n);
-      std::string guess = closest(r.component, names);
+      std::string guess = closest_match(r.component, names);
       err = fmt::format("no component named '{}'", r.component) + (guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess));
       return nullptr;
     }
@@ -819,7 +819,7 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
     if (!pd) {
       std::vector<std::string> names;
       for (auto& p : decl.ports) names.push_back(p.name);
-      std::string guess = closest(r.port, names);
+      std::string guess = closest_match(r.port, names);
       err = fmt::format("component '{}' (type {}) has no port '{}'", r.component, decl.type, r.port) +
             (guess.empty() ? fmt::format("; ports: {}", join(names)) : fmt::format(" (did you mean '{}'?)", guess));
       return nullptr;
@@ -956,7 +956,7 @@ std::unique_ptr<Engine> Builder::build(ExperimentSpec& spec) {
     auto kind = t["kind"].value<std::string>();
     const std::vector<std::string> kinds{"mesh", "torus", "chain", "vertical", "skip", "offsets", "zip", "fanout"};
     if (!kind || std::find(kinds.begin(), kinds.end(), *kind) == kinds.end()) {
-      std::string guess = kind ? closest(*kind, kinds) : "";
+      std::string guess = kind ? closest_match(*kind, kinds) : "";
       diag_.error(tl, fmt::format("[[generate]] needs kind = one of {}", join(kinds)),
                   guess.empty() ? "" : fmt::format("did you mean '{}'?", guess));
       continue;

@@ -7,6 +7,8 @@
 // with status 2 when any error was recorded.
 #pragma once
 
+#include <strata/suggest.hpp>
+
 #include <iosfwd>
 #include <string>
 #include <string_view>
@@ -37,9 +39,8 @@ class Diagnostics {
   std::vector<Diagnostic> errors_;
 };
 
-/// Levenshtein distance, for did-you-mean suggestions.
-std::size_t edit_distance(std::string_view a, std::string_view b);
-/// The closest candidate within a sensible distance, or empty.
-std::string closest(std::string_view word, const std::vector<std::string>& candidates);
+// Did-you-mean suggestions: the SDK's (strata/suggest.hpp), shared with plugins.
+using strata::closest_match;
+using strata::edit_distance;
 
 }  // namespace strata::detail

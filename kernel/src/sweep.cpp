@@ -65,7 +65,7 @@ SweepPlan plan_sweep(const std::string& file, Diagnostics& diag) {
   for (auto&& [k, v] : *sw) {
     std::string key(k.str());
     if (key != "mode" && key != "axes" && key != "points" && key != "samples" && key != "seed" && key != "columns") {
-      std::string guess = closest(key, {"mode", "axes", "points", "samples", "seed", "columns"});
+      std::string guess = closest_match(key, {"mode", "axes", "points", "samples", "seed", "columns"});
       diag.error(where(v, file), fmt::format("unknown key '{}' in [sweep]", key),
                  guess.empty() ? "keys: mode, axes, points, samples, seed, columns" : fmt::format("did you mean '{}'?", guess));
     }

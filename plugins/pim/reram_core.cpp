@@ -9,39 +9,35 @@ namespace strata::pim {
 
 void CoreParams::declare(ParamSpec<CoreParams>& s) {
   using P = CoreParams;
-  // The model's fields, bound where they are (TileParams is a base of P).
-  auto tile = [&s]<class F>(const char* name, F TileParams::*field, const char* doc) {
-    return s.param(name, static_cast<F P::*>(field), doc);
-  };
-  tile("tiles", &TileParams::tiles_per_core, "tiles in the core").range(1, 1 << 16);
-  tile("crossbars", &TileParams::crossbars, "crossbars per tile").range(1, 1 << 16);
-  tile("xbar_rows", &TileParams::xbar_rows, "crossbar rows (inputs)").range(1, 1 << 16);
-  tile("xbar_cols", &TileParams::xbar_cols, "crossbar columns (bit lines)").range(1, 1 << 16);
-  tile("bits_per_cell", &TileParams::bits_per_cell, "bits stored per ReRAM cell").range(1, 16);
-  tile("dac_bits", &TileParams::dac_bits, "input bits applied per crossbar read").range(1, 16);
-  tile("adc_bits", &TileParams::adc_bits, "ADC resolution").range(1, 32);
-  tile("adcs", &TileParams::adcs, "ADCs per tile, shared evenly by the crossbars' columns").range(1, 1 << 20);
-  tile("adc_sample_rate", &TileParams::adc_sample_rate, "conversions per second per ADC").min(1);
-  tile("xbar_read_latency", &TileParams::xbar_read_latency, "one crossbar read");
-  tile("logic_clock", &TileParams::logic_frequency, "clock of shift-and-add and dequantisation").min(1);
-  tile("digital_tail_cycles", &TileParams::digital_tail_cycles, "logic cycles after the last conversion")
+  s.param("tiles", &TileParams::tiles_per_core, "tiles in the core").range(1, 1 << 16);
+  s.param("crossbars", &TileParams::crossbars, "crossbars per tile").range(1, 1 << 16);
+  s.param("xbar_rows", &TileParams::xbar_rows, "crossbar rows (inputs)").range(1, 1 << 16);
+  s.param("xbar_cols", &TileParams::xbar_cols, "crossbar columns (bit lines)").range(1, 1 << 16);
+  s.param("bits_per_cell", &TileParams::bits_per_cell, "bits stored per ReRAM cell").range(1, 16);
+  s.param("dac_bits", &TileParams::dac_bits, "input bits applied per crossbar read").range(1, 16);
+  s.param("adc_bits", &TileParams::adc_bits, "ADC resolution").range(1, 32);
+  s.param("adcs", &TileParams::adcs, "ADCs per tile, shared evenly by the crossbars' columns").range(1, 1 << 20);
+  s.param("adc_sample_rate", &TileParams::adc_sample_rate, "conversions per second per ADC").min(1);
+  s.param("xbar_read_latency", &TileParams::xbar_read_latency, "one crossbar read");
+  s.param("logic_clock", &TileParams::logic_frequency, "clock of shift-and-add and dequantisation").min(1);
+  s.param("digital_tail_cycles", &TileParams::digital_tail_cycles, "logic cycles after the last conversion")
       .range(0, 1 << 16);
-  tile("edram", &TileParams::edram_size, "eDRAM buffer per tile (informative, not checked)");
-  tile("edram_bandwidth", &TileParams::edram_bandwidth, "eDRAM bus bandwidth per tile").min(1);
-  tile("tile_power", &TileParams::tile_power, "tile power at full activity (static = what the action energies leave)")
+  s.param("edram", &TileParams::edram_size, "eDRAM buffer per tile (informative, not checked)");
+  s.param("edram_bandwidth", &TileParams::edram_bandwidth, "eDRAM bus bandwidth per tile").min(1);
+  s.param("tile_power", &TileParams::tile_power, "tile power at full activity (static = what the action energies leave)")
       .min(0);
-  tile("xbar_read_energy", &TileParams::xbar_read_energy, "energy per crossbar read").min(0);
-  tile("adc_energy", &TileParams::adc_conversion_energy, "energy per ADC conversion").min(0);
-  tile("dac_energy", &TileParams::dac_energy, "energy per DAC (row) activation").min(0);
-  tile("shift_add_energy", &TileParams::shift_add_energy, "energy per shift-and-add").min(0);
-  tile("edram_energy", &TileParams::edram_energy_per_byte, "energy per eDRAM byte").min(0);
-  tile("dequant_energy", &TileParams::dequant_energy, "energy per dequantised output (one scale per crossbar)")
+  s.param("xbar_read_energy", &TileParams::xbar_read_energy, "energy per crossbar read").min(0);
+  s.param("adc_energy", &TileParams::adc_conversion_energy, "energy per ADC conversion").min(0);
+  s.param("dac_energy", &TileParams::dac_energy, "energy per DAC (row) activation").min(0);
+  s.param("shift_add_energy", &TileParams::shift_add_energy, "energy per shift-and-add").min(0);
+  s.param("edram_energy", &TileParams::edram_energy_per_byte, "energy per eDRAM byte").min(0);
+  s.param("dequant_energy", &TileParams::dequant_energy, "energy per dequantised output (one scale per crossbar)")
       .min(0);
-  tile("row_write_latency", &TileParams::row_write_latency, "programming one crossbar row (write and verify)");
-  tile("cell_write_energy", &TileParams::cell_write_energy, "energy per cell programmed").min(0);
-  tile("write_parallel_crossbars", &TileParams::write_parallel_crossbars, "crossbars per tile programmed at once")
+  s.param("row_write_latency", &TileParams::row_write_latency, "programming one crossbar row (write and verify)");
+  s.param("cell_write_energy", &TileParams::cell_write_energy, "energy per cell programmed").min(0);
+  s.param("write_parallel_crossbars", &TileParams::write_parallel_crossbars, "crossbars per tile programmed at once")
       .range(1, 1 << 16);
-  tile("cell_endurance", &TileParams::cell_endurance, "writes a cell survives").min(1);
+  s.param("cell_endurance", &TileParams::cell_endurance, "writes a cell survives").min(1);
   s.param("max_duplication", &P::max_duplication,
           "most copies of one matrix (0: as many as the load's m asks and free tiles hold)")
       .range(0, 1 << 20);

@@ -9,34 +9,30 @@ namespace strata::systolic {
 
 void ArrayParams::declare(ParamSpec<ArrayParams>& s) {
   using P = ArrayParams;
-  // The model's fields, bound where they are (SystolicParams is a base of P).
-  auto model = [&s]<class F>(const char* name, F SystolicParams::*field, const char* doc) {
-    return s.param(name, static_cast<F P::*>(field), doc);
-  };
-  model("rows", &SystolicParams::rows, "PE rows (R)").range(1, 1 << 20);
-  model("cols", &SystolicParams::cols, "PE columns (C)").range(1, 1 << 20);
-  model("dataflow", &SystolicParams::dataflow, "output, weight or input stationary").choices({"os", "ws", "is"});
-  model("clock", &SystolicParams::frequency, "array clock").min(1);
-  model("ifmap_sram", &SystolicParams::ifmap_sram_size, "ifmap (A) buffer, double buffered").min(1);
-  model("filter_sram", &SystolicParams::filter_sram_size, "filter (B) buffer, double buffered").min(1);
-  model("ofmap_sram", &SystolicParams::ofmap_sram_size, "ofmap (C, partial sums) buffer, double buffered").min(1);
-  model("sram_bandwidth", &SystolicParams::sram_bandwidth, "bandwidth of each buffer's port").min(1);
-  model("dram_bandwidth", &SystolicParams::dram_bandwidth,
+  s.param("rows", &SystolicParams::rows, "PE rows (R)").range(1, 1 << 20);
+  s.param("cols", &SystolicParams::cols, "PE columns (C)").range(1, 1 << 20);
+  s.param("dataflow", &SystolicParams::dataflow, "output, weight or input stationary").choices({"os", "ws", "is"});
+  s.param("clock", &SystolicParams::frequency, "array clock").min(1);
+  s.param("ifmap_sram", &SystolicParams::ifmap_sram_size, "ifmap (A) buffer, double buffered").min(1);
+  s.param("filter_sram", &SystolicParams::filter_sram_size, "filter (B) buffer, double buffered").min(1);
+  s.param("ofmap_sram", &SystolicParams::ofmap_sram_size, "ofmap (C, partial sums) buffer, double buffered").min(1);
+  s.param("sram_bandwidth", &SystolicParams::sram_bandwidth, "bandwidth of each buffer's port").min(1);
+  s.param("dram_bandwidth", &SystolicParams::dram_bandwidth,
         "DRAM share charged analytically while `mem` is unlinked; with `mem` linked the "
         "memory sets the DRAM time")
       .min(1);
-  model("ideal_dram", &SystolicParams::ideal_dram,
+  s.param("ideal_dram", &SystolicParams::ideal_dram,
         "while `mem` is unlinked, DRAM transfers take no time (bytes are still counted)");
-  model("accumulator_bits", &SystolicParams::accumulator_bits, "width of spilled partial sums").range(1, 64);
-  model("mac_energy", &SystolicParams::mac_energy, "energy per multiply-accumulate").min(0);
-  model("sram_read_energy", &SystolicParams::sram_read_energy_per_byte, "energy per SRAM byte read").min(0);
-  model("sram_write_energy", &SystolicParams::sram_write_energy_per_byte, "energy per SRAM byte written").min(0);
-  model("dram_interface_energy", &SystolicParams::dram_interface_energy_per_byte,
+  s.param("accumulator_bits", &SystolicParams::accumulator_bits, "width of spilled partial sums").range(1, 64);
+  s.param("mac_energy", &SystolicParams::mac_energy, "energy per multiply-accumulate").min(0);
+  s.param("sram_read_energy", &SystolicParams::sram_read_energy_per_byte, "energy per SRAM byte read").min(0);
+  s.param("sram_write_energy", &SystolicParams::sram_write_energy_per_byte, "energy per SRAM byte written").min(0);
+  s.param("dram_interface_energy", &SystolicParams::dram_interface_energy_per_byte,
         "core-side energy per DRAM byte (0: the memory books the access)")
       .min(0);
-  model("vector_energy", &SystolicParams::vector_op_energy, "energy per vector-lane operation").min(0);
-  model("vector_lanes", &SystolicParams::vector_lanes, "vector-unit lane operations per cycle").range(1, 1 << 20);
-  model("power", &SystolicParams::power, "power at full activity; static power = power - full-activity dynamic power")
+  s.param("vector_energy", &SystolicParams::vector_op_energy, "energy per vector-lane operation").min(0);
+  s.param("vector_lanes", &SystolicParams::vector_lanes, "vector-unit lane operations per cycle").range(1, 1 << 20);
+  s.param("power", &SystolicParams::power, "power at full activity; static power = power - full-activity dynamic power")
       .min(0);
   s.param("dram_base", &P::dram_base, "first address of this core's operand region in memory").min(0);
   core_common::ServingParams::declare(s);

@@ -60,18 +60,14 @@ void TransformerParams::declare(ParamSpec<TransformerParams>& s) {
           "atleus: frozen weights on PIM, the rest on SA; sa_only; pim_only; haima: host + HBM-PIM (pim_types) + "
           "SRAM-PIM (SA-class cores of type sram.*), README.md \"Mapping\"")
       .choices({"atleus", "sa_only", "pim_only", "haima"});
-  // The mapping's PIM geometry, bound where it is (PimGeometry is a base of TransformerParams).
-  auto geometry = [&s]<class F>(const char* name, F PimGeometry::*field, const char* doc) {
-    return s.param(name, static_cast<F TransformerParams::*>(field), doc);
-  };
-  geometry("pim_tiles", &PimGeometry::tiles,
+  s.param("pim_tiles", &PimGeometry::tiles,
           "tiles of one PIM core, for packing weights (Atleus: 16); 0 = unlimited. Keep the geometry equal "
           "to the PIM cores' own, or their load_weights may answer capacity_error")
       .range(0, 1 << 30);
-  geometry("tile_crossbars", &PimGeometry::tile_crossbars, "crossbars per PIM tile (Atleus: 96)").range(1, 1 << 20);
-  geometry("crossbar_rows", &PimGeometry::xbar_rows, "crossbar rows (inputs)").range(1, 1 << 20);
-  geometry("crossbar_cols", &PimGeometry::xbar_cols, "crossbar columns (cells per row)").range(1, 1 << 20);
-  geometry("cell_bits", &PimGeometry::cell_bits, "bits per ReRAM cell").range(1, 64);
+  s.param("tile_crossbars", &PimGeometry::tile_crossbars, "crossbars per PIM tile (Atleus: 96)").range(1, 1 << 20);
+  s.param("crossbar_rows", &PimGeometry::xbar_rows, "crossbar rows (inputs)").range(1, 1 << 20);
+  s.param("crossbar_cols", &PimGeometry::xbar_cols, "crossbar columns (cells per row)").range(1, 1 << 20);
+  s.param("cell_bits", &PimGeometry::cell_bits, "bits per ReRAM cell").range(1, 64);
   s.param("overflow", &TransformerParams::overflow,
           "weights that do not fit the PIM cores: run their GEMMs on SA (streamed) or stop with an error")
       .choices({"sa", "error"});

@@ -115,8 +115,11 @@ class ParamDeclRef {
 template <class P>
 class ParamSpec {
  public:
-  template <class F>
-  ParamDeclRef param(std::string name, F P::*member, std::string doc) {
+  /// `member` may belong to P or to a base of P: a plugin's parameter struct derives from its
+  /// model's struct and binds the model's own fields (one struct per model, declared once).
+  template <class F, class Owner>
+    requires std::is_base_of_v<Owner, P>
+  ParamDeclRef param(std::string name, F Owner::*member, std::string doc) {
     ParamDecl d;
     d.name = std::move(name);
     d.kind = detail::ParamKindOf<F>::kind;

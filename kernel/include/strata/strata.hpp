@@ -5,6 +5,7 @@
 #include <strata/plugin.hpp>
 #include <strata/rng.hpp>
 #include <strata/stats.hpp>
+#include <strata/suggest.hpp>
 #include <strata/transaction.hpp>
 #include <strata/transactions.hpp>
 #include <strata/units.hpp>

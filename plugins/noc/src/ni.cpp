@@ -7,18 +7,17 @@ namespace strata::noc {
 
 void NiParams::declare(ParamSpec<NiParams>& s) {
   using P = NiParams;
-  const ModelFields<P> field{s};
-  field("clock", &P::frequency, "injection clock: one flit per cycle into the router");
-  field("flit_width", &P::width_bits, "flit width, bits (as the routers')").range(8, 1 << 16);
-  field("vcs", &P::vcs, "VCs of the router input and of this NI's ejection buffer (as the routers')").range(1, kMaxVcs);
-  field("vc_depth", &P::vc_depth, "packets per VC (as the routers')").range(1, 65535);
-  field("max_packet", &P::max_packet, "largest packet payload; transfers are split into packets").range(1, 1e12);
-  field("ack_size", &P::ack_size, "payload of the completion packet sent back to the source");
-  field("sink_bandwidth", &P::sink_bandwidth,
+  s.param("clock", &P::frequency, "injection clock: one flit per cycle into the router");
+  s.param("flit_width", &P::width_bits, "flit width, bits (as the routers')").range(8, 1 << 16);
+  s.param("vcs", &P::vcs, "VCs of the router input and of this NI's ejection buffer (as the routers')").range(1, kMaxVcs);
+  s.param("vc_depth", &P::vc_depth, "packets per VC (as the routers')").range(1, 65535);
+  s.param("max_packet", &P::max_packet, "largest packet payload; transfers are split into packets").range(1, 1e12);
+  s.param("ack_size", &P::ack_size, "payload of the completion packet sent back to the source");
+  s.param("sink_bandwidth", &P::sink_bandwidth,
         "rate at which received packets are consumed (0: as fast as they arrive)");
-  field("notify_arrival", &P::notify_arrival, "hand the requester a copy of each arrived transfer (arrived = true)");
-  field("histogram_range", &P::histogram_range, "upper end of the packet latency histogram (100 bins)");
-  field("fidelity", &P::fidelity,
+  s.param("notify_arrival", &P::notify_arrival, "hand the requester a copy of each arrived transfer (arrived = true)");
+  s.param("histogram_range", &P::histogram_range, "upper end of the packet latency histogram (100 bins)");
+  s.param("fidelity", &P::fidelity,
         "flit: packets with credits; message: a transfer crosses each link as one event (set alike on every "
         "noc.router and noc.ni)")
       .choices({kFlitLevel, kMessageLevel});

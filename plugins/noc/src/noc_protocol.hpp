@@ -136,17 +136,4 @@ struct LinkParams : LinkTiming {
   std::string fidelity = kFlitLevel;  // "message": one event per transfer per hop (README "Fidelity")
 };
 
-/// Declares fields of P or of one of its bases (a model struct P derives from) under their
-/// TOML names, so parse, validation, `strata info` and the model read that one field:
-///   const ModelFields<P> field{s};  field("clock", &P::frequency, "doc");
-template <class P>
-struct ModelFields {
-  ParamSpec<P>& spec;
-  template <class F, class Owner>
-  ParamDeclRef operator()(const char* name, F Owner::*member, const char* doc) const {
-    static_assert(std::is_base_of_v<Owner, P>, "ModelFields: the field must belong to P or a base of P");
-    return spec.param(name, static_cast<F P::*>(member), doc);
-  }
-};
-
 }  // namespace strata::noc

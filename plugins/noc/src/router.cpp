@@ -8,33 +8,32 @@ namespace strata::noc {
 
 void RouterParams::declare(ParamSpec<RouterParams>& s) {
   using P = RouterParams;
-  const ModelFields<P> field{s};
-  field("clock", &P::frequency, "router clock: pipeline stages and one flit per cycle per output");
-  field("pipeline", &P::pipeline, "per-hop pipeline latency of the head, cycles").range(0, 1000);
-  field("flit_width", &P::width_bits, "flit (and link) width, bits").range(8, 1 << 16);
-  field("vcs", &P::vcs, "virtual channels per input port (a torus with routing = dor needs >= 2)").range(1, kMaxVcs);
-  field("vc_depth", &P::vc_depth, "input buffer depth per VC, packets").range(1, 65535);
-  field("routing", &P::routing,
+  s.param("clock", &P::frequency, "router clock: pipeline stages and one flit per cycle per output");
+  s.param("pipeline", &P::pipeline, "per-hop pipeline latency of the head, cycles").range(0, 1000);
+  s.param("flit_width", &P::width_bits, "flit (and link) width, bits").range(8, 1 << 16);
+  s.param("vcs", &P::vcs, "virtual channels per input port (a torus with routing = dor needs >= 2)").range(1, kMaxVcs);
+  s.param("vc_depth", &P::vc_depth, "input buffer depth per VC, packets").range(1, 65535);
+  s.param("routing", &P::routing,
         "dor: dimension order on a full mesh/torus (grid indices); table: up*/down* on any graph")
       .choices({"dor", "table"});
-  field("fidelity", &P::fidelity,
+  s.param("fidelity", &P::fidelity,
         "flit: packets with credits and VC arbitration; message: a transfer crosses each link as one "
         "event, contention by link reservation (set alike on every noc.router and noc.ni)")
       .choices({kFlitLevel, kMessageLevel});
-  field("buffer_write", &P::buffer_write_per_bit, "input-buffer write energy per bit").min(0);
-  field("buffer_read", &P::buffer_read_per_bit, "input-buffer read energy per bit").min(0);
-  field("crossbar", &P::crossbar_per_bit, "crossbar traversal energy per bit").min(0);
-  field("arbitration", &P::switch_arbitration_per_flit, "switch arbitration energy per flit").min(0);
-  field("vc_allocation", &P::vc_allocation_per_packet, "VC allocation energy per packet").min(0);
-  field("static_power", &P::static_power, "leakage and clock power").min(0);
-  field("planar_link", &P::planar_link, "planar wire energy per bit per grid step of the link").min(0);
-  field("tsv_capacitance", &P::capacitance, "capacitance of one TSV, F (Atleus: 37 fF)").min(0);
-  field("tsv_resistance", &P::resistance, "resistance of one TSV, ohm (Atleus: 20 mOhm)").min(0);
-  field("vdd", &P::vdd, "link supply voltage, V").min(0);
-  field("activity", &P::activity, "probability of a 0->1 transition per transferred bit").range(0, 1);
-  field("driver_resistance", &P::driver_resistance, "TSV driver output resistance, ohm").min(0);
-  field("load_capacitance", &P::load_capacitance, "TSV receiver input capacitance, F").min(0);
-  field("tsv_delay", &P::tsv_delay, "add the TSV's Elmore delay to the link latency of vertical and skip links");
+  s.param("buffer_write", &P::buffer_write_per_bit, "input-buffer write energy per bit").min(0);
+  s.param("buffer_read", &P::buffer_read_per_bit, "input-buffer read energy per bit").min(0);
+  s.param("crossbar", &P::crossbar_per_bit, "crossbar traversal energy per bit").min(0);
+  s.param("arbitration", &P::switch_arbitration_per_flit, "switch arbitration energy per flit").min(0);
+  s.param("vc_allocation", &P::vc_allocation_per_packet, "VC allocation energy per packet").min(0);
+  s.param("static_power", &P::static_power, "leakage and clock power").min(0);
+  s.param("planar_link", &P::planar_link, "planar wire energy per bit per grid step of the link").min(0);
+  s.param("tsv_capacitance", &P::capacitance, "capacitance of one TSV, F (Atleus: 37 fF)").min(0);
+  s.param("tsv_resistance", &P::resistance, "resistance of one TSV, ohm (Atleus: 20 mOhm)").min(0);
+  s.param("vdd", &P::vdd, "link supply voltage, V").min(0);
+  s.param("activity", &P::activity, "probability of a 0->1 transition per transferred bit").range(0, 1);
+  s.param("driver_resistance", &P::driver_resistance, "TSV driver output resistance, ohm").min(0);
+  s.param("load_capacitance", &P::load_capacitance, "TSV receiver input capacitance, F").min(0);
+  s.param("tsv_delay", &P::tsv_delay, "add the TSV's Elmore delay to the link latency of vertical and skip links");
   s.preset("atleus", "Atleus NoC: up*/down* tables over chains, mesh, TSVs and skip TSVs",
            [](RouterParams& p) { p.routing = "table"; });
 }

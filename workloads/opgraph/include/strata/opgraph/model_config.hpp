@@ -4,6 +4,8 @@
 // compiler format (file:line:col: error: ...), all of them at once.
 #pragma once
 
+#include <strata/suggest.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <stdexcept>
@@ -88,9 +90,7 @@ std::filesystem::path find_model_file(std::string_view name_or_path,
 // (<prefix>/share/strata/models), and the source tree this library was built from.
 std::vector<std::filesystem::path> default_model_dirs();
 
-// Edit distance for "did you mean" notes (shared with the graph reader).
-std::size_t edit_distance(std::string_view a, std::string_view b);
-// The closest candidate within a small distance, or empty.
-std::string_view closest_match(std::string_view word, const std::vector<std::string_view>& candidates);
+// "Did you mean" notes: the SDK's suggestion (shared with the kernel and the graph reader).
+using strata::closest_match;
 
 }  // namespace strata::opgraph

@@ -27,16 +27,13 @@ namespace strata::memory {
 template <class P>
 void declare_dram_params(ParamSpec<P>& s, const char* burst_doc, const char* energy_doc) {
   static_assert(std::is_base_of_v<DramParams, P>, "a DRAM component's params derive from DramParams");
-  auto field = [&s]<class F>(const char* name, F DramParams::*f, const char* doc) {
-    return s.param(name, static_cast<F P::*>(f), doc);
-  };
-  field("channels", &DramParams::channels, "independent channels").range(1, 1024);
-  field("channel_width", &DramParams::channel_width, "data width of one channel (e.g. \"128b\")").range(1, 1 << 16);
-  field("data_rate", &DramParams::data_rate, "transfers per second per pin (\"2GHz\" = 2 GT/s)").min(1);
-  field("access_latency", &DramParams::access_latency, "idle-channel access latency (activate + column + controller)");
-  field("burst", &DramParams::burst, burst_doc).range(1, 1 << 20);
-  field("energy_per_bit", &DramParams::energy_per_bit, energy_doc).min(0);
-  field("static_power", &DramParams::static_power, "background power (refresh, standby)").min(0);
+  s.param("channels", &DramParams::channels, "independent channels").range(1, 1024);
+  s.param("channel_width", &DramParams::channel_width, "data width of one channel (e.g. \"128b\")").range(1, 1 << 16);
+  s.param("data_rate", &DramParams::data_rate, "transfers per second per pin (\"2GHz\" = 2 GT/s)").min(1);
+  s.param("access_latency", &DramParams::access_latency, "idle-channel access latency (activate + column + controller)");
+  s.param("burst", &DramParams::burst, burst_doc).range(1, 1 << 20);
+  s.param("energy_per_bit", &DramParams::energy_per_bit, energy_doc).min(0);
+  s.param("static_power", &DramParams::static_power, "background power (refresh, standby)").min(0);
 }
 
 // The channels of one device as a component serves ordinary accesses: addresses interleave
