@@ -244,7 +244,12 @@ std::uint32_t Array::issue_loads(const FoldTraffic& t, std::uint64_t at_cycle) {
 
 // Double buffering, as in the model: while fold f computes, fold f+1's loads arrive and
 // fold f-1's stores leave; fold f+1 starts when both are done (at a clock edge). Folds
-// with no DRAM traffic cost no events.
+// with no DRAM traffic cost no events, and the end of a fold's compute costs none either:
+// the fold's last memory answer advances the schedule, and when it comes before the
+// compute ends, the next fold's requests are sent with the delay to that end. Nothing else
+// reads the schedule, and an event's order among events of equal time is (priority, the
+// sending port, that port's sequence), never when it was sent, so every request reaches
+// the memory at the same time and in the same order as from an event at the fold's end.
 void Array::run_folds() {
   Active& a = *active_;
   while (a.fold < a.folds) {
@@ -253,11 +258,7 @@ void Array::run_folds() {
     const std::uint32_t issued =
         issue_loads(a.next, a.cyc) + issue(MemRequest::Op::write, 3, a.prev_store, a.cyc);
     a.fold_end = a.cyc + busy;
-    if (issued > 0) {
-      a.compute_done = false;
-      schedule(*timer_, at(a.fold_end) - now(), kFoldCompute);
-      return;
-    }
+    if (issued > 0) return;  // advance() on the last answer (no event at the compute's end)
     a.cyc = a.fold_end;
     a.prev_store = a.cur.ofmap_store;
     a.cur = a.next;
@@ -278,7 +279,7 @@ void Array::advance() {
       break;
     }
     case Active::Phase::folds: {
-      if (!a.compute_done || a.outstanding > 0) return;
+      // The last answer: the fold ends at its compute's end or now, whichever is later.
       const std::uint64_t c = std::max(a.fold_end, cycles_until(now()));
       a.cycles.stall_dram_bandwidth += c - a.fold_end;
       a.cyc = c;
@@ -310,13 +311,7 @@ void Array::on_mem(TxnPtr<> t) {
 }
 
 void Array::on_timer(TxnPtr<> t) {
-  const auto tag = t.view<Signal>().tag;
-  if (tag == kDone) {
-    finish_request();
-  } else {
-    active_->compute_done = true;
-    advance();
-  }
+  if (t.view<Signal>().tag == kDone) finish_request();
 }
 
 void Array::complete_at(Time t) { schedule(*timer_, t - now(), kDone); }

@@ -51,13 +51,12 @@ class Array final : public Component {
     std::uint64_t cyc = 0;           // cycles since t0
     std::uint64_t fold_end = 0;      // cycle at which the running fold's compute ends
     enum class Phase : std::uint8_t { fill, folds, writeback } phase = Phase::fill;
-    bool compute_done = false;
     std::uint32_t outstanding = 0;   // MemRequests in flight
     std::uint64_t region[3] = {0, 0, 0};  // ifmap, filter, ofmap: base address
     std::uint64_t size[3] = {1, 1, 1};    // region sizes (cursors wrap)
     std::uint64_t cursor[4] = {0, 0, 0, 0};  // ifmap, filter, ofmap reads, ofmap writes
   };
-  enum Timer : std::uint64_t { kDone = 1, kFoldCompute = 2 };
+  enum Timer : std::uint64_t { kDone = 1 };
 
   friend class core_common::RequestServer<Array>;
   void on_request(TxnPtr<> t);
