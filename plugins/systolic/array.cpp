@@ -39,6 +39,11 @@ void ArrayParams::declare(ParamSpec<ArrayParams>& s) {
   model("power", &SystolicParams::power, "power at full activity; static power = power - full-activity dynamic power")
       .min(0);
   s.param("dram_base", &P::dram_base, "first address of this core's operand region in memory").min(0);
+  s.param("memory_fidelity", &P::memory_fidelity,
+          "with `mem` linked: fold (every fold's loads and stores, the next fold waits for them) or gemm (the "
+          "first fold's loads, the rest as one request per operand stream overlapped with all the compute, the "
+          "last fold's stores: same bytes, fewer events, latency paid once; plugins/systolic/README.md)")
+      .choices({"fold", "gemm"});
   core_common::ServingParams::declare(s);
   // Atleus pipelines layers across cores (oldest micro-batch first); the paper does not say
   // that idle cores are power-gated, so idle stays on. The 3D-TPU baseline keeps fifo.
@@ -80,6 +85,7 @@ Array::Array(const ComponentContext& ctx)
       e_dram_(p_.dram_interface_energy_per_byte),
       e_vector_(p_.vector_op_energy) {
   if (auto errors = validate(m_); !errors.empty()) throw ConfigError(name() + ": " + join(errors));
+  gemm_memory_ = p_.memory_fidelity == "gemm";
   ctrl_->on_receive<&Array::on_request>(this);
   port("mem").on_receive<&Array::on_mem>(this);
 
@@ -190,6 +196,10 @@ void Array::start_gemm() {
   a.plan.emplace(mp, g);
   a.folds = res.mapping.folds;
   a.cur = a.plan->fold(0);
+  a.total.ifmap_load = res.ifmap.dram_read;
+  a.total.filter_load = res.filter.dram_read;
+  a.total.ofmap_load = res.ofmap.dram_read;
+  a.total.ofmap_store = res.ofmap.dram_write;
   const std::uint64_t ifmap = models::packed_bytes(g.m * g.k, g.ifmap_bits);
   const std::uint64_t filter = models::packed_bytes(g.k * g.n, g.filter_bits);
   const std::uint64_t ofmap = std::max(models::packed_bytes(g.m * g.n, g.ofmap_bits),
@@ -252,6 +262,7 @@ std::uint32_t Array::issue_loads(const FoldTraffic& t, std::uint64_t at_cycle) {
 // the memory at the same time and in the same order as from an event at the fold's end.
 void Array::run_folds() {
   Active& a = *active_;
+  if (gemm_memory_ && a.fold < a.folds && stream_folds()) return;  // then a.fold = a.folds
   while (a.fold < a.folds) {
     a.next = a.fold + 1 < a.folds ? a.plan->fold(a.fold + 1) : FoldTraffic{};
     const std::uint64_t busy = a.plan->busy_cycles(a.cur);
@@ -266,6 +277,31 @@ void Array::run_folds() {
   }
   a.phase = Active::Phase::writeback;
   if (issue(MemRequest::Op::write, 3, a.prev_store, a.cyc) == 0) complete_at(at(a.cyc));
+}
+
+// memory_fidelity = "gemm": after the first fold's loads (the fill, as in "fold"), every
+// fold's compute runs back to back while the other folds' loads and all stores but the last
+// fold's move as one request per stream, sent at once; the GEMM's compute ends when both
+// are done, then the last fold's stores leave (the writeback, as in "fold"). The sums come
+// from the model's totals, so the bytes are the fold schedule's. True when it waits for
+// the memory.
+bool Array::stream_folds() {
+  Active& a = *active_;
+  const FoldTraffic last = a.plan->fold(a.folds - 1);
+  FoldTraffic rest;
+  rest.ifmap_load = a.total.ifmap_load - a.cur.ifmap_load;
+  rest.filter_load = a.total.filter_load - a.cur.filter_load;
+  rest.ofmap_load = a.total.ofmap_load - a.cur.ofmap_load;
+  // sum over the folds of busy_cycles(): cycles_per_fold each plus its SRAM-port stall
+  const std::uint64_t busy = a.cycles.compute + a.cycles.fill_drain + a.cycles.stall_sram;
+  const std::uint32_t issued =
+      issue_loads(rest, a.cyc) + issue(MemRequest::Op::write, 3, a.total.ofmap_store - last.ofmap_store, a.cyc);
+  a.fold_end = a.cyc + busy;
+  a.fold = a.folds;
+  a.prev_store = last.ofmap_store;
+  if (issued > 0) return true;
+  a.cyc = a.fold_end;
+  return false;
 }
 
 void Array::advance() {
@@ -283,9 +319,11 @@ void Array::advance() {
       const std::uint64_t c = std::max(a.fold_end, cycles_until(now()));
       a.cycles.stall_dram_bandwidth += c - a.fold_end;
       a.cyc = c;
-      a.prev_store = a.cur.ofmap_store;
-      a.cur = a.next;
-      ++a.fold;
+      if (a.fold < a.folds) {  // "fold": the next fold ("gemm" has run them all)
+        a.prev_store = a.cur.ofmap_store;
+        a.cur = a.next;
+        ++a.fold;
+      }
       run_folds();
       break;
     }

@@ -22,6 +22,13 @@ namespace strata::systolic {
 // core_common::ServingParams).
 struct ArrayParams : SystolicParams, core_common::ServingParams {
   std::uint64_t dram_base = 0;  // first address of this core's operand region in memory
+  // How a GEMM's DRAM traffic goes to a linked `mem` (README.md, "Memory fidelity"):
+  // "fold": every fold's loads and stores as MemRequests, the next fold waiting for them
+  // (SCALE-Sim's double buffering, one round trip per fold); "gemm": the first fold's loads,
+  // then the rest of the GEMM's traffic as one request per operand stream overlapped with all
+  // the folds' compute, then the last fold's stores (bytes identical; the access latency
+  // paid once instead of once per fold, compute slack pooled over the folds).
+  std::string memory_fidelity = "fold";
 
   static void declare(ParamSpec<ArrayParams>& s);
 };
@@ -47,6 +54,7 @@ class Array final : public Component {
     std::optional<GemmPlan> plan;
     std::uint64_t folds = 0, fold = 0;
     FoldTraffic cur, next;
+    FoldTraffic total;               // the whole GEMM's DRAM loads and stores (gemm fidelity)
     std::uint64_t prev_store = 0;
     std::uint64_t cyc = 0;           // cycles since t0
     std::uint64_t fold_end = 0;      // cycle at which the running fold's compute ends
@@ -69,6 +77,7 @@ class Array final : public Component {
   void finish_request();
   // event-driven GEMM
   void run_folds();
+  bool stream_folds();
   void advance();
   std::uint32_t issue_loads(const FoldTraffic& t, std::uint64_t at_cycle);
   std::uint32_t issue(MemRequest::Op op, int stream, std::uint64_t bytes, std::uint64_t at_cycle);
@@ -82,6 +91,7 @@ class Array final : public Component {
   Port* timer_;
   core_common::RequestServer<Array> server_;  // queue, arbitration, power states, answers
   std::uint32_t endpoint_ = 0;
+  bool gemm_memory_ = false;  // memory_fidelity = "gemm"
   std::optional<Active> active_;
 
   Counter gemms_, vector_ops_, unsupported_, macs_, lane_ops_, busy_;
