@@ -1,5 +1,6 @@
 #include "hbm.hpp"
 
+#include <strata/memory/mem_batch.hpp>
 #include <strata/models_common/units.hpp>
 
 #include <algorithm>
@@ -58,6 +59,7 @@ void Hbm::finish() {
 }
 
 void Hbm::on_request(Port& port, TxnPtr<> t) {
+  if (serve_batch(port, t, [this](Port& p, TxnPtr<> r) { on_request(p, std::move(r)); })) return;
   auto r = std::move(t).as<MemRequest>();
   const bool write = r->op == MemRequest::Op::write;
   const Time arrival = now();
@@ -92,6 +94,9 @@ void Hbm::on_request(Port& port, TxnPtr<> t) {
 
 }  // namespace strata::memory
 
+// A batch of MemRequests (mem_batch.hpp) crosses MPI ranks by value.
+STRATA_TRANSACTION_TYPE(strata::memory::MemBatch);
+
 STRATA_PLUGIN("memory", "1.0", "DRAM memories (HBM2, LPDDR4) with channel contention",
               strata::component<strata::memory::Hbm, strata::memory::HbmParams>("memory.hbm")
                   .summary("Multi-channel DRAM: address-interleaved channels, FIFO per channel, latency + bytes/bw")
@@ -103,7 +108,7 @@ STRATA_PLUGIN("memory", "1.0", "DRAM memories (HBM2, LPDDR4) with channel conten
                       "bursts queued before them; the request completes access_latency after its slowest "
                       "channel. An idle aligned request of B bytes spread over all channels takes the "
                       "model's striped_transfer time. Requests past `capacity` answer address_error.")
-                  .multi_port("port", strata::PortDir::inout, "mem", "one element per requester (MemRequest)")
+                  .multi_port("port", strata::PortDir::inout, "mem", "one element per requester (MemRequest, or a MemBatch of them: mem_batch.hpp)")
                   .counter("reads", "count", "read requests served")
                   .counter("writes", "count", "write requests served")
                   .counter("bytes_read", "B", "bytes requested by reads")

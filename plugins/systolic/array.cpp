@@ -122,6 +122,7 @@ Array::Array(const ComponentContext& ctx)
 
 void Array::init() {
   if (has_link("mem")) mem_ = &port("mem");
+  batch_requests_ = mem_ && mem_->bandwidth() == 0;
   endpoint_ = static_cast<std::uint32_t>(std::max(0, system().ordinal(name())));
 }
 
@@ -211,7 +212,9 @@ void Array::start_gemm() {
   a.size[1] = std::max<std::uint64_t>(filter, 1);
   a.size[2] = std::max<std::uint64_t>(ofmap, 1);
   a.phase = Active::Phase::fill;
-  if (issue_loads(a.cur, 0) == 0) {
+  const std::uint32_t fill = issue_loads(a.cur, 0);
+  send_issued(0);
+  if (fill == 0) {
     a.phase = Active::Phase::folds;
     run_folds();
   }
@@ -240,10 +243,25 @@ std::uint32_t Array::issue(MemRequest::Op op, int stream, std::uint64_t bytes, s
   mr->requester = endpoint_;
   mr->issued_at = at(at_cycle);
   a.cursor[stream] += bytes;
-  mem_->send(std::move(mr), at(at_cycle) - now());
+  issued_.add(std::move(mr));
   ++a.outstanding;
   ++mem_requests_;
   return 1;
+}
+
+// The requests of one instant leave back to back from `mem`, so no other event can come
+// between them at the memory (mem_batch.hpp): on a link without bandwidth they travel as
+// one MemBatch event; a single request, or a bandwidth-limited link, sends them one by one.
+void Array::send_issued(std::uint64_t at_cycle) {
+  const Time delay = at(at_cycle) - now();
+  if (issued_.count > 1 && batch_requests_) {
+    auto batch = make<memory::MemBatch>();
+    for (std::uint32_t i = 0; i < issued_.count; ++i) batch->add(std::move(issued_.requests[i]));
+    mem_->send(std::move(batch), delay);
+  } else {
+    for (std::uint32_t i = 0; i < issued_.count; ++i) mem_->send(std::move(issued_.requests[i]), delay);
+  }
+  issued_.count = 0;
 }
 
 std::uint32_t Array::issue_loads(const FoldTraffic& t, std::uint64_t at_cycle) {
@@ -268,6 +286,7 @@ void Array::run_folds() {
     const std::uint64_t busy = a.plan->busy_cycles(a.cur);
     const std::uint32_t issued =
         issue_loads(a.next, a.cyc) + issue(MemRequest::Op::write, 3, a.prev_store, a.cyc);
+    send_issued(a.cyc);
     a.fold_end = a.cyc + busy;
     if (issued > 0) return;  // advance() on the last answer (no event at the compute's end)
     a.cyc = a.fold_end;
@@ -276,7 +295,9 @@ void Array::run_folds() {
     ++a.fold;
   }
   a.phase = Active::Phase::writeback;
-  if (issue(MemRequest::Op::write, 3, a.prev_store, a.cyc) == 0) complete_at(at(a.cyc));
+  const std::uint32_t writeback = issue(MemRequest::Op::write, 3, a.prev_store, a.cyc);
+  send_issued(a.cyc);
+  if (writeback == 0) complete_at(at(a.cyc));
 }
 
 // memory_fidelity = "gemm": after the first fold's loads (the fill, as in "fold"), every
@@ -296,6 +317,7 @@ bool Array::stream_folds() {
   const std::uint64_t busy = a.cycles.compute + a.cycles.fill_drain + a.cycles.stall_sram;
   const std::uint32_t issued =
       issue_loads(rest, a.cyc) + issue(MemRequest::Op::write, 3, a.total.ofmap_store - last.ofmap_store, a.cyc);
+  send_issued(a.cyc);
   a.fold_end = a.cyc + busy;
   a.fold = a.folds;
   a.prev_store = last.ofmap_store;

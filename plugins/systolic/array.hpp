@@ -7,6 +7,7 @@
 #pragma once
 
 #include <strata/core_common/request_server.hpp>
+#include <strata/memory/mem_batch.hpp>
 #include <strata/strata.hpp>
 #include <strata/systolic/model.hpp>
 
@@ -81,6 +82,7 @@ class Array final : public Component {
   void advance();
   std::uint32_t issue_loads(const FoldTraffic& t, std::uint64_t at_cycle);
   std::uint32_t issue(MemRequest::Op op, int stream, std::uint64_t bytes, std::uint64_t at_cycle);
+  void send_issued(std::uint64_t at_cycle);  // the requests issue() queued, as one event if it may
   Time at(std::uint64_t cycles) const;            // t0 + cycles at the clock
   std::uint64_t cycles_until(Time t) const;       // smallest c with at(c) >= t
 
@@ -92,6 +94,8 @@ class Array final : public Component {
   core_common::RequestServer<Array> server_;  // queue, arbitration, power states, answers
   std::uint32_t endpoint_ = 0;
   bool gemm_memory_ = false;  // memory_fidelity = "gemm"
+  bool batch_requests_ = false;  // `mem` has no bandwidth: one instant's requests go as a MemBatch
+  memory::MemBatch issued_;      // what issue() queued for the instant being scheduled
   std::optional<Active> active_;
 
   Counter gemms_, vector_ops_, unsupported_, macs_, lane_ops_, busy_;

@@ -429,6 +429,60 @@ latency = "1ns"
   CHECK(gemm_run.result.events < fold_run.result.events);
 }
 
+TEST_CASE("systolic.array: the requests of one instant reach the memory as one event and a fold's compute end costs "
+          "none: memory `port` events = instants with traffic, core `mem` events = requests, `@timer` = 1 per GEMM",
+          "[systolic][plugin][dram]") {
+  const std::string fidelity = GENERATE("fold", "gemm");
+  CAPTURE(fidelity);
+  const u64 M = 64, K = 64, N = 64;  // as above: A every fold, B every first row fold, C every fold
+  Harness h;
+  auto engine = h.build(R"(
+[[component]]
+name = "sa"
+type = "systolic.array"
+params = { rows = 8, cols = 4, clock = "1GHz", ifmap_sram = "1KiB", filter_sram = "1KiB", ofmap_sram = "1KiB", sram_bandwidth = "1TB/s", memory_fidelity = ")" +
+                        fidelity + R"(" }
+)" + slow_memory() + driver("m = [64], k = [64], n = [64]"));
+  engine->enable_profile();
+  engine->init();
+  engine->run(h.spec.stop);
+  engine->finish();
+  auto events = [&](const std::string& type, const std::string& port) {
+    for (const auto& row : engine->profile())
+      if (row.type == type && row.port == port) return row.events;
+    return u64{0};
+  };
+  strata::systolic::SystolicParams p;
+  p.rows = 8;
+  p.cols = 4;
+  p.frequency = strata::Frequency{1e9};
+  p.ifmap_sram_size = p.filter_sram_size = p.ofmap_sram_size = strata::Bytes{1024};
+  p.sram_bandwidth = strata::Bandwidth{1e12};
+  p.ideal_dram = true;
+  const strata::systolic::GemmPlan plan(p, {M, K, N});
+  const u64 F = plan.mapping().folds;
+  auto streams = [](const strata::systolic::FoldTraffic& t, u64 store) {
+    return u64{t.ifmap_load > 0} + u64{t.filter_load > 0} + u64{t.ofmap_load > 0} + u64{store > 0};
+  };
+  // The fill (fold 0's loads) and the writeback (fold F-1's store) at both levels.
+  u64 instants = 2, requests = streams(plan.fold(0), 0) + streams({}, plan.fold(F - 1).ofmap_store);
+  if (fidelity == "fold") {  // fold f: fold f+1's loads and fold f-1's store, at its start
+    for (u64 f = 0; f < F; ++f) {
+      const u64 n = streams(f + 1 < F ? plan.fold(f + 1) : strata::systolic::FoldTraffic{},
+                            f > 0 ? plan.fold(f - 1).ofmap_store : 0);
+      instants += n > 0;
+      requests += n;
+    }
+  } else {  // the rest of A, the rest of B (first row folds after the first) and C but the last
+    instants += 1;
+    requests += 3;
+  }
+  CHECK(events("memory.hbm", "port") == instants);
+  CHECK(events("systolic.array", "mem") == requests);
+  CHECK(events("systolic.array", "@timer") == 1);
+  CHECK(instants < requests);  // some instants carry several requests: the batch is exercised
+}
+
 TEST_CASE("systolic.array: tracing records one span per request, named by its op, over its service time",
           "[systolic][plugin][trace]") {
   Harness h;
