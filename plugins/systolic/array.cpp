@@ -3,6 +3,8 @@
 #include <strata/models_common/units.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string_view>
 
 namespace strata::systolic {
@@ -86,6 +88,12 @@ Array::Array(const ComponentContext& ctx)
       e_vector_(p_.vector_op_energy) {
   if (auto errors = validate(m_); !errors.empty()) throw ConfigError(name() + ": " + join(errors));
   gemm_memory_ = p_.memory_fidelity == "gemm";
+  const double hz = m_.frequency.hz;
+  if (hz >= 1.0 && hz < 0x1p63 && std::floor(hz) == hz &&
+      models::kPicosecondsPerSecond % static_cast<std::uint64_t>(hz) == 0) {
+    period_ps_ = models::kPicosecondsPerSecond / static_cast<std::uint64_t>(hz);
+    max_exact_cycles_ = (std::numeric_limits<std::uint64_t>::max() / 2) / period_ps_;
+  }
   ctrl_->on_receive<&Array::on_request>(this);
   port("mem").on_receive<&Array::on_mem>(this);
 
@@ -220,11 +228,20 @@ void Array::start_gemm() {
   }
 }
 
-Time Array::at(std::uint64_t cycles) const { return active_->t0 + models::cycles_to_ps(cycles, m_.frequency.hz); }
+// With a whole-picosecond clock period (800 MHz: 1250 ps) cycles_to_ps(c) is c x period
+// exactly, so the fold schedule's clock arithmetic needs no 128-bit division (same results).
+Time Array::at(std::uint64_t cycles) const {
+  if (cycles <= max_exact_cycles_) return active_->t0 + cycles * period_ps_;
+  return active_->t0 + models::cycles_to_ps(cycles, m_.frequency.hz);
+}
 
 std::uint64_t Array::cycles_until(Time t) const {
   const Time t0 = active_->t0;
   if (t <= t0) return 0;
+  if (period_ps_ > 0) {
+    const std::uint64_t c = (t - t0 - 1) / period_ps_ + 1;  // smallest c with c x period >= t - t0
+    if (c <= max_exact_cycles_) return c;
+  }
   auto c = static_cast<std::uint64_t>(static_cast<long double>(t - t0) * 1e-12L * m_.frequency.hz);
   while (c > 0 && at(c - 1) >= t) --c;
   while (at(c) < t) ++c;

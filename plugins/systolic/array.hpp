@@ -94,6 +94,8 @@ class Array final : public Component {
   core_common::RequestServer<Array> server_;  // queue, arbitration, power states, answers
   std::uint32_t endpoint_ = 0;
   bool gemm_memory_ = false;  // memory_fidelity = "gemm"
+  Time period_ps_ = 0;        // clock period when a whole number of ps, else 0
+  std::uint64_t max_exact_cycles_ = 0;  // at(c) uses c x period_ps_ up to here (0 with no period: c = 0 only)
   bool batch_requests_ = false;  // `mem` has no bandwidth: one instant's requests go as a MemBatch
   memory::MemBatch issued_;      // what issue() queued for the instant being scheduled
   std::optional<Active> active_;
