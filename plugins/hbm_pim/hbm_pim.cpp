@@ -7,9 +7,7 @@
 
 namespace strata::hbm_pim {
 
-namespace {
-std::uint64_t cdiv(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
-}  // namespace
+using models::ceil_div;
 
 // Sources of the compute parameters (defaults):
 //  - banks_per_channel 32: a 128-bit HBM2 channel in pseudo-channel mode is two 64-bit
@@ -35,7 +33,7 @@ std::uint64_t cdiv(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 //    the DRAM energy parameters are Atleus's, and declared apart so it can be swept.
 void HbmPimParams::declare(ParamSpec<HbmPimParams>& s) {
   using P = HbmPimParams;
-  memory::DramFields::declare(s, "access granularity = one column access of a PIM command",
+  memory::declare_dram_params(s, "access granularity = one column access of a PIM command",
                               "energy per bit moved by ordinary accesses, matrix writes and PIM inputs/results (array + I/O)");
   s.param("capacity", &P::capacity, "addressable bytes (ordinary accesses and stored matrices)").min(1);
   s.param("interleave", &P::interleave, "channel interleaving granularity (a multiple of burst)").min(1);
@@ -68,13 +66,13 @@ PimGemmCost pim_gemm_cost(const HbmPimParams& p, std::uint64_t m, std::uint64_t 
   PimGemmCost c;
   if (m == 0 || k == 0 || n == 0) return c;
   const std::uint64_t U = p.units();
-  const std::uint64_t elem_bytes = cdiv(p.mac_bits, 8);
+  const std::uint64_t elem_bytes = ceil_div(p.mac_bits, 8);
   c.active_units = std::min(n, U);
-  c.columns_per_unit = cdiv(n, U);
-  c.column_commands = c.columns_per_unit * cdiv(k, p.lanes);
-  c.rows = cdiv(c.columns_per_unit * k * elem_bytes, p.row_size.count);
-  c.input_ps = cdiv(k * elem_bytes, p.burst.count) * p.t_ccd.ps;
-  c.output_ps = cdiv(cdiv(n * elem_bytes, p.burst.count), p.channels) * p.t_ccd.ps;
+  c.columns_per_unit = ceil_div(n, U);
+  c.column_commands = c.columns_per_unit * ceil_div(k, p.lanes);
+  c.rows = ceil_div(c.columns_per_unit * k * elem_bytes, p.row_size.count);
+  c.input_ps = ceil_div(k * elem_bytes, p.burst.count) * p.t_ccd.ps;
+  c.output_ps = ceil_div(ceil_div(n * elem_bytes, p.burst.count), p.channels) * p.t_ccd.ps;
   c.vector_ps = c.input_ps + c.rows * (p.t_rcd.ps + p.t_rp.ps) + c.column_commands * p.t_ccd.ps + c.output_ps;
   c.time_ps = p.mode_switch.ps + m * c.vector_ps;
   c.macs = m * c.active_units * c.column_commands * p.lanes;
@@ -86,9 +84,7 @@ PimGemmCost pim_gemm_cost(const HbmPimParams& p, std::uint64_t m, std::uint64_t 
 HbmPim::HbmPim(const ComponentContext& ctx)
     : Component(ctx),
       p_(ctx.params<HbmPimParams>()),
-      m_(p_.model()),
-      e_read_(p_.energy_per_bit),
-      e_write_(p_.energy_per_bit),
+      accesses_(p_.energy_per_bit),
       e_pim_read_(p_.bank_read_energy),
       e_pim_io_(p_.energy_per_bit),
       e_mac_(p_.mac_energy),
@@ -104,21 +100,13 @@ HbmPim::HbmPim(const ComponentContext& ctx)
     err("lanes x mac_bits (" + std::to_string(p_.lanes) + " x " + std::to_string(p_.mac_bits) +
         " bits) exceeds one column access (burst = " + std::to_string(p_.burst.count) + " B)");
   if (!errors.empty()) throw ConfigError(name() + ": " + errors);
-  channels_.reset(m_, p_.burst.count, p_.interleave.count);
+  channels_.reset(m_, p_.interleave.count);
   set_static_power(p_.static_power);
   on_receive<&HbmPim::on_request>("port", this);
   ctrl_ = &port("ctrl");
   ctrl_->on_receive<&HbmPim::on_compute>(this);
 
-  stat("reads", reads_);
-  stat("writes", writes_);
-  stat("bytes_read", bytes_read_);
-  stat("bytes_written", bytes_written_);
-  stat("bytes_moved", bytes_moved_);
-  stat("address_errors", address_errors_);
-  stat("busy", busy_);
-  stat("latency", latency_);
-  stat("queue_delay", queue_delay_);
+  accesses_.register_stats(*this);
   stat("pim_requests", pim_requests_);
   stat("pim_gemms", pim_gemms_);
   stat("pim_loads", pim_loads_);
@@ -132,8 +120,7 @@ HbmPim::HbmPim(const ComponentContext& ctx)
   stat("unsupported", unsupported_);
   stat("capacity_errors", capacity_errors_);
   stat("utilisation", utilisation_);
-  energy("read", e_read_);
-  energy("write", e_write_);
+  accesses_.register_energy(*this);
   energy("pim_bank_read", e_pim_read_);
   energy("pim_io", e_pim_io_);
   energy("mac", e_mac_);
@@ -142,40 +129,15 @@ HbmPim::HbmPim(const ComponentContext& ctx)
 
 void HbmPim::finish() {
   const double capacity = static_cast<double>(now()) * static_cast<double>(p_.channels);
-  const double used = static_cast<double>(busy_.value()) +
+  const double used = static_cast<double>(accesses_.busy()) +
                       static_cast<double>(pim_busy_.value()) * static_cast<double>(p_.channels);
   utilisation_.add(capacity > 0 ? used / capacity : 0.0);
 }
 
-// Ordinary access: memory.hbm's model (plugins/memory/hbm.cpp), the same numbers.
+// Ordinary access: memory.hbm's service and bookkeeping (memory::DramAccesses), the same numbers.
 void HbmPim::on_request(Port& port, TxnPtr<> t) {
   if (memory::serve_batch(port, t, [this](Port& p, TxnPtr<> r) { on_request(p, std::move(r)); })) return;
-  auto r = std::move(t).as<MemRequest>();
-  const bool write = r->op == MemRequest::Op::write;
-  const Time arrival = now();
-  if (r->bytes == 0) {
-    r->status = Status::ok;
-    port.send(std::move(r));
-    return;
-  }
-  if (r->address >= p_.capacity.count || r->bytes > p_.capacity.count - r->address) {
-    ++address_errors_;
-    r->status = Status::address_error;
-    port.send(std::move(r));
-    return;
-  }
-  const memory::DramChannels::Access a =
-      channels_.access(arrival, r->address, r->bytes, [&](std::uint32_t, Time xfer) { busy_ += xfer; });
-  const std::uint64_t moved = a.moved;
-  const Time done = a.done, wait = a.wait;
-  ++(write ? writes_ : reads_);
-  (write ? bytes_written_ : bytes_read_) += r->bytes;
-  bytes_moved_ += moved;
-  (write ? e_write_ : e_read_).add(moved * 8);
-  latency_.add(static_cast<double>(done - arrival));
-  queue_delay_.add(static_cast<double>(wait));
-  r->status = Status::ok;
-  port.send(std::move(r), done - arrival);
+  accesses_.serve(*this, port, std::move(t), channels_, p_.capacity.count, [](std::uint32_t, Time) {});
 }
 
 Time HbmPim::occupy_all(Time duration, Time& start) {

@@ -17,7 +17,7 @@
 // unit owns whole output columns, so none is needed), non-GEMM PIM ops (answered unsupported).
 #pragma once
 
-#include <strata/memory/dram_fields.hpp>
+#include <strata/memory/dram_component.hpp>
 #include <strata/memory/model.hpp>
 #include <strata/strata.hpp>
 
@@ -28,10 +28,10 @@
 
 namespace strata::hbm_pim {
 
-// Ordinary DRAM: the DRAM model's fields (memory::DramFields, defaults its hbm2_atleus()), so
-// the stack's accesses cost what Atleus's HBM2 costs; `burst` is also the column access of a
-// PIM command (256 bits).
-struct HbmPimParams : memory::DramFields {
+// Ordinary DRAM: the DRAM model's DramParams itself (defaults its hbm2_atleus(); declare()
+// binds its fields), so the stack's accesses cost what Atleus's HBM2 costs; `burst` is also
+// the column access of a PIM command (256 bits).
+struct HbmPimParams : memory::DramParams {
   Bytes capacity{8ull << 30};  // an 8-high HBM2 stack (assumed, as memory.hbm)
   Bytes interleave{256};       // as memory.hbm
 
@@ -81,17 +81,17 @@ class HbmPim final : public Component {
   Time occupy_all(Time duration, Time& start);
 
   HbmPimParams p_;
-  memory::DramParams m_;
+  const memory::DramParams& m_ = p_;  // the model's view of the same parameters
   memory::DramChannels channels_;  // ordinary accesses, and all-bank operations holding every channel
+  memory::DramAccesses accesses_;  // ordinary accesses: service, statistics and energy as memory.hbm
   Port* ctrl_ = nullptr;
   std::unordered_map<std::uint64_t, std::uint64_t> stored_;  // weight id -> bytes held
   std::uint64_t stored_bytes_ = 0;
 
-  Counter reads_, writes_, bytes_read_, bytes_written_, bytes_moved_, address_errors_, busy_;
   Counter pim_requests_, pim_gemms_, pim_loads_, pim_busy_, macs_, column_commands_, activations_, unsupported_,
       capacity_errors_;
-  Accumulator latency_, queue_delay_, pim_queue_delay_, pim_service_, active_units_, utilisation_;
-  EnergyAction e_read_, e_write_, e_pim_read_, e_pim_io_, e_mac_, e_load_;
+  Accumulator pim_queue_delay_, pim_service_, active_units_, utilisation_;
+  EnergyAction e_pim_read_, e_pim_io_, e_mac_, e_load_;
 };
 
 }  // namespace strata::hbm_pim

@@ -9,14 +9,14 @@ namespace strata::memory {
 
 void HbmParams::declare(ParamSpec<HbmParams>& s) {
   using P = HbmParams;
-  DramFields::declare(s, "access granularity; transfers round up to whole bursts", "energy per bit moved (array + I/O)");
+  declare_dram_params(s, "access granularity; transfers round up to whole bursts", "energy per bit moved (array + I/O)");
   s.param("capacity", &P::capacity, "addressable bytes; requests beyond answer address_error").min(1);
   s.param("interleave", &P::interleave, "channel interleaving granularity (a multiple of burst)").min(1);
   s.preset("hbm2_atleus", "Atleus HBM2: 8 x 128-bit channels at 2 GT/s = 256 GB/s over 1024 bits",
-           [](P& p) { p.assign(hbm2_atleus()); });
+           [](P& p) { static_cast<DramParams&>(p) = hbm2_atleus(); });
   s.preset("lpddr4", "LPDDR4-3200 x64: 4 x 16-bit channels at 3.2 GT/s = 25.6 GB/s",
            [](P& p) {
-             p.assign(lpddr4());
+             static_cast<DramParams&>(p) = lpddr4();
              p.capacity = Bytes{4ull << 30};  // a 4 GiB package (assumed)
            });
 }
@@ -24,72 +24,34 @@ void HbmParams::declare(ParamSpec<HbmParams>& s) {
 Hbm::Hbm(const ComponentContext& ctx)
     : Component(ctx),
       p_(ctx.params<HbmParams>()),
-      m_(p_.model()),
-      channel_requests_(0.0, static_cast<double>(p_.channels), p_.channels),
-      e_read_(p_.energy_per_bit),
-      e_write_(p_.energy_per_bit) {
+      accesses_(p_.energy_per_bit),
+      channel_requests_(0.0, static_cast<double>(p_.channels), p_.channels) {
   std::string errors;
   for (const auto& e : validate(m_)) errors += (errors.empty() ? "" : "; ") + e;
   if (p_.interleave.count % p_.burst.count != 0)
     errors += (errors.empty() ? "" : "; ") + std::string("interleave: must be a multiple of burst");
   if (!errors.empty()) throw ConfigError(name() + ": " + errors);
-  channels_.reset(m_, p_.burst.count, p_.interleave.count);
+  channels_.reset(m_, p_.interleave.count);
   set_static_power(p_.static_power);
   on_receive<&Hbm::on_request>("port", this);
 
-  stat("reads", reads_);
-  stat("writes", writes_);
-  stat("bytes_read", bytes_read_);
-  stat("bytes_written", bytes_written_);
-  stat("bytes_moved", bytes_moved_);
-  stat("address_errors", address_errors_);
-  stat("busy", busy_);
-  stat("latency", latency_);
-  stat("queue_delay", queue_delay_);
+  accesses_.register_stats(*this);
   stat("channels_per_request", channels_per_request_);
   stat("utilisation", utilisation_);
   stat("channel_requests", channel_requests_);
-  energy("read", e_read_);
-  energy("write", e_write_);
+  accesses_.register_energy(*this);
 }
 
 void Hbm::finish() {
   const double capacity = static_cast<double>(now()) * static_cast<double>(p_.channels);
-  utilisation_.add(capacity > 0 ? static_cast<double>(busy_.value()) / capacity : 0.0);
+  utilisation_.add(capacity > 0 ? static_cast<double>(accesses_.busy()) / capacity : 0.0);
 }
 
 void Hbm::on_request(Port& port, TxnPtr<> t) {
   if (serve_batch(port, t, [this](Port& p, TxnPtr<> r) { on_request(p, std::move(r)); })) return;
-  auto r = std::move(t).as<MemRequest>();
-  const bool write = r->op == MemRequest::Op::write;
-  const Time arrival = now();
-  if (r->bytes == 0) {
-    r->status = Status::ok;
-    port.send(std::move(r));
-    return;
-  }
-  if (r->address >= p_.capacity.count || r->bytes > p_.capacity.count - r->address) {
-    ++address_errors_;
-    r->status = Status::address_error;
-    port.send(std::move(r));
-    return;
-  }
-  const DramChannels::Access a = channels_.access(arrival, r->address, r->bytes, [&](std::uint32_t c, Time xfer) {
-    busy_ += xfer;
-    channel_requests_.add(static_cast<double>(c));
-  });
-  const std::uint64_t moved = a.moved;
-  const Time done = a.done, wait = a.wait;
-  const std::uint32_t touched = a.channels;
-  ++(write ? writes_ : reads_);
-  (write ? bytes_written_ : bytes_read_) += r->bytes;
-  bytes_moved_ += moved;
-  (write ? e_write_ : e_read_).add(moved * 8);
-  latency_.add(static_cast<double>(done - arrival));
-  queue_delay_.add(static_cast<double>(wait));
-  channels_per_request_.add(touched);
-  r->status = Status::ok;
-  port.send(std::move(r), done - arrival);
+  const auto a = accesses_.serve(*this, port, std::move(t), channels_, p_.capacity.count,
+                                 [&](std::uint32_t c, Time) { channel_requests_.add(static_cast<double>(c)); });
+  if (a) channels_per_request_.add(a->channels);
 }
 
 }  // namespace strata::memory

@@ -6,7 +6,7 @@
 // the channel). Not modelled: banks, row-buffer hits, refresh, read/write turnaround.
 #pragma once
 
-#include <strata/memory/dram_fields.hpp>
+#include <strata/memory/dram_component.hpp>
 #include <strata/memory/model.hpp>
 #include <strata/strata.hpp>
 
@@ -15,10 +15,10 @@
 
 namespace strata::memory {
 
-// Declared parameters: the DRAM model's fields (DramFields, defaults the model's
-// hbm2_atleus(): the model's presets are the only copy of each DRAM number) and this
-// component's own `capacity` and `interleave`.
-struct HbmParams : DramFields {
+// Declared parameters: the DRAM model's DramParams itself (the only copy of each DRAM field
+// and number; declare() binds its fields, the presets are the model's) and this component's
+// own `capacity` and `interleave`.
+struct HbmParams : DramParams {
   // Not published for Atleus; an 8-high HBM2 stack holds 8 GiB (assumed).
   Bytes capacity{8ull << 30};
   // Channel interleaving granularity: consecutive `interleave`-byte blocks go to
@@ -37,13 +37,12 @@ class Hbm final : public Component {
   void on_request(Port& port, TxnPtr<> t);
 
   HbmParams p_;
-  DramParams m_;
+  const DramParams& m_ = p_;  // the model's view of the same parameters
   DramChannels channels_;
+  DramAccesses accesses_;  // service, statistics and energy of every request
 
-  Counter reads_, writes_, bytes_read_, bytes_written_, bytes_moved_, address_errors_, busy_;
-  Accumulator latency_, queue_delay_, channels_per_request_, utilisation_;
+  Accumulator channels_per_request_, utilisation_;
   Histogram channel_requests_;
-  EnergyAction e_read_, e_write_;
 };
 
 }  // namespace strata::memory

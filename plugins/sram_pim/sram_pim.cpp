@@ -1,13 +1,13 @@
 #include "sram_pim.hpp"
 
+#include <strata/models_common/units.hpp>
+
 #include <algorithm>
 #include <string>
 
 namespace strata::sram_pim {
 
-namespace {
-std::uint64_t cdiv(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
-}  // namespace
+using models::ceil_div;
 
 // Sources (defaults):
 //  - rows 256, columns 256 (a 64 Kb macro): the macro size of the all-digital SRAM CIM of
@@ -34,8 +34,8 @@ SramGemmCost sram_gemm_cost(const SramPimParams& p, std::uint64_t m, std::uint64
   SramGemmCost c;
   if (k == 0 || n == 0 || weight_bits == 0 || weight_bits > p.columns) return c;
   c.weights_per_row = p.columns / weight_bits;
-  c.tiles = cdiv(k, p.rows) * cdiv(n, c.weights_per_row);
-  c.rounds = cdiv(c.tiles, p.macros);
+  c.tiles = ceil_div(k, p.rows) * ceil_div(n, c.weights_per_row);
+  c.rounds = ceil_div(c.tiles, p.macros);
   c.write_cycles = write_weights ? c.rounds * p.rows : 0;
   c.compute_cycles = c.rounds * m * input_bits;
   c.time_ps = (c.write_cycles + c.compute_cycles) * p.clock.period();

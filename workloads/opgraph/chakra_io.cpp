@@ -572,10 +572,7 @@ pb::AttributeProto* attr(google::protobuf::RepeatedPtrField<pb::AttributeProto>*
 Graph read_chakra_bytes(std::string_view data, std::string_view source_name, const ImportOptions& options,
                         ImportReport* report) {
   ImportReport local;
-  ImportReport& rep = report ? *report : local;
-  rep = ImportReport{};
-  rep.format = GraphFileFormat::chakra_et;
-  rep.source = std::string(source_name);
+  ImportReport& rep = detail::start_report(report, local, GraphFileFormat::chakra_et, source_name);
   return ChakraReader(data, source_name, options, rep).read();
 }
 

@@ -455,6 +455,18 @@ class Generator {
       if (trainable(p)) param_grads_[p].push_back(grad_op);
   }
 
+  // The gradient of one operand `wrt` of an attention product (both operands are
+  // activations): when `wrt` needs one, a batched GEMM of `shape` reading dY and the `other`
+  // operand, contributed to `wrt`'s producer. Score and value products differ only in
+  // their shapes and operand layouts.
+  void operand_grad(OpKind kind, OpId id, const Op& fwd, const GradVal& dy, const Input& wrt, const Input& other,
+                    const std::string& suffix, Shape shape, Operand a, Operand b) {
+    if (!needs(wrt.src)) return;
+    Op op = grad_gemm(kind, fwd, suffix, shape, a, b);
+    const OpId d = bop(std::move(op), id, dy, fwd.out_elements(), {other});
+    contribute(wrt.src, {{d, bytes_of(wrt.elements, p_.grad_bits)}}, wrt.key, wrt.elements);
+  }
+
   void backward_op(OpId id, const Op& fwd, const std::vector<Input>& ins, const GradVal& dy) {
     const std::uint64_t E = fwd.out_elements();
     const Operand grad{p_.grad_bits, false, false}, grad_t{p_.grad_bits, false, true};
@@ -487,31 +499,15 @@ class Generator {
       case OpKind::attention_score: {  // S[S][T] = Q[S][d] K^T[d][T] per sequence
         const Input& q = ins.at(0);
         const Input& k = ins.at(1);
-        if (needs(q.src)) {
-          Op op = grad_gemm(OpKind::attention_score_grad, fwd, ".dq", {s.batch, s.m, s.n, s.k, 0}, grad, act);
-          const OpId dq = bop(std::move(op), id, dy, E, {k});
-          contribute(q.src, {{dq, bytes_of(q.elements, p_.grad_bits)}}, q.key, q.elements);
-        }
-        if (needs(k.src)) {
-          Op op = grad_gemm(OpKind::attention_score_grad, fwd, ".dk", {s.batch, s.n, s.m, s.k, 0}, grad_t, act);
-          const OpId dk = bop(std::move(op), id, dy, E, {q});
-          contribute(k.src, {{dk, bytes_of(k.elements, p_.grad_bits)}}, k.key, k.elements);
-        }
+        operand_grad(OpKind::attention_score_grad, id, fwd, dy, q, k, ".dq", {s.batch, s.m, s.n, s.k, 0}, grad, act);
+        operand_grad(OpKind::attention_score_grad, id, fwd, dy, k, q, ".dk", {s.batch, s.n, s.m, s.k, 0}, grad_t, act);
         break;
       }
       case OpKind::attention_value: {  // O[S][d] = P[S][T] V[T][d] per sequence
         const Input& pr = ins.at(0);
         const Input& v = ins.at(1);
-        if (needs(pr.src)) {
-          Op op = grad_gemm(OpKind::attention_value_grad, fwd, ".dp", {s.batch, s.m, s.n, s.k, 0}, grad, act_t);
-          const OpId dp = bop(std::move(op), id, dy, E, {v});
-          contribute(pr.src, {{dp, bytes_of(pr.elements, p_.grad_bits)}}, pr.key, pr.elements);
-        }
-        if (needs(v.src)) {
-          Op op = grad_gemm(OpKind::attention_value_grad, fwd, ".dv", {s.batch, s.k, s.m, s.n, 0}, act_t, grad);
-          const OpId dv = bop(std::move(op), id, dy, E, {pr});
-          contribute(v.src, {{dv, bytes_of(v.elements, p_.grad_bits)}}, v.key, v.elements);
-        }
+        operand_grad(OpKind::attention_value_grad, id, fwd, dy, pr, v, ".dp", {s.batch, s.m, s.n, s.k, 0}, grad, act_t);
+        operand_grad(OpKind::attention_value_grad, id, fwd, dy, v, pr, ".dv", {s.batch, s.k, s.m, s.n, 0}, act_t, grad);
         break;
       }
       case OpKind::softmax:

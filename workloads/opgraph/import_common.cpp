@@ -82,6 +82,15 @@ std::string ImportReport::render_text() const {
 
 namespace detail {
 
+ImportReport& start_report(ImportReport* report, ImportReport& local, GraphFileFormat format,
+                           std::string_view source_name) {
+  ImportReport& rep = report ? *report : local;
+  rep = ImportReport{};
+  rep.format = format;
+  rep.source = std::string(source_name);
+  return rep;
+}
+
 std::string read_file_bytes(const std::filesystem::path& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) fail_at(path.string(), "file", "cannot open for reading");

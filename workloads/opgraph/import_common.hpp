@@ -15,6 +15,11 @@
 
 namespace strata::opgraph::detail {
 
+// The report a reader fills: the caller's `report`, or `local` when the caller passed none;
+// reset and stamped with the file's format and source name before reading starts.
+ImportReport& start_report(ImportReport* report, ImportReport& local, GraphFileFormat format,
+                           std::string_view source_name);
+
 // The whole file; GraphFormatError "<file>: error: cannot open ..." if it cannot be read.
 std::string read_file_bytes(const std::filesystem::path& path);
 

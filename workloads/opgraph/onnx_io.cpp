@@ -304,10 +304,7 @@ class OnnxReader {
 Graph read_onnx_bytes(std::string_view data, std::string_view source_name, const ImportOptions& options,
                       ImportReport* report) {
   ImportReport local;
-  ImportReport& rep = report ? *report : local;
-  rep = ImportReport{};
-  rep.format = GraphFileFormat::onnx;
-  rep.source = std::string(source_name);
+  ImportReport& rep = detail::start_report(report, local, GraphFileFormat::onnx, source_name);
   if (data.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
     fail_at(source_name, "byte 0", "ONNX files over 2 GiB (external data aside) are not supported");
   return OnnxReader(data, source_name, options, rep).read();

@@ -253,10 +253,7 @@ bool looks_like_pytorch_et(std::string_view text) {
 Graph read_pytorch_et_string(std::string_view text, std::string_view source_name, const ImportOptions& options,
                              ImportReport* report) {
   ImportReport local;
-  ImportReport& rep = report ? *report : local;
-  rep = ImportReport{};
-  rep.format = GraphFileFormat::pytorch_et;
-  rep.source = std::string(source_name);
+  ImportReport& rep = detail::start_report(report, local, GraphFileFormat::pytorch_et, source_name);
   return PytorchReader(text, source_name, options, rep).read();
 }
 

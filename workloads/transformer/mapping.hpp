@@ -63,7 +63,8 @@ struct CoreInfo {
 };
 
 // Crossbar geometry of one PIM core (defaults: Atleus / ISAAC, 16 tiles x 96 crossbars of
-// 128 x 128 cells at 2 bits = 6 MiB of 8-bit weights).
+// 128 x 128 cells at 2 bits = 6 MiB of 8-bit weights). The only copy of these defaults:
+// workload.transformer's parameters derive from it and bind its fields.
 struct PimGeometry {
   std::uint64_t tiles = 16;  // 0 = unlimited
   std::uint32_t tile_crossbars = 96;

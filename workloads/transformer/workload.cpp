@@ -60,14 +60,18 @@ void TransformerParams::declare(ParamSpec<TransformerParams>& s) {
           "atleus: frozen weights on PIM, the rest on SA; sa_only; pim_only; haima: host + HBM-PIM (pim_types) + "
           "SRAM-PIM (SA-class cores of type sram.*), README.md \"Mapping\"")
       .choices({"atleus", "sa_only", "pim_only", "haima"});
-  s.param("pim_tiles", &TransformerParams::pim_tiles,
+  // The mapping's PIM geometry, bound where it is (PimGeometry is a base of TransformerParams).
+  auto geometry = [&s]<class F>(const char* name, F PimGeometry::*field, const char* doc) {
+    return s.param(name, static_cast<F TransformerParams::*>(field), doc);
+  };
+  geometry("pim_tiles", &PimGeometry::tiles,
           "tiles of one PIM core, for packing weights (Atleus: 16); 0 = unlimited. Keep the geometry equal "
           "to the PIM cores' own, or their load_weights may answer capacity_error")
       .range(0, 1 << 30);
-  s.param("tile_crossbars", &TransformerParams::tile_crossbars, "crossbars per PIM tile (Atleus: 96)").range(1, 1 << 20);
-  s.param("crossbar_rows", &TransformerParams::crossbar_rows, "crossbar rows (inputs)").range(1, 1 << 20);
-  s.param("crossbar_cols", &TransformerParams::crossbar_cols, "crossbar columns (cells per row)").range(1, 1 << 20);
-  s.param("cell_bits", &TransformerParams::cell_bits, "bits per ReRAM cell").range(1, 64);
+  geometry("tile_crossbars", &PimGeometry::tile_crossbars, "crossbars per PIM tile (Atleus: 96)").range(1, 1 << 20);
+  geometry("crossbar_rows", &PimGeometry::xbar_rows, "crossbar rows (inputs)").range(1, 1 << 20);
+  geometry("crossbar_cols", &PimGeometry::xbar_cols, "crossbar columns (cells per row)").range(1, 1 << 20);
+  geometry("cell_bits", &PimGeometry::cell_bits, "bits per ReRAM cell").range(1, 64);
   s.param("overflow", &TransformerParams::overflow,
           "weights that do not fit the PIM cores: run their GEMMs on SA (streamed) or stop with an error")
       .choices({"sa", "error"});
@@ -182,6 +186,23 @@ std::uint8_t bits8(std::uint32_t b) { return static_cast<std::uint8_t>(std::min<
 
 }  // namespace
 
+// A load_weights request: write a rows x cols matrix of `bits`-bit weights into a PIM core
+// under `weight_id`. Setup loads and dynamic operand writes send the same request.
+TxnPtr<ComputeRequest> TransformerWorkload::load_request(std::uint64_t rows, std::uint64_t cols, std::uint32_t bits,
+                                                         std::uint64_t weight_id, std::uint64_t tag) {
+  auto req = make<ComputeRequest>();
+  req->kind = ComputeRequest::Kind::load_weights;
+  req->op = "load_weights";
+  req->k = rows;
+  req->n = cols;
+  req->weight_bits = bits8(bits);
+  req->static_weights = true;
+  req->weight_id = weight_id;
+  req->tag = tag;
+  req->issued_at = now();
+  return req;
+}
+
 TransformerWorkload::TransformerWorkload(const ComponentContext& ctx)
     : Component(ctx), p_(ctx.params<TransformerParams>()), e_mem_(p_.mem_energy_per_bit) {
   on_receive<&TransformerWorkload::on_core>("cores", this);
@@ -195,11 +216,7 @@ TransformerWorkload::TransformerWorkload(const ComponentContext& ctx)
                  : p_.mapping == "pim_only" ? Policy::pim_only
                  : p_.mapping == "haima"    ? Policy::haima
                                             : Policy::atleus;
-  mopt_.pim.tiles = static_cast<std::uint64_t>(p_.pim_tiles);
-  mopt_.pim.tile_crossbars = static_cast<std::uint32_t>(p_.tile_crossbars);
-  mopt_.pim.xbar_rows = static_cast<std::uint32_t>(p_.crossbar_rows);
-  mopt_.pim.xbar_cols = static_cast<std::uint32_t>(p_.crossbar_cols);
-  mopt_.pim.cell_bits = static_cast<std::uint32_t>(p_.cell_bits);
+  mopt_.pim = p_;  // the declared geometry (PimGeometry part of the params)
   mopt_.overflow = p_.overflow == "error" ? Overflow::error : Overflow::sa;
   mopt_.frozen_dx = p_.frozen_dx == "sa" ? DxPlacement::sa : DxPlacement::pim;
   mopt_.attention_cores = static_cast<std::uint32_t>(p_.attention_cores);
@@ -775,16 +792,7 @@ void TransformerWorkload::init() {
   }
   for (std::size_t i = 0; i < map_.loads.size(); ++i) {
     const WeightLoad& ld = map_.loads[i];
-    auto req = make<ComputeRequest>();
-    req->kind = ComputeRequest::Kind::load_weights;
-    req->op = "load_weights";
-    req->k = ld.rows;
-    req->n = ld.cols;
-    req->weight_bits = bits8(ld.bits);
-    req->static_weights = true;
-    req->weight_id = ld.weight_id;
-    req->tag = kLoadTag | i;
-    req->issued_at = now();
+    auto req = load_request(ld.rows, ld.cols, ld.bits, ld.weight_id, kLoadTag | i);
     ++loads_n_;
     load_bytes_ += ld.bytes;
     core_ports_[ld.core].send(std::move(req));
@@ -1030,17 +1038,8 @@ void TransformerWorkload::issue(std::uint64_t node) {
   const std::uint64_t copies = pl.write_copies;
   parts_left_[node] = static_cast<std::uint32_t>(2 * copies);
   for (std::uint64_t c = 0; c < copies; ++c) {
-    auto ld = make<ComputeRequest>();
-    ld->kind = ComputeRequest::Kind::load_weights;
-    ld->op = "load_weights";
-    ld->k = pl.write_rows;
-    ld->n = pl.write_cols;
-    ld->weight_bits = bits8(pl.write_bits);
-    ld->static_weights = true;
-    ld->weight_id = kScratchWeightId;
-    ld->tag = kDynTag | node;
+    auto ld = load_request(pl.write_rows, pl.write_cols, pl.write_bits, kScratchWeightId, kDynTag | node);
     ld->age = req->age;
-    ld->issued_at = now();
     port.send(std::move(ld));
     auto g = make<ComputeRequest>();
     g->kind = ComputeRequest::Kind::gemm;

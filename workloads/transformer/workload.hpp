@@ -23,7 +23,10 @@
 
 namespace strata::transformer {
 
-struct TransformerParams {
+// The PIM geometry the mapping packs weights by is the mapping's PimGeometry itself (the only
+// copy of those defaults; declare() binds its fields under pim_tiles, tile_crossbars,
+// crossbar_rows, crossbar_cols, cell_bits).
+struct TransformerParams : PimGeometry {
   std::string model = "bert-base";
   std::string models_dir = "";
   std::string mode = "inference";
@@ -39,11 +42,6 @@ struct TransformerParams {
   std::string graph_format = "auto";
   std::int64_t micro_batches = 1;
   std::string mapping = "atleus";
-  std::int64_t pim_tiles = 16;
-  std::int64_t tile_crossbars = 96;
-  std::int64_t crossbar_rows = 128;
-  std::int64_t crossbar_cols = 128;
-  std::int64_t cell_bits = 2;
   std::string overflow = "sa";
   std::string frozen_dx = "pim";
   std::int64_t attention_cores = 1;
@@ -125,6 +123,8 @@ class TransformerWorkload final : public Component {
   std::uint32_t request_core(const OpPlacement& pl, std::size_t shard, std::uint64_t part) const;
   void ready(std::uint64_t node);
   void issue(std::uint64_t node);
+  TxnPtr<ComputeRequest> load_request(std::uint64_t rows, std::uint64_t cols, std::uint32_t bits,
+                                      std::uint64_t weight_id, std::uint64_t tag);
   void issue_mem(std::uint64_t node, std::uint64_t bytes, bool write);
   void deliver(std::uint64_t node);
   void part_done(std::uint64_t node, Time seen);

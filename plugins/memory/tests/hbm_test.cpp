@@ -54,7 +54,7 @@ const auto& stats(const strata::testing::Run& r, const std::string& c) { return 
 TEST_CASE("memory.hbm: HBM2 (Atleus) peak = 8 channels x 128 bit x 2 GT/s = 256 GB/s over 1024 bits",
           "[memory][plugin]") {
   const strata::memory::DramParams m = strata::memory::hbm2_atleus();
-  CHECK(m.channels * m.channel_width_bits == 1024);
+  CHECK(m.channels * m.channel_width.count * 8 == 1024);
   CHECK(strata::memory::peak_bandwidth(m) == Approx(256e9));
   CHECK(kChannels * kChannelBw == Approx(256e9));
 }

@@ -6,29 +6,28 @@
 namespace strata::noc {
 
 void NiParams::declare(ParamSpec<NiParams>& s) {
-  s.param("clock", &NiParams::clock, "injection clock: one flit per cycle into the router");
-  s.param("flit_width", &NiParams::flit_width, "flit width, bits (as the routers')").range(8, 1 << 16);
-  s.param("vcs", &NiParams::vcs, "VCs of the router input and of this NI's ejection buffer (as the routers')")
-      .range(1, kMaxVcs);
-  s.param("vc_depth", &NiParams::vc_depth, "packets per VC (as the routers')").range(1, 65535);
-  s.param("max_packet", &NiParams::max_packet, "largest packet payload; transfers are split into packets")
-      .range(1, 1e12);
-  s.param("ack_size", &NiParams::ack_size, "payload of the completion packet sent back to the source");
-  s.param("sink_bandwidth", &NiParams::sink_bandwidth,
-          "rate at which received packets are consumed (0: as fast as they arrive)");
-  s.param("notify_arrival", &NiParams::notify_arrival,
-          "hand the requester a copy of each arrived transfer (arrived = true)");
-  s.param("histogram_range", &NiParams::histogram_range, "upper end of the packet latency histogram (100 bins)");
-  s.param("fidelity", &NiParams::fidelity,
-          "flit: packets with credits; message: a transfer crosses each link as one event (set alike on every "
-          "noc.router and noc.ni)")
+  using P = NiParams;
+  const ModelFields<P> field{s};
+  field("clock", &P::frequency, "injection clock: one flit per cycle into the router");
+  field("flit_width", &P::width_bits, "flit width, bits (as the routers')").range(8, 1 << 16);
+  field("vcs", &P::vcs, "VCs of the router input and of this NI's ejection buffer (as the routers')").range(1, kMaxVcs);
+  field("vc_depth", &P::vc_depth, "packets per VC (as the routers')").range(1, 65535);
+  field("max_packet", &P::max_packet, "largest packet payload; transfers are split into packets").range(1, 1e12);
+  field("ack_size", &P::ack_size, "payload of the completion packet sent back to the source");
+  field("sink_bandwidth", &P::sink_bandwidth,
+        "rate at which received packets are consumed (0: as fast as they arrive)");
+  field("notify_arrival", &P::notify_arrival, "hand the requester a copy of each arrived transfer (arrived = true)");
+  field("histogram_range", &P::histogram_range, "upper end of the packet latency histogram (100 bins)");
+  field("fidelity", &P::fidelity,
+        "flit: packets with credits; message: a transfer crosses each link as one event (set alike on every "
+        "noc.router and noc.ni)")
       .choices({kFlitLevel, kMessageLevel});
 }
 
 NetworkInterface::NetworkInterface(const ComponentContext& ctx)
     : Component(ctx),
       p_(ctx.params<NiParams>()),
-      cycle_(p_.clock.period()),
+      cycle_(p_.frequency.period()),
       ctrl_(&port("ctrl")),
       router_(&port("router")),
       tx_wake_(&event_port<&NetworkInterface::on_tx_wake>(this, "tx")),
@@ -92,7 +91,7 @@ void NetworkInterface::on_ctrl(TxnPtr<> t) {
   }
   if (message_) {
     const std::uint64_t mp = p_.max_packet.count;
-    const auto width = static_cast<std::uint32_t>(p_.flit_width);
+    const auto width = p_.width_bits;
     auto msg = make<Message>();
     msg->src = id_;
     msg->dst = req->dst;
@@ -100,9 +99,9 @@ void NetworkInterface::on_ctrl(TxnPtr<> t) {
     msg->bytes = req->bytes;
     msg->tag = req->tag;
     // the flit level's packets: P - 1 full ones and the rest (one packet for 0 bytes)
-    msg->packets = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (req->bytes + mp - 1) / mp));
+    msg->packets = packets_of(req->bytes);
     msg->flits = (msg->packets - 1) * flit_count(mp, width) +
-                 flit_count(req->bytes - std::uint64_t{msg->packets - 1} * mp, width);
+                 flit_count(packet_bytes(req->bytes, msg->packets - 1, mp), width);
     pending_.emplace(msg->message, Pending{std::move(req), now()});
     inject(std::move(msg));
     return;
@@ -112,11 +111,19 @@ void NetworkInterface::on_ctrl(TxnPtr<> t) {
   j.message = next_message_++;
   j.bytes = req->bytes;
   j.tag = req->tag;
-  const std::uint64_t mp = p_.max_packet.count;
-  j.packets = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (req->bytes + mp - 1) / mp));
+  j.packets = packets_of(req->bytes);
   pending_.emplace(j.message, Pending{std::move(req), now()});
   jobs_.push_back(j);
   pump();
+}
+
+std::uint32_t NetworkInterface::packets_of(std::uint64_t bytes) const {
+  const std::uint64_t mp = p_.max_packet.count;
+  return static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (bytes + mp - 1) / mp));
+}
+
+std::uint64_t NetworkInterface::packet_bytes(std::uint64_t bytes, std::uint64_t k, std::uint64_t max_packet) {
+  return std::min<std::uint64_t>(max_packet, bytes - std::min<std::uint64_t>(bytes, k * max_packet));
 }
 
 void NetworkInterface::complete(TxnPtr<TransferRequest> req, Time accepted, Time completed_at) {
@@ -129,6 +136,27 @@ void NetworkInterface::complete(TxnPtr<TransferRequest> req, Time accepted, Time
     trace("transfer", accepted, completed_at, "noc",
           "{\"dst\":" + std::to_string(req->dst) + ",\"bytes\":" + std::to_string(req->bytes) + "}");
   ctrl_->send(std::move(req));
+}
+
+void NetworkInterface::on_completion(std::uint64_t message, Time consumed_at) {
+  auto it = pending_.find(message);
+  if (it == pending_.end()) throw ModelError(name() + ": completion for an unknown transfer");
+  Pending pend = std::move(it->second);
+  pending_.erase(it);
+  complete(std::move(pend.req), pend.accepted, consumed_at);
+}
+
+void NetworkInterface::report_arrival(std::uint32_t src, std::uint64_t bytes, std::uint64_t tag) {
+  if (!p_.notify_arrival || !ctrl_->connected()) return;
+  auto copy = make<TransferRequest>();
+  copy->src = src;
+  copy->dst = id_;
+  copy->bytes = bytes;
+  copy->tag = tag;
+  copy->arrived = true;
+  copy->status = Status::ok;
+  copy->completed_at = now();
+  ctrl_->send(std::move(copy));
 }
 
 void NetworkInterface::pump() {
@@ -164,11 +192,10 @@ void NetworkInterface::pump() {
     pkt->sequence = kAckSequence;
     pkt->bytes = p_.ack_size.count;
   } else {
-    const std::uint64_t mp = p_.max_packet.count;
     pkt->sequence = j.next;
-    pkt->bytes = std::min<std::uint64_t>(mp, j.bytes - std::min<std::uint64_t>(j.bytes, std::uint64_t{j.next} * mp));
+    pkt->bytes = packet_bytes(j.bytes, j.next, p_.max_packet.count);
   }
-  const auto flits = flit_count(pkt->bytes, static_cast<std::uint32_t>(p_.flit_width));
+  const auto flits = flit_count(pkt->bytes, p_.width_bits);
   --credits_[vc];
   ++packets_sent_;
   router_->send(std::move(pkt));
@@ -217,10 +244,10 @@ void NetworkInterface::on_message(TxnPtr<Message> msg) {
   Time consumed = head + static_cast<Time>(msg->flits - 1) * cycle_;
   if (p_.sink_bandwidth.bytes_per_s > 0) {
     const std::uint64_t mp = msg->ack ? msg->bytes : p_.max_packet.count;
-    const auto width = static_cast<std::uint32_t>(p_.flit_width);
+    const auto width = p_.width_bits;
     std::uint64_t flits_in = 0;
     for (std::uint32_t k = 0; k < msg->packets; ++k) {
-      const std::uint64_t bytes = std::min<std::uint64_t>(mp, msg->bytes - std::min<std::uint64_t>(msg->bytes, k * mp));
+      const std::uint64_t bytes = packet_bytes(msg->bytes, k, mp);
       flits_in += flit_count(bytes, width);
       const Time tail = head + static_cast<Time>(flits_in - 1) * cycle_;
       consumed = std::max(tail, sink_free_) + p_.sink_bandwidth.transfer_time(bytes);
@@ -241,11 +268,7 @@ void NetworkInterface::on_message(TxnPtr<Message> msg) {
 
 void NetworkInterface::on_message_consumed(TxnPtr<Message> msg) {
   if (msg->ack) {
-    auto it = pending_.find(msg->message);
-    if (it == pending_.end()) throw ModelError(name() + ": completion for an unknown transfer");
-    Pending pend = std::move(it->second);
-    pending_.erase(it);
-    complete(std::move(pend.req), pend.accepted, static_cast<Time>(msg->tag));
+    on_completion(msg->message, static_cast<Time>(msg->tag));
     return;
   }
   packets_received_ += msg->packets;
@@ -253,17 +276,7 @@ void NetworkInterface::on_message_consumed(TxnPtr<Message> msg) {
   packet_latency_.add(static_cast<double>(now() - msg->injected_at));
   hops_.add(static_cast<double>(msg->hops));
   ++transfers_received_;
-  if (p_.notify_arrival && ctrl_->connected()) {
-    auto copy = make<TransferRequest>();
-    copy->src = msg->src;
-    copy->dst = id_;
-    copy->bytes = msg->bytes;
-    copy->tag = msg->tag;
-    copy->arrived = true;
-    copy->status = Status::ok;
-    copy->completed_at = now();
-    ctrl_->send(std::move(copy));
-  }
+  report_arrival(msg->src, msg->bytes, msg->tag);
   auto ack = make<Message>();
   ack->src = id_;
   ack->dst = msg->src;
@@ -271,7 +284,7 @@ void NetworkInterface::on_message_consumed(TxnPtr<Message> msg) {
   ack->bytes = p_.ack_size.count;
   ack->tag = now();
   ack->ack = true;
-  ack->flits = flit_count(ack->bytes, static_cast<std::uint32_t>(p_.flit_width));
+  ack->flits = flit_count(ack->bytes, p_.width_bits);
   ++acks_sent_;
   inject(std::move(ack));
 }
@@ -301,17 +314,15 @@ void NetworkInterface::on_router(TxnPtr<> t) {
     return;
   }
   if (message_) {
-    if (!dynamic_cast<Message*>(t.get()))
-      throw ModelError(name() + ": fidelity = \"message\" but a '" + std::string(t->type_name()) + "' arrived");
-    on_message(std::move(t).as<Message>());
+    on_message(as_level<Message>(std::move(t), name()));
     return;
   }
-  auto pkt = std::move(t).as<Packet>();
+  auto pkt = as_level<Packet>(std::move(t), name());
   if (pkt->vc >= p_.vcs || rx_occupancy_[pkt->vc] >= static_cast<std::uint32_t>(p_.vc_depth))
     throw ModelError(name() + ": packet arrived on VC " + std::to_string(pkt->vc) +
                      " without a free slot (credit protocol broken)");
   ++rx_occupancy_[pkt->vc];
-  const auto flits = flit_count(pkt->bytes, static_cast<std::uint32_t>(p_.flit_width));
+  const auto flits = flit_count(pkt->bytes, p_.width_bits);
   Time consumed = now() + (flits - 1) * cycle_;  // the tail has arrived
   if (p_.sink_bandwidth.bytes_per_s > 0) {
     consumed = std::max(consumed, sink_free_) + p_.sink_bandwidth.transfer_time(pkt->bytes);
@@ -331,11 +342,7 @@ void NetworkInterface::on_consumed(TxnPtr<> t) {
   credit->vc = pkt->vc;
   router_->send(std::move(credit));
   if (pkt->sequence == kAckSequence) {
-    auto it = pending_.find(pkt->message);
-    if (it == pending_.end()) throw ModelError(name() + ": completion for an unknown transfer");
-    Pending pend = std::move(it->second);
-    pending_.erase(it);
-    complete(std::move(pend.req), pend.accepted, static_cast<Time>(pkt->tag));
+    on_completion(pkt->message, static_cast<Time>(pkt->tag));
     return;
   }
   ++packets_received_;
@@ -346,17 +353,7 @@ void NetworkInterface::on_consumed(TxnPtr<> t) {
   if (got < pkt->packets_in_message) return;
   arrived_.erase(pkt->message);
   ++transfers_received_;
-  if (p_.notify_arrival && ctrl_->connected()) {
-    auto copy = make<TransferRequest>();
-    copy->src = pkt->src;
-    copy->dst = id_;
-    copy->bytes = pkt->message_bytes;
-    copy->tag = pkt->tag;
-    copy->arrived = true;
-    copy->status = Status::ok;
-    copy->completed_at = now();
-    ctrl_->send(std::move(copy));
-  }
+  report_arrival(pkt->src, pkt->message_bytes, pkt->tag);
   Job ack;
   ack.dst = pkt->src;
   ack.message = pkt->message;

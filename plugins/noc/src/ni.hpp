@@ -31,17 +31,14 @@
 
 namespace strata::noc {
 
-struct NiParams {
-  Frequency clock = default_clock();
-  std::int64_t flit_width = kDefaultFlitBits;
-  std::int64_t vcs = kDefaultVcs;
-  std::int64_t vc_depth = kDefaultVcDepth;
+// The link parameters (flit width, clock, VCs, fidelity) are the ones noc.router derives from
+// too (noc_protocol.hpp LinkParams); what follows is the interface's own.
+struct NiParams : LinkParams {
   Bytes max_packet{128};  // ASSUMPTION: 8 flits of 128 bits (Atleus: unpublished)
   Bytes ack_size{8};      // completion packet payload: a message id fits one flit
   Bandwidth sink_bandwidth{0};
   bool notify_arrival = true;
   Duration histogram_range{500 * kNanosecond};
-  std::string fidelity = kFlitLevel;  // "message": one event per transfer per hop (README "Fidelity")
   static void declare(ParamSpec<NiParams>& s);
 };
 
@@ -68,7 +65,17 @@ class NetworkInterface final : public Component {
   void on_tx_wake(TxnPtr<> t);
   void on_consumed(TxnPtr<> t);
   void pump();
+  // How a transfer is split, at both fidelities: ceil(bytes / max_packet) packets (one for 0
+  // bytes); packet k carries what is left of `bytes`, at most max_packet.
+  std::uint32_t packets_of(std::uint64_t bytes) const;
+  static std::uint64_t packet_bytes(std::uint64_t bytes, std::uint64_t k, std::uint64_t max_packet);
   void complete(TxnPtr<TransferRequest> req, Time accepted, Time completed_at);
+  // Source side, both fidelities: the completion of transfer `message` came back; answer its
+  // request (the last byte was consumed at the destination at `consumed_at`).
+  void on_completion(std::uint64_t message, Time consumed_at);
+  // Destination side, both fidelities: a whole transfer has been consumed; hand the requester
+  // its copy (arrived = true) when notify_arrival is set and ctrl is linked.
+  void report_arrival(std::uint32_t src, std::uint64_t bytes, std::uint64_t tag);
   // message level
   void inject(TxnPtr<Message> msg);
   void pump_messages();

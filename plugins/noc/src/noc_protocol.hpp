@@ -19,6 +19,8 @@
 #include <strata/noc/link_model.hpp>
 
 #include <cstdint>
+#include <string>
+#include <type_traits>
 
 namespace strata::noc {
 
@@ -104,17 +106,47 @@ struct Message final : Transaction {
 inline constexpr const char* kFlitLevel = "flit";
 inline constexpr const char* kMessageLevel = "message";
 
+/// `t` as the transaction of the fidelity its receiver `who` runs (Message at the message
+/// level, Packet at the flit level); anything else means the two ends of a link run different
+/// levels, a configuration mistake reported as such.
+template <class T>
+TxnPtr<T> as_level(TxnPtr<> t, const std::string& who) {
+  static_assert(std::is_same_v<T, Message> || std::is_same_v<T, Packet>);
+  if (!dynamic_cast<T*>(t.get()))
+    throw ModelError(who + ": fidelity = \"" + (std::is_same_v<T, Message> ? kMessageLevel : kFlitLevel) +
+                     "\" but a '" + t->type_name() + "' arrived (set fidelity alike on every noc.router and noc.ni)");
+  return std::move(t).as<T>();
+}
+
 /// A completion ("ack") packet is a standard Packet with this sequence number: the
 /// destination NI sends one back to the source NI when the last packet of a transfer has
 /// arrived; `message` names the transfer and `tag` carries the arrival time (ps).
 inline constexpr std::uint32_t kAckSequence = 0xFFFFFFFFu;
 
-// Defaults shared by noc.router and noc.ni (the only copy): both ends of a link must agree.
 inline constexpr std::uint32_t kNone = 0xFFFFFFFFu;  // "no port / no router / no VC"
-inline constexpr std::int64_t kDefaultVcs = 2;
-inline constexpr std::int64_t kDefaultVcDepth = 4;  // packets per VC
 inline constexpr std::int64_t kMaxVcs = 64;
-inline Frequency default_clock() { return Frequency{static_cast<double>(LinkTiming{}.frequency_hz)}; }
-inline constexpr std::int64_t kDefaultFlitBits = LinkTiming{}.width_bits;
+
+/// What both ends of a noc link must agree on, and so the one struct that noc.router and
+/// noc.ni parameters derive from: the flit width and clock (the model's LinkTiming, the
+/// only copy of their defaults), the input buffer geometry and the fidelity level. Each
+/// component declares these fields itself, documented for its side of the link.
+struct LinkParams : LinkTiming {
+  std::int64_t vcs = 2;
+  std::int64_t vc_depth = 4;  // packets per VC
+  std::string fidelity = kFlitLevel;  // "message": one event per transfer per hop (README "Fidelity")
+};
+
+/// Declares fields of P or of one of its bases (a model struct P derives from) under their
+/// TOML names, so parse, validation, `strata info` and the model read that one field:
+///   const ModelFields<P> field{s};  field("clock", &P::frequency, "doc");
+template <class P>
+struct ModelFields {
+  ParamSpec<P>& spec;
+  template <class F, class Owner>
+  ParamDeclRef operator()(const char* name, F Owner::*member, const char* doc) const {
+    static_assert(std::is_base_of_v<Owner, P>, "ModelFields: the field must belong to P or a base of P");
+    return spec.param(name, static_cast<F P::*>(member), doc);
+  }
+};
 
 }  // namespace strata::noc

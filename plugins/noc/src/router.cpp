@@ -7,59 +7,48 @@
 namespace strata::noc {
 
 void RouterParams::declare(ParamSpec<RouterParams>& s) {
-  s.param("clock", &RouterParams::clock, "router clock: pipeline stages and one flit per cycle per output");
-  s.param("pipeline", &RouterParams::pipeline, "per-hop pipeline latency of the head, cycles").range(0, 1000);
-  s.param("flit_width", &RouterParams::flit_width, "flit (and link) width, bits").range(8, 1 << 16);
-  s.param("vcs", &RouterParams::vcs, "virtual channels per input port (a torus with routing = dor needs >= 2)")
-      .range(1, kMaxVcs);
-  s.param("vc_depth", &RouterParams::vc_depth, "input buffer depth per VC, packets").range(1, 65535);
-  s.param("routing", &RouterParams::routing,
-          "dor: dimension order on a full mesh/torus (grid indices); table: up*/down* on any graph")
+  using P = RouterParams;
+  const ModelFields<P> field{s};
+  field("clock", &P::frequency, "router clock: pipeline stages and one flit per cycle per output");
+  field("pipeline", &P::pipeline, "per-hop pipeline latency of the head, cycles").range(0, 1000);
+  field("flit_width", &P::width_bits, "flit (and link) width, bits").range(8, 1 << 16);
+  field("vcs", &P::vcs, "virtual channels per input port (a torus with routing = dor needs >= 2)").range(1, kMaxVcs);
+  field("vc_depth", &P::vc_depth, "input buffer depth per VC, packets").range(1, 65535);
+  field("routing", &P::routing,
+        "dor: dimension order on a full mesh/torus (grid indices); table: up*/down* on any graph")
       .choices({"dor", "table"});
-  s.param("fidelity", &RouterParams::fidelity,
-          "flit: packets with credits and VC arbitration; message: a transfer crosses each link as one "
-          "event, contention by link reservation (set alike on every noc.router and noc.ni)")
+  field("fidelity", &P::fidelity,
+        "flit: packets with credits and VC arbitration; message: a transfer crosses each link as one "
+        "event, contention by link reservation (set alike on every noc.router and noc.ni)")
       .choices({kFlitLevel, kMessageLevel});
-  s.param("buffer_write", &RouterParams::buffer_write, "input-buffer write energy per bit").min(0);
-  s.param("buffer_read", &RouterParams::buffer_read, "input-buffer read energy per bit").min(0);
-  s.param("crossbar", &RouterParams::crossbar, "crossbar traversal energy per bit").min(0);
-  s.param("arbitration", &RouterParams::arbitration, "switch arbitration energy per flit").min(0);
-  s.param("vc_allocation", &RouterParams::vc_allocation, "VC allocation energy per packet").min(0);
-  s.param("static_power", &RouterParams::static_power, "leakage and clock power").min(0);
-  s.param("planar_link", &RouterParams::planar_link, "planar wire energy per bit per grid step of the link").min(0);
-  s.param("tsv_capacitance", &RouterParams::tsv_capacitance, "capacitance of one TSV, F (Atleus: 37 fF)").min(0);
-  s.param("tsv_resistance", &RouterParams::tsv_resistance, "resistance of one TSV, ohm (Atleus: 20 mOhm)").min(0);
-  s.param("vdd", &RouterParams::vdd, "link supply voltage, V").min(0);
-  s.param("activity", &RouterParams::activity, "probability of a 0->1 transition per transferred bit").range(0, 1);
-  s.param("driver_resistance", &RouterParams::driver_resistance, "TSV driver output resistance, ohm").min(0);
-  s.param("load_capacitance", &RouterParams::load_capacitance, "TSV receiver input capacitance, F").min(0);
-  s.param("tsv_delay", &RouterParams::tsv_delay,
-          "add the TSV's Elmore delay to the link latency of vertical and skip links");
+  field("buffer_write", &P::buffer_write_per_bit, "input-buffer write energy per bit").min(0);
+  field("buffer_read", &P::buffer_read_per_bit, "input-buffer read energy per bit").min(0);
+  field("crossbar", &P::crossbar_per_bit, "crossbar traversal energy per bit").min(0);
+  field("arbitration", &P::switch_arbitration_per_flit, "switch arbitration energy per flit").min(0);
+  field("vc_allocation", &P::vc_allocation_per_packet, "VC allocation energy per packet").min(0);
+  field("static_power", &P::static_power, "leakage and clock power").min(0);
+  field("planar_link", &P::planar_link, "planar wire energy per bit per grid step of the link").min(0);
+  field("tsv_capacitance", &P::capacitance, "capacitance of one TSV, F (Atleus: 37 fF)").min(0);
+  field("tsv_resistance", &P::resistance, "resistance of one TSV, ohm (Atleus: 20 mOhm)").min(0);
+  field("vdd", &P::vdd, "link supply voltage, V").min(0);
+  field("activity", &P::activity, "probability of a 0->1 transition per transferred bit").range(0, 1);
+  field("driver_resistance", &P::driver_resistance, "TSV driver output resistance, ohm").min(0);
+  field("load_capacitance", &P::load_capacitance, "TSV receiver input capacitance, F").min(0);
+  field("tsv_delay", &P::tsv_delay, "add the TSV's Elmore delay to the link latency of vertical and skip links");
   s.preset("atleus", "Atleus NoC: up*/down* tables over chains, mesh, TSVs and skip TSVs",
            [](RouterParams& p) { p.routing = "table"; });
-}
-
-RcLinkParams RouterParams::tsv(int tiers) const {
-  RcLinkParams rc;
-  rc.capacitance = tsv_capacitance * tiers;
-  rc.resistance = tsv_resistance * tiers;
-  rc.vdd = vdd;
-  rc.activity = activity;
-  rc.driver_resistance = driver_resistance;
-  rc.load_capacitance = load_capacitance;
-  return rc;
 }
 
 Router::Router(const ComponentContext& ctx)
     : Component(ctx),
       p_(ctx.params<RouterParams>()),
-      cycle_(p_.clock.period()),
+      cycle_(p_.frequency.period()),
       wake_(&event_port<&Router::on_wake>(this, "wake")),
-      buffer_write_(Energy{p_.buffer_write.joules * static_cast<double>(p_.flit_width)}),
-      buffer_read_(Energy{p_.buffer_read.joules * static_cast<double>(p_.flit_width)}),
-      crossbar_(Energy{p_.crossbar.joules * static_cast<double>(p_.flit_width)}),
-      arbitration_(p_.arbitration),
-      vc_allocation_(p_.vc_allocation),
+      buffer_write_(Energy{p_.buffer_write_per_bit.joules * static_cast<double>(p_.width_bits)}),
+      buffer_read_(Energy{p_.buffer_read_per_bit.joules * static_cast<double>(p_.width_bits)}),
+      crossbar_(Energy{p_.crossbar_per_bit.joules * static_cast<double>(p_.width_bits)}),
+      arbitration_(p_.switch_arbitration_per_flit),
+      vc_allocation_(p_.vc_allocation_per_packet),
       wire_planar_(Energy{0}),
       wire_tsv_(Energy{0}) {
   on_receive<&Router::receive>("port", this);
@@ -176,7 +165,7 @@ void Router::setup_links() {
     const auto& b = other->index;
     int dz = a.size() >= 3 && b.size() >= 3 ? std::abs(a[2] - b[2]) : 0;
     if (dz > 0) {
-      RcLinkParams rc = p_.tsv(dz);
+      const RcLinkParams rc = in_series(p_.tsv(), dz);
       o.joules_per_bit = energy_per_bit(rc);
       o.wire = &wire_tsv_;
       if (p_.tsv_delay) o.extra_delay = elmore_delay_ps(rc);
@@ -229,17 +218,10 @@ void Router::receive(Port& p, TxnPtr<> t) {
     on_credit(k, *c);
     return;
   }
-  if (message_) {
-    if (!dynamic_cast<Message*>(t.get()))
-      throw ModelError(name() + ": fidelity = \"message\" but a '" + std::string(t->type_name()) +
-                       "' arrived (set fidelity alike on every noc.router and noc.ni)");
-    on_message(k, std::move(t).as<Message>());
-    return;
-  }
-  if (!dynamic_cast<Packet*>(t.get()))
-    throw ModelError(name() + ": fidelity = \"flit\" but a '" + std::string(t->type_name()) +
-                     "' arrived (set fidelity alike on every noc.router and noc.ni)");
-  on_packet(k, std::move(t).as<Packet>());
+  if (message_)
+    on_message(k, as_level<Message>(std::move(t), name()));
+  else
+    on_packet(k, as_level<Packet>(std::move(t), name()));
 }
 
 // Message level: one event per transfer per hop (and one credit back). A message waits in
@@ -296,7 +278,7 @@ void Router::send_messages(std::uint32_t in, std::uint32_t v) {
     arbitration_.add(m.flits);
     vc_allocation_.add(m.packets);
     if (out.wire)
-      out.wire->add_joules(out.joules_per_bit * static_cast<double>(m.flits) * static_cast<double>(p_.flit_width),
+      out.wire->add_joules(out.joules_per_bit * static_cast<double>(m.flits) * static_cast<double>(p_.width_bits),
                            m.flits);
     router_latency_.add(static_cast<double>(start - w.arrived));
     m.vc = static_cast<std::uint8_t>(down);
@@ -348,7 +330,7 @@ void Router::on_packet(std::uint32_t in, TxnPtr<Packet> pkt) {
     throw ModelError(name() + ".port[" + std::to_string(in) + "]: packet arrived on VC " + std::to_string(pkt->vc) +
                      " without a free slot (credit protocol broken)");
   Slot s;
-  s.flits = static_cast<std::uint32_t>(flit_count(pkt->bytes, static_cast<std::uint32_t>(p_.flit_width)));
+  s.flits = static_cast<std::uint32_t>(flit_count(pkt->bytes, p_.width_bits));
   route(*pkt, in, s.out, s.cls);
   s.arrived = now();
   s.ready = now() + static_cast<Time>(p_.pipeline) * cycle_;
@@ -470,7 +452,7 @@ void Router::try_output(std::uint32_t o) {
   crossbar_.add(s.flits);
   arbitration_.add(s.flits);
   vc_allocation_.add();
-  if (out.wire) out.wire->add_joules(out.joules_per_bit * static_cast<double>(s.flits) * static_cast<double>(p_.flit_width), s.flits);
+  if (out.wire) out.wire->add_joules(out.joules_per_bit * static_cast<double>(s.flits) * static_cast<double>(p_.width_bits), s.flits);
   router_latency_.add(static_cast<double>(t - s.arrived));
   s.pkt->vc = static_cast<std::uint8_t>(vc_out);
   s.pkt->hops = static_cast<std::uint16_t>(s.pkt->hops + 1);

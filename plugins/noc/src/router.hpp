@@ -40,37 +40,26 @@
 
 namespace strata::noc {
 
-struct RouterParams {
-  Frequency clock = default_clock();
+// One struct, declared once: the link parameters shared with noc.ni (LinkParams: flit width,
+// clock, VCs, fidelity), the router energies (link_model.hpp RouterEnergyParams) and the
+// electrical model of one TSV and its driver (RcLinkParams, SI units: F, ohm, V) are the
+// model's own structs, bound by declare() under their TOML names; what follows is the
+// router's own.
+struct RouterParams : LinkParams, RouterEnergyParams, RcLinkParams {
   std::int64_t pipeline = 3;  // ASSUMPTION: RC, VA+SA, ST (a 3-stage VC router)
-  std::int64_t flit_width = kDefaultFlitBits;
-  std::int64_t vcs = kDefaultVcs;
-  std::int64_t vc_depth = kDefaultVcDepth;
   std::string routing = "dor";
-  std::string fidelity = kFlitLevel;  // "message": one event per transfer per hop (README "Fidelity")
-  // Router energy per bit / per flit / per packet (link_model.hpp RouterEnergyParams).
-  Energy buffer_write{RouterEnergyParams{}.buffer_write_per_bit};
-  Energy buffer_read{RouterEnergyParams{}.buffer_read_per_bit};
-  Energy crossbar{RouterEnergyParams{}.crossbar_per_bit};
-  Energy arbitration{RouterEnergyParams{}.switch_arbitration_per_flit};
-  Energy vc_allocation{RouterEnergyParams{}.vc_allocation_per_packet};
   // ASSUMPTION: leakage of a 5-port 128-bit VC router at 32 nm, order of magnitude of
   // DSENT's reports (a few mW); replace with a DSENT run for the chosen configuration.
   Power static_power{2e-3};
-  // Planar wire energy per bit per grid step (default: 174 fJ/bit/mm x 2.5 mm core pitch).
+  // Planar wire energy per bit per grid step, derived from the model's wire (default:
+  // 174 fJ/bit/mm x 2.5 mm core pitch, link_model.hpp PlanarWireParams); the router takes
+  // the product, so the TOML key stays one energy per grid step.
   Energy planar_link{planar_energy_per_bit(PlanarWireParams{})};
-  // One TSV (Atleus: 37 fF, 20 mOhm) and its driver, in SI units (F, ohm, V).
-  double tsv_capacitance = RcLinkParams{}.capacitance;
-  double tsv_resistance = RcLinkParams{}.resistance;
-  double vdd = RcLinkParams{}.vdd;
-  double activity = RcLinkParams{}.activity;
-  double driver_resistance = RcLinkParams{}.driver_resistance;
-  double load_capacitance = RcLinkParams{}.load_capacitance;
   bool tsv_delay = true;
   static void declare(ParamSpec<RouterParams>& s);
 
-  /// The electrical model of a vertical link spanning `tiers` tiers.
-  RcLinkParams tsv(int tiers) const;
+  /// One TSV (a vertical link between adjacent tiers) and its driver.
+  const RcLinkParams& tsv() const { return *this; }
 };
 
 class Router final : public Component {

@@ -15,6 +15,7 @@
 
 using noc_test::flits;
 using noc_test::Net;
+using noc_test::one_transfer;
 using noc_test::stats;
 using noc_test::sum_over;
 using strata::Time;
@@ -23,11 +24,6 @@ namespace {
 
 std::vector<std::string> fidelity(const std::string& level, const std::string& router = "r") {
   return {router + ".fidelity=" + level, "ni.fidelity=" + level};
-}
-
-std::string one_transfer(int src, int dst, std::uint64_t bytes) {
-  return "pattern = \"hotspot\", hotspots = [" + std::to_string(dst) + "], hotspot_fraction = 1.0, active = [" +
-         std::to_string(src) + "], count = 1, process = \"periodic\", size = \"" + std::to_string(bytes) + "B\"";
 }
 
 // The NI of endpoint k on a grid of `width` columns (grid order) or on a line (width 0).

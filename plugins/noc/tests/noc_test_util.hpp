@@ -1,5 +1,5 @@
-// noc_test_util.hpp - TOML builders for the noc tests: a line/mesh/torus of routers, one
-// NI per router, and a workload.traffic driver.
+// noc_test_util.hpp - TOML builders for the noc tests (and the traffic workload's): a
+// line/mesh/torus of routers, one NI per router, and a workload.traffic driver.
 #pragma once
 
 #include "harness.hpp"
@@ -9,6 +9,21 @@
 #include <string>
 
 namespace noc_test {
+
+/// A [[generate]] block linking the routers `r`: kind mesh, torus, chain, vertical, skip...,
+/// with `extra` lines (e.g. "curve = \"snake\"\n") before its latency.
+inline std::string router_links(const std::string& kind, const std::string& extra = "",
+                            const std::string& latency = "1ns") {
+  return "[[generate]]\nkind = \"" + kind + "\"\ncomponent = \"r\"\nport = \"port\"\n" + extra + "latency = \"" +
+         latency + "\"\n\n";
+}
+
+/// Traffic parameters for a single transfer of `bytes` from node `src` to node `dst` (a
+/// hotspot pattern with one active node and one hotspot).
+inline std::string one_transfer(int src, int dst, std::uint64_t bytes) {
+  return "pattern = \"hotspot\", hotspots = [" + std::to_string(dst) + "], hotspot_fraction = 1.0, active = [" +
+         std::to_string(src) + "], count = 1, process = \"periodic\", size = \"" + std::to_string(bytes) + "B\"";
+}
 
 /// `routers` in a grid, NIs zipped onto them, traffic fanned out to the NIs.
 struct Net {
@@ -24,10 +39,7 @@ struct Net {
     t += "[[component]]\nname = \"r\"\ntype = \"noc.router\"\ngrid = " + grid + "\nparams = { " + router + " }\n\n";
     t += "[[component]]\nname = \"ni\"\ntype = \"noc.ni\"\ngrid = " + grid + "\nparams = { " + ni + " }\n\n";
     t += "[[component]]\nname = \"gen\"\ntype = \"workload.traffic\"\nparams = { " + traffic + " }\n\n";
-    if (wiring.empty())
-      t += "[[generate]]\nkind = \"mesh\"\ncomponent = \"r\"\nport = \"port\"\nlatency = \"" + link + "\"\n\n";
-    else
-      t += wiring;
+    t += wiring.empty() ? router_links("mesh", "", link) : wiring;
     t += "[[generate]]\nkind = \"zip\"\nfrom = \"ni.router\"\nto = \"r.port\"\nlatency = \"" + ni_link + "\"\n\n";
     t += "[[generate]]\nkind = \"fanout\"\nfrom = \"gen.nis\"\nto = \"ni.ctrl\"\nlatency = \"" + ctrl_link + "\"\n";
     return t;

@@ -13,18 +13,13 @@
 
 using noc_test::energy;
 using noc_test::flits;
+using noc_test::router_links;
 using noc_test::Net;
+using noc_test::one_transfer;
 using noc_test::stats;
 using noc_test::sum_over;
 using strata::Time;
 
-namespace {
-// A single transfer from node `src` to the hotspot `dst`.
-std::string one_transfer(int src, int dst, std::uint64_t bytes) {
-  return "pattern = \"hotspot\", hotspots = [" + std::to_string(dst) + "], hotspot_fraction = 1.0, active = [" +
-         std::to_string(src) + "], count = 1, process = \"periodic\", size = \"" + std::to_string(bytes) + "B\"";
-}
-}  // namespace
 
 TEST_CASE("noc: zero-load packet latency = (H+1) links + H pipelines + (flits-1) cycles", "[noc][timing]") {
   struct Case {
@@ -181,7 +176,7 @@ TEST_CASE("noc: a TSV books activity * C * Vdd^2 per bit and adds its Elmore del
   n.grid = "[1, 1, 2]";
   n.router = "tsv_capacitance = 50e-15, tsv_resistance = 0.05, vdd = 1.0, activity = 0.5, "
              "driver_resistance = 2000.0, load_capacitance = 0.0";
-  n.wiring = "[[generate]]\nkind = \"vertical\"\ncomponent = \"r\"\nport = \"port\"\nlatency = \"1ns\"\n\n";
+  n.wiring = router_links("vertical");
   n.traffic = one_transfer(0, 1, bytes);
   strata::testing::Harness h;
   auto r = h.run(n.toml());
@@ -202,7 +197,7 @@ TEST_CASE("noc: Atleus TSV defaults: 37 fF, 20 mOhm give the link model's energy
   CHECK(atleus.resistance == 20e-3);
   Net n;
   n.grid = "[1, 1, 2]";
-  n.wiring = "[[generate]]\nkind = \"vertical\"\ncomponent = \"r\"\nport = \"port\"\nlatency = \"1ns\"\n\n";
+  n.wiring = router_links("vertical");
   n.traffic = one_transfer(0, 1, 16);
   strata::testing::Harness h;
   auto r = h.run(n.toml());
@@ -224,9 +219,7 @@ TEST_CASE("noc: a skip link across tiers is one hop of |dz| TSV segments (table 
   Net n;
   n.grid = "[1, 1, 4]";
   n.router = "routing = \"table\"";
-  n.wiring =
-      "[[generate]]\nkind = \"vertical\"\ncomponent = \"r\"\nport = \"port\"\nlatency = \"1ns\"\n\n"
-      "[[generate]]\nkind = \"skip\"\ncomponent = \"r\"\nport = \"port\"\nlayers = [3, 0]\nlatency = \"1ns\"\n\n";
+  n.wiring = router_links("vertical") + router_links("skip", "layers = [3, 0]\n");
   n.traffic = one_transfer(3, 0, 16);
   strata::testing::Harness h;
   auto r = h.run(n.toml());
@@ -240,42 +233,25 @@ TEST_CASE("noc: a skip link across tiers is one hop of |dz| TSV segments (table 
 }
 
 TEST_CASE("noc: configuration mistakes are reported", "[noc][errors]") {
+  struct Mistake {
+    const char* what;
+    Net net;              // the mistake (traffic, unless set: one transfer per node)
+    const char* message;  // what the error must name
+  };
+  auto m = GENERATE_COPY(
+      Mistake{"a torus under DOR needs two VC classes",
+              Net{.grid = "[4, 4]", .router = "vcs = 1", .ni = "vcs = 1", .wiring = router_links("torus")},
+              "vcs >= 2"},
+      Mistake{"DOR needs a full mesh",
+              Net{.grid = "[4, 4]", .wiring = router_links("chain", "curve = \"snake\"\n")}, "routing = \"table\""},
+      Mistake{"routers and NIs must agree on the buffer geometry", Net{.ni = "vc_depth = 2"}, "vc_depth"},
+      Mistake{"noc links are serialised by the routers, not by a link bandwidth",
+              Net{.wiring = router_links("mesh", "bandwidth = \"16GB/s\"\n")}, "must not set a bandwidth"},
+      Mistake{"a traffic generator that would never end", Net{.traffic = "rate = 0.1"}, "duration or count"});
+  CAPTURE(m.what);
+  if (m.net.traffic.empty()) m.net.traffic = "count = 1";
   strata::testing::Harness h;
-  SECTION("a torus under DOR needs two VC classes") {
-    Net n;
-    n.grid = "[4, 4]";
-    n.router = "vcs = 1";
-    n.ni = "vcs = 1";
-    n.wiring = "[[generate]]\nkind = \"torus\"\ncomponent = \"r\"\nport = \"port\"\nlatency = \"1ns\"\n\n";
-    n.traffic = "count = 1";
-    CHECK_THROWS_WITH(h.run(n.toml()), Catch::Contains("vcs >= 2"));
-  }
-  SECTION("DOR needs a full mesh") {
-    Net n;
-    n.grid = "[4, 4]";
-    n.wiring = "[[generate]]\nkind = \"chain\"\ncomponent = \"r\"\nport = \"port\"\ncurve = \"snake\"\n"
-               "latency = \"1ns\"\n\n";
-    n.traffic = "count = 1";
-    CHECK_THROWS_WITH(h.run(n.toml()), Catch::Contains("routing = \"table\""));
-  }
-  SECTION("routers and NIs must agree on the buffer geometry") {
-    Net n;
-    n.ni = "vc_depth = 2";
-    n.traffic = "count = 1";
-    CHECK_THROWS_WITH(h.run(n.toml()), Catch::Contains("vc_depth"));
-  }
-  SECTION("noc links are serialised by the routers, not by a link bandwidth") {
-    Net n;
-    n.wiring = "[[generate]]\nkind = \"mesh\"\ncomponent = \"r\"\nport = \"port\"\nlatency = \"1ns\"\n"
-               "bandwidth = \"16GB/s\"\n\n";
-    n.traffic = "count = 1";
-    CHECK_THROWS_WITH(h.run(n.toml()), Catch::Contains("must not set a bandwidth"));
-  }
-  SECTION("a traffic generator that would never end") {
-    Net n;
-    n.traffic = "rate = 0.1";
-    CHECK_THROWS_WITH(h.run(n.toml()), Catch::Contains("duration or count"));
-  }
+  CHECK_THROWS_WITH(h.run(m.net.toml()), Catch::Contains(m.message));
 }
 
 // Zero-load latency on every generator, against the closed form derived from the route the
@@ -296,10 +272,6 @@ Time tsv_delay_ps(int tiers) {  // defaults of noc.router: the Atleus TSV and dr
   const double c = 37e-15 * tiers, res = 20e-3 * tiers, rdrv = 1e3, cl = 2e-15;
   const double s = 0.69 * (rdrv * (c + cl) + res * (c / 2 + cl));
   return std::max<Time>(1, static_cast<Time>(std::ceil(s * 1e12 - 1e-6)));
-}
-
-std::string gen(const std::string& kind, const std::string& extra = "") {
-  return "[[generate]]\nkind = \"" + kind + "\"\ncomponent = \"r\"\nport = \"port\"\n" + extra + "latency = \"1ns\"\n\n";
 }
 
 int node_index(const int* dims, const int* c) { return c[0] + dims[0] * (c[1] + dims[1] * c[2]); }
@@ -324,17 +296,17 @@ TEST_CASE("noc: zero-load latency closed form on mesh, torus, 3D mesh, 3D torus 
   const Time tsv1 = tsv_delay_ps(1), tsv3 = tsv_delay_ps(3);
   auto c = GENERATE_COPY(
       // 2D mesh: X then Y, |dx| + |dy| router links.
-      ZeroLoad{"mesh 4x4", "[4, 4]", gen("mesh"), "", {4, 4, 1}, {0, 0, 0}, {3, 2, 0}, 3 + 2 + 1, {}},
+      ZeroLoad{"mesh 4x4", "[4, 4]", router_links("mesh"), "", {4, 4, 1}, {0, 0, 0}, {3, 2, 0}, 3 + 2 + 1, {}},
       // 2D torus: x 0 -> 3 is one hop back over the wrap link; y 0 -> 2 is a tie (2 either way,
       // the + direction is taken): 1 + 2 links.
-      ZeroLoad{"torus 4x4", "[4, 4]", gen("torus"), "", {4, 4, 1}, {0, 0, 0}, {3, 2, 0}, 1 + 2 + 1, {}},
+      ZeroLoad{"torus 4x4", "[4, 4]", router_links("torus"), "", {4, 4, 1}, {0, 0, 0}, {3, 2, 0}, 1 + 2 + 1, {}},
       // 3D mesh: X, Y, then Z through 3 single-tier TSVs.
-      ZeroLoad{"mesh 4x4x4", "[4, 4, 4]", gen("mesh"), "", {4, 4, 4}, {0, 0, 0}, {1, 3, 3}, 1 + 3 + 3 + 1, {1, 1, 1}},
+      ZeroLoad{"mesh 4x4x4", "[4, 4, 4]", router_links("mesh"), "", {4, 4, 4}, {0, 0, 0}, {1, 3, 3}, 1 + 3 + 3 + 1, {1, 1, 1}},
       // 3D torus: z 0 -> 3 is one hop over the Z wrap link, a TSV through 3 tiers.
-      ZeroLoad{"torus 4x4x4", "[4, 4, 4]", gen("torus"), "", {4, 4, 4}, {0, 0, 0}, {3, 1, 3}, 1 + 1 + 1 + 1, {3}},
-      ZeroLoad{"snake chain 4x4", "[4, 4]", gen("chain", "curve = \"snake\"\n"), "routing = \"table\"", {4, 4, 1},
+      ZeroLoad{"torus 4x4x4", "[4, 4, 4]", router_links("torus"), "", {4, 4, 4}, {0, 0, 0}, {3, 1, 3}, 1 + 1 + 1 + 1, {3}},
+      ZeroLoad{"snake chain 4x4", "[4, 4]", router_links("chain", "curve = \"snake\"\n"), "routing = \"table\"", {4, 4, 1},
                {0, 0, 0}, {0, 1, 0}, static_cast<Time>(snake_to - snake_from) + 1, {}},
-      ZeroLoad{"hilbert chain 4x4", "[4, 4]", gen("chain", "curve = \"hilbert\"\n"), "routing = \"table\"",
+      ZeroLoad{"hilbert chain 4x4", "[4, 4]", router_links("chain", "curve = \"hilbert\"\n"), "routing = \"table\"",
                {4, 4, 1}, {0, 0, 0}, {0, 3, 0}, hil_hops, {}});
   CAPTURE(c.name);
   const std::uint64_t bytes = 100, width = 128;

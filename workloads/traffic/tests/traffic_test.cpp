@@ -1,6 +1,6 @@
 // workload.traffic: injection processes, destination patterns, throughput accounting,
 // per-node random streams. Runs on a real noc.router/noc.ni network.
-#include "harness.hpp"
+#include "noc_test_util.hpp"  // plugins/noc/tests: the network these tests drive
 
 #include <catch2/catch.hpp>
 
@@ -9,22 +9,16 @@
 
 namespace {
 
-// A 4x4 mesh with one NI per router and the traffic generator `gen`.
+// A mesh (4x4 unless `grid` says otherwise) with one NI per router and the traffic
+// generator `gen` (plugins/noc/tests/noc_test_util.hpp builds it).
 std::string mesh(const std::string& traffic, const std::string& grid = "[4, 4]") {
-  return "[[component]]\nname = \"r\"\ntype = \"noc.router\"\ngrid = " + grid +
-         "\n\n"
-         "[[component]]\nname = \"ni\"\ntype = \"noc.ni\"\ngrid = " + grid +
-         "\n\n"
-         "[[component]]\nname = \"gen\"\ntype = \"workload.traffic\"\nparams = { " + traffic +
-         " }\n\n"
-         "[[generate]]\nkind = \"mesh\"\ncomponent = \"r\"\nport = \"port\"\nlatency = \"1ns\"\n\n"
-         "[[generate]]\nkind = \"zip\"\nfrom = \"ni.router\"\nto = \"r.port\"\nlatency = \"1ns\"\n\n"
-         "[[generate]]\nkind = \"fanout\"\nfrom = \"gen.nis\"\nto = \"ni.ctrl\"\nlatency = \"1ns\"\n";
+  noc_test::Net n;
+  n.grid = grid;
+  n.traffic = traffic;
+  return n.toml();
 }
 
-const nlohmann::ordered_json& gen(const strata::testing::Run& r) {
-  return r.stats.at("components").at("gen").at("stats");
-}
+const nlohmann::ordered_json& gen(const strata::testing::Run& r) { return noc_test::stats(r, "gen"); }
 std::uint64_t received(const strata::testing::Run& r, int x, int y) {
   return r.stats.at("components")
       .at("ni[" + std::to_string(x) + "," + std::to_string(y) + "]")

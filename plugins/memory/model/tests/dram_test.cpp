@@ -23,8 +23,8 @@ u64 serialise_ps(u64 bytes, u64 bytes_per_second) {
 TEST_CASE("memory: HBM2 (Atleus) peak = channels x width x rate / 8 = 256 GB/s over 1024 bits",
           "[memory]") {
   const auto p = hbm2_atleus();
-  CHECK(u64{p.channels} * p.channel_width_bits == 1024);
-  CHECK(peak_bandwidth(p) == double(p.channels) * p.channel_width_bits * p.data_rate / 8);
+  CHECK(u64{p.channels} * p.channel_width.count * 8 == 1024);
+  CHECK(peak_bandwidth(p) == double(p.channels) * double(p.channel_width.count * 8) * p.data_rate.hz / 8);
   CHECK(peak_bandwidth(p) == 256e9);
   CHECK(channel_bandwidth(p) == 256e9 / p.channels);
   // The published 600 MHz cannot be the pin clock: DDR at 600 MHz on 1024 bits is
@@ -51,12 +51,12 @@ TEST_CASE("memory: one channel: time = latency + bursts x burst / channel bandwi
     const auto r = channel_transfer(p, bytes);
     CHECK(r.channels == 1);
     CHECK(r.bytes_moved == bytes);
-    CHECK(r.time_ps == p.access_latency + serialise_ps(bytes, ch_bw));
+    CHECK(r.time_ps == p.access_latency.ps + serialise_ps(bytes, ch_bw));
   }
   SECTION("a partial burst is rounded up to a whole one") {
-    const auto r = channel_transfer(p, p.burst_bytes + 1);
-    CHECK(r.bytes_moved == 2 * u64{p.burst_bytes});
-    CHECK(r.time_ps == p.access_latency + serialise_ps(2 * u64{p.burst_bytes}, ch_bw));
+    const auto r = channel_transfer(p, p.burst.count + 1);
+    CHECK(r.bytes_moved == 2 * p.burst.count);
+    CHECK(r.time_ps == p.access_latency.ps + serialise_ps(2 * p.burst.count, ch_bw));
   }
   SECTION("zero bytes cost nothing") {
     const auto r = channel_transfer(p, 0);
@@ -75,16 +75,16 @@ TEST_CASE("memory: striping over n channels: the slowest moves ceil(bursts / n) 
     const auto one = channel_transfer(p, bytes);
     CHECK(all.channels == p.channels);
     CHECK(all.bytes_per_channel == bytes / p.channels);
-    CHECK(all.time_ps == p.access_latency + serialise_ps(bytes / p.channels, ch_bw));
-    CHECK((one.time_ps - p.access_latency) == p.channels * (all.time_ps - p.access_latency));
-    CHECK(all.time_ps == p.access_latency + serialise_ps(bytes, u64(peak_bandwidth(p))));
+    CHECK(all.time_ps == p.access_latency.ps + serialise_ps(bytes / p.channels, ch_bw));
+    CHECK((one.time_ps - p.access_latency.ps) == p.channels * (all.time_ps - p.access_latency.ps));
+    CHECK(all.time_ps == p.access_latency.ps + serialise_ps(bytes, u64(peak_bandwidth(p))));
   }
   SECTION("uneven split: 5 bursts over 4 channels, one channel moves 2") {
-    const u64 bytes = 5 * u64{p.burst_bytes};
+    const u64 bytes = 5 * p.burst.count;
     const auto r = striped_transfer(p, bytes, 4);
     CHECK(r.channels == 4);
-    CHECK(r.bytes_per_channel == cdiv(5, 4) * p.burst_bytes);
-    CHECK(r.time_ps == p.access_latency + serialise_ps(2 * u64{p.burst_bytes}, ch_bw));
+    CHECK(r.bytes_per_channel == cdiv(5, 4) * p.burst.count);
+    CHECK(r.time_ps == p.access_latency.ps + serialise_ps(2 * p.burst.count, ch_bw));
   }
   SECTION("asking for more channels than exist uses them all") {
     CHECK(striped_transfer(p, 4096, 64).channels == p.channels);
@@ -96,17 +96,17 @@ TEST_CASE("memory: energy = bytes moved x 8 x energy per bit; static = power x t
   const auto p = hbm2_atleus();
   const u64 bytes = 1000;  // not a burst multiple: 32 bursts = 1024 bytes moved
   const auto r = striped_transfer(p, bytes);
-  CHECK(r.bytes_moved == cdiv(bytes, p.burst_bytes) * p.burst_bytes);
-  CHECK(r.energy == Approx(double(r.bytes_moved) * 8 * p.energy_per_bit));
+  CHECK(r.bytes_moved == cdiv(bytes, p.burst.count) * p.burst.count);
+  CHECK(r.energy == Approx(double(r.bytes_moved) * 8 * p.energy_per_bit.joules));
   CHECK(r.energy == Approx(1024 * 8 * 3.9e-12));
-  CHECK(static_energy(p, 2'000'000) == Approx(p.static_power * 2e-6));
+  CHECK(static_energy(p, 2'000'000) == Approx(p.static_power.watts * 2e-6));
 }
 
 TEST_CASE("memory: invalid params are all reported and refused", "[memory]") {
   DramParams p;
   p.channels = 0;
-  p.channel_width_bits = 12;
-  p.data_rate = 0.0;
+  p.channel_width = strata::Bytes{0};
+  p.data_rate = strata::Frequency{0.0};
   CHECK(validate(p).size() == 3);
   CHECK_THROWS_AS(channel_transfer(p, 64), std::invalid_argument);
 }

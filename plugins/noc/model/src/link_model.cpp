@@ -44,6 +44,14 @@ Time elmore_delay_ps(const RcLinkParams& p) {
   return ps == 0 ? 1 : ps;
 }
 
+RcLinkParams in_series(const RcLinkParams& one, int segments) {
+  if (segments < 1) throw std::invalid_argument(fmt::format("rc link: {} segments in series (need >= 1)", segments));
+  RcLinkParams line = one;
+  line.capacitance = one.capacitance * segments;
+  line.resistance = one.resistance * segments;
+  return line;
+}
+
 double tsv_resistance(const TsvGeometry& g) {
   const double r = g.diameter / 2;
   return g.resistivity * g.height / (std::numbers::pi * r * r);
@@ -56,7 +64,7 @@ double tsv_capacitance(const TsvGeometry& g) {
 }
 
 double bandwidth_bits_per_s(const LinkTiming& t) {
-  return static_cast<double>(t.width_bits) * static_cast<double>(t.frequency_hz);
+  return static_cast<double>(t.width_bits) * t.frequency.hz;
 }
 
 double bandwidth_bytes_per_s(const LinkTiming& t) { return bandwidth_bits_per_s(t) / 8; }
@@ -101,14 +109,14 @@ double planar_energy_per_bit(const PlanarWireParams& p) {
 
 double router_energy_per_flit(const RouterEnergyParams& p, std::uint32_t flit_bits) {
   return static_cast<double>(flit_bits) *
-             (p.buffer_write_per_bit + p.buffer_read_per_bit + p.crossbar_per_bit) +
-         p.switch_arbitration_per_flit;
+             (p.buffer_write_per_bit.joules + p.buffer_read_per_bit.joules + p.crossbar_per_bit.joules) +
+         p.switch_arbitration_per_flit.joules;
 }
 
 double router_energy_per_packet(const RouterEnergyParams& p, std::uint32_t flit_bits,
                                 std::uint64_t flits) {
   return static_cast<double>(flits) * router_energy_per_flit(p, flit_bits) +
-         p.vc_allocation_per_packet;
+         p.vc_allocation_per_packet.joules;
 }
 
 }  // namespace strata::noc

@@ -43,6 +43,27 @@ TEST_CASE("link: TSV delay is the Elmore pi-model form") {
   CHECK(elmore_delay_ps(p) == 1);
 }
 
+TEST_CASE("link: n TSVs in series add line C and R, keep driver, load, Vdd and activity") {
+  RcLinkParams one;
+  one.capacitance = 40e-15;
+  one.resistance = 0.05;
+  one.vdd = 1.0;
+  one.activity = 0.5;
+  one.driver_resistance = 2e3;
+  one.load_capacitance = 1e-15;
+  const RcLinkParams three = in_series(one, 3);
+  CHECK(three.capacitance == Approx(120e-15));
+  CHECK(three.resistance == Approx(0.15));
+  CHECK(three.vdd == one.vdd);
+  CHECK(three.activity == one.activity);
+  CHECK(three.driver_resistance == one.driver_resistance);
+  CHECK(three.load_capacitance == one.load_capacitance);
+  // E_bit = activity * (3 C + C_load) * Vdd^2: only the line's share grows with the length.
+  CHECK(energy_per_bit(three) == Approx(0.5 * (120e-15 + 1e-15) * 1.0 * 1.0));
+  CHECK(in_series(one, 1).capacitance == one.capacitance);
+  CHECK_THROWS_AS(in_series(one, 0), std::invalid_argument);
+}
+
 TEST_CASE("link: TSV geometry gives R and C of the published order") {
   const TsvGeometry g;  // 5 um x 15 um
   const double r = 2.5e-6;
@@ -58,10 +79,10 @@ TEST_CASE("link: TSV geometry gives R and C of the published order") {
 }
 
 TEST_CASE("link: bandwidth = width * frequency") {
-  const LinkTiming t{128, 1'000'000'000};
+  const LinkTiming t{128, strata::Frequency{1e9}};
   CHECK(bandwidth_bits_per_s(t) == Approx(128e9));
   CHECK(bandwidth_bytes_per_s(t) == Approx(16e9));
-  CHECK(bandwidth_bytes_per_s({1024, 600'000'000}) == Approx(1024 * 600e6 / 8));
+  CHECK(bandwidth_bytes_per_s({1024, strata::Frequency{600e6}}) == Approx(1024 * 600e6 / 8));
 }
 
 TEST_CASE("link: cycles_to_ps rounds up once over the whole count") {

@@ -25,6 +25,59 @@ void require_valid(const TileParams& p) {
 
 double per_second(std::uint64_t ps) { return 1.0 / models::ps_to_seconds(ps); }
 
+// What a product's result carries over from its mapping and input before it is costed.
+MvmResult mapped_result(const TileParams& p, const WeightMapping& w, const MvmInput& in) {
+  MvmResult r;
+  r.fits = w.fits;
+  r.cell_utilisation = w.cell_utilisation;
+  r.crossbar_utilisation = w.crossbar_utilisation;
+  r.input_cycles = static_cast<std::uint32_t>(ceil_div(in.activation_bits, p.dac_bits));
+  return r;
+}
+
+// The timing evaluate_mvm and evaluate_mvm_transposed share (model.hpp states it for each):
+// every ADC converts `lines_per_adc` sensed lines per input step, steps pipeline at the
+// slower of a crossbar read and that conversion, `steps_per_vector` steps per input vector
+// on each of ceil(M / duplication) rounds, then a digital tail reduces `reduced_tiles`
+// partial sums; eDRAM traffic (`inputs` elements read, `outputs` written per vector) at the
+// used tiles' bandwidth bounds it from below. The two directions differ only in these arguments.
+void time_pipeline(MvmResult& r, const TileParams& p, const WeightMapping& w, const MvmInput& in,
+                   std::uint64_t lines_per_adc, std::uint64_t steps_per_vector, std::uint64_t reduced_tiles,
+                   std::uint64_t inputs, std::uint64_t outputs) {
+  r.adc_time_ps = models::duration_ps(lines_per_adc, p.adc_sample_rate.hz);
+  r.interval_ps = std::max(p.xbar_read_latency.ps, r.adc_time_ps);
+  r.adc_bound = r.adc_time_ps > p.xbar_read_latency.ps;
+
+  r.rounds = ceil_div(in.m, w.duplication);
+  const std::uint64_t steps = r.rounds * steps_per_vector;
+  const std::uint64_t tail_ps =
+      models::cycles_to_ps(p.digital_tail_cycles + ceil_log2(reduced_tiles), p.logic_frequency.hz);
+  const std::uint64_t pipeline_ps =
+      p.xbar_read_latency.ps + r.adc_time_ps + (steps - 1) * r.interval_ps + tail_ps;
+
+  r.edram_bytes_read = in.m * models::packed_bytes(inputs, in.activation_bits);
+  r.edram_bytes_written = in.m * models::packed_bytes(outputs, in.output_bits);
+  const std::uint64_t edram_ps =
+      models::bytes_to_ps(r.edram_bytes_read + r.edram_bytes_written,
+                          p.edram_bandwidth.bytes_per_s * static_cast<double>(w.tiles_used));
+  r.edram_bound = edram_ps > pipeline_ps;
+  r.time_ps = std::max(pipeline_ps, edram_ps);
+}
+
+// Energy of the counts and time already in `r`, at the tile's per-action energies (both
+// directions price the same actions the same way).
+void price(MvmResult& r, const TileParams& p, const WeightMapping& w) {
+  r.energy.crossbar = static_cast<double>(r.crossbar_reads) * p.xbar_read_energy.joules;
+  r.energy.adc = static_cast<double>(r.adc_conversions) * p.adc_conversion_energy.joules;
+  r.energy.dac = static_cast<double>(r.dac_activations) * p.dac_energy.joules;
+  r.energy.shift_add = static_cast<double>(r.shift_adds) * p.shift_add_energy.joules;
+  r.energy.edram = static_cast<double>(r.edram_bytes_read + r.edram_bytes_written) *
+                   p.edram_energy_per_byte.joules;
+  r.energy.dequant = static_cast<double>(r.dequant_ops) * p.dequant_energy.joules;
+  r.energy.static_energy = static_power(p) * static_cast<double>(w.tiles_used) *
+                           models::ps_to_seconds(r.time_ps);
+}
+
 }  // namespace
 
 TileParams atleus_reram() { return TileParams{}; }
@@ -130,11 +183,7 @@ WeightMapping map_weights(const TileParams& p, const WeightShape& w,
 MvmResult evaluate_mvm(const TileParams& p, const WeightMapping& w, const MvmInput& in) {
   require_valid(p);
   if (in.activation_bits == 0) throw std::invalid_argument("evaluate_mvm: activation_bits must be > 0");
-  MvmResult r;
-  r.fits = w.fits;
-  r.cell_utilisation = w.cell_utilisation;
-  r.crossbar_utilisation = w.crossbar_utilisation;
-  r.input_cycles = static_cast<std::uint32_t>(ceil_div(in.activation_bits, p.dac_bits));
+  MvmResult r = mapped_result(p, w, in);
   if (in.m == 0 || w.crossbars == 0) return r;
 
   const std::uint64_t k = w.shape.k;
@@ -144,24 +193,7 @@ MvmResult evaluate_mvm(const TileParams& p, const WeightMapping& w, const MvmInp
   // Each ADC converts its share of the used columns once per input step (ISAAC: 128
   // columns / 1.28 GS/s = 100 ns, exactly one crossbar read).
   const std::uint64_t cols_per_adc = ceil_div(w.columns_used_max * p.crossbars, p.adcs);
-  r.adc_time_ps = models::duration_ps(cols_per_adc, p.adc_sample_rate.hz);
-  r.interval_ps = std::max(p.xbar_read_latency.ps, r.adc_time_ps);
-  r.adc_bound = r.adc_time_ps > p.xbar_read_latency.ps;
-
-  r.rounds = ceil_div(in.m, w.duplication);
-  const std::uint64_t steps = r.rounds * ic;
-  const std::uint64_t tail_ps =
-      models::cycles_to_ps(p.digital_tail_cycles + ceil_log2(w.row_tiles), p.logic_frequency.hz);
-  const std::uint64_t pipeline_ps =
-      p.xbar_read_latency.ps + r.adc_time_ps + (steps - 1) * r.interval_ps + tail_ps;
-
-  r.edram_bytes_read = in.m * models::packed_bytes(k, in.activation_bits);
-  r.edram_bytes_written = in.m * models::packed_bytes(n, in.output_bits);
-  const std::uint64_t edram_ps =
-      models::bytes_to_ps(r.edram_bytes_read + r.edram_bytes_written,
-                          p.edram_bandwidth.bytes_per_s * static_cast<double>(w.tiles_used));
-  r.edram_bound = edram_ps > pipeline_ps;
-  r.time_ps = std::max(pipeline_ps, edram_ps);
+  time_pipeline(r, p, w, in, cols_per_adc, ic, w.row_tiles, k, n);
 
   // Counts per vector and input step, over one copy of the mapping.
   r.crossbar_reads = in.m * ic * w.crossbars;
@@ -170,15 +202,7 @@ MvmResult evaluate_mvm(const TileParams& p, const WeightMapping& w, const MvmInp
   r.shift_adds = r.adc_conversions + in.m * n * (w.row_tiles - 1);  // + row-tile reduction
   r.dequant_ops = in.m * n * w.row_tiles;  // one scale per crossbar, per weight output
 
-  r.energy.crossbar = static_cast<double>(r.crossbar_reads) * p.xbar_read_energy.joules;
-  r.energy.adc = static_cast<double>(r.adc_conversions) * p.adc_conversion_energy.joules;
-  r.energy.dac = static_cast<double>(r.dac_activations) * p.dac_energy.joules;
-  r.energy.shift_add = static_cast<double>(r.shift_adds) * p.shift_add_energy.joules;
-  r.energy.edram = static_cast<double>(r.edram_bytes_read + r.edram_bytes_written) *
-                   p.edram_energy_per_byte.joules;
-  r.energy.dequant = static_cast<double>(r.dequant_ops) * p.dequant_energy.joules;
-  r.energy.static_energy = static_power(p) * static_cast<double>(w.tiles_used) *
-                           models::ps_to_seconds(r.time_ps);
+  price(r, p, w);
   return r;
 }
 
@@ -197,11 +221,7 @@ MvmResult evaluate_mvm_transposed(const TileParams& p, const WeightMapping& w, c
         "evaluate_mvm_transposed: adc_bits {} cannot resolve a row sum of {} weights (needs {})", p.adc_bits,
         w.weights_per_xbar_row, need - 1));
   }
-  MvmResult r;
-  r.fits = w.fits;
-  r.cell_utilisation = w.cell_utilisation;
-  r.crossbar_utilisation = w.crossbar_utilisation;
-  r.input_cycles = static_cast<std::uint32_t>(ceil_div(in.activation_bits, p.dac_bits));
+  MvmResult r = mapped_result(p, w, in);
   if (in.m == 0 || w.crossbars == 0) return r;
 
   const std::uint64_t k = w.shape.k;
@@ -211,24 +231,7 @@ MvmResult evaluate_mvm_transposed(const TileParams& p, const WeightMapping& w, c
 
   const std::uint64_t rows_used_max = std::min<std::uint64_t>(k, p.xbar_rows);
   const std::uint64_t rows_per_adc = ceil_div(rows_used_max * p.crossbars, p.adcs);
-  r.adc_time_ps = models::duration_ps(rows_per_adc, p.adc_sample_rate.hz);
-  r.interval_ps = std::max(p.xbar_read_latency.ps, r.adc_time_ps);
-  r.adc_bound = r.adc_time_ps > p.xbar_read_latency.ps;
-
-  r.rounds = ceil_div(in.m, w.duplication);
-  const std::uint64_t steps = r.rounds * ic * slices;
-  const std::uint64_t tail_ps =
-      models::cycles_to_ps(p.digital_tail_cycles + ceil_log2(w.col_tiles), p.logic_frequency.hz);
-  const std::uint64_t pipeline_ps =
-      p.xbar_read_latency.ps + r.adc_time_ps + (steps - 1) * r.interval_ps + tail_ps;
-
-  r.edram_bytes_read = in.m * models::packed_bytes(n, in.activation_bits);
-  r.edram_bytes_written = in.m * models::packed_bytes(k, in.output_bits);
-  const std::uint64_t edram_ps =
-      models::bytes_to_ps(r.edram_bytes_read + r.edram_bytes_written,
-                          p.edram_bandwidth.bytes_per_s * static_cast<double>(w.tiles_used));
-  r.edram_bound = edram_ps > pipeline_ps;
-  r.time_ps = std::max(pipeline_ps, edram_ps);
+  time_pipeline(r, p, w, in, rows_per_adc, ic * slices, w.col_tiles, n, k);
 
   r.crossbar_reads = in.m * ic * slices * w.crossbars;
   r.adc_conversions = in.m * ic * slices * w.col_tiles * k;  // every used row, per slice read
@@ -236,15 +239,7 @@ MvmResult evaluate_mvm_transposed(const TileParams& p, const WeightMapping& w, c
   r.shift_adds = r.adc_conversions + in.m * k * (w.col_tiles - 1);
   r.dequant_ops = in.m * k * w.col_tiles;
 
-  r.energy.crossbar = static_cast<double>(r.crossbar_reads) * p.xbar_read_energy.joules;
-  r.energy.adc = static_cast<double>(r.adc_conversions) * p.adc_conversion_energy.joules;
-  r.energy.dac = static_cast<double>(r.dac_activations) * p.dac_energy.joules;
-  r.energy.shift_add = static_cast<double>(r.shift_adds) * p.shift_add_energy.joules;
-  r.energy.edram = static_cast<double>(r.edram_bytes_read + r.edram_bytes_written) *
-                   p.edram_energy_per_byte.joules;
-  r.energy.dequant = static_cast<double>(r.dequant_ops) * p.dequant_energy.joules;
-  r.energy.static_energy = static_power(p) * static_cast<double>(w.tiles_used) *
-                           models::ps_to_seconds(r.time_ps);
+  price(r, p, w);
   return r;
 }
 

@@ -6,6 +6,8 @@
 // Not modelled: banks, row-buffer hits and misses, refresh stalls, read/write turnaround.
 #pragma once
 
+#include <strata/units.hpp>  // SDK unit types (header only): one struct serves the model and the TOML declaration
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,21 +17,24 @@
 namespace strata::memory {
 
 // One DRAM device or stack. Defaults: the Atleus HBM2 stack (see hbm2_atleus() for how
-// its published numbers reconcile). This struct is the only copy of each default.
+// its published numbers reconcile). This struct is the only copy of each default and the
+// only declaration: memory.hbm's and memory.hbm_pim's parameters derive from it and bind its
+// fields under the same names (memory::declare_dram_params), so its quantities carry the
+// SDK's unit types (the model reads .count, .hz, .ps, .joules, .watts).
 struct DramParams {
   std::uint32_t channels = 8;
-  std::uint32_t channel_width_bits = 128;
-  double data_rate = 2e9;  // transfers per second per pin (2 Gb/s/pin, DDR at 1 GHz)
-  // Idle-channel access latency, ps: activate + column read (HBM2 tRCD ~14 ns + tCL ~14
-  // ns) plus controller and PHY (~17 ns). Assumed, order of magnitude of JEDEC HBM2 bins.
-  std::uint64_t access_latency = 45'000;
+  Bytes channel_width{16};  // 128 bits
+  Frequency data_rate{2e9};  // transfers per second per pin (2 Gb/s/pin, DDR at 1 GHz)
+  // Idle-channel access latency: activate + column read (HBM2 tRCD ~14 ns + tCL ~14 ns)
+  // plus controller and PHY (~17 ns). Assumed, order of magnitude of JEDEC HBM2 bins.
+  Duration access_latency{45'000};
   // Access granularity: transfers are rounded up to whole bursts (128-bit channel, BL2).
-  std::uint32_t burst_bytes = 32;
+  Bytes burst{32};
   // ~3.9 pJ/bit for HBM2 (O'Connor et al., MICRO 2017, the HBM2 baseline: array + I/O).
-  double energy_per_bit = 3.9e-12;
+  Energy energy_per_bit{3.9e-12};
   // Background power of the stack (refresh, standby). Not published for Atleus;
   // assumed 0.5 W for an HBM2 stack. Booked by the caller over simulated time.
-  double static_power = 0.5;
+  Power static_power{0.5};
 };
 
 // Atleus: "HBM2, 256 GB/s, 1024-bit, 600 MHz". 256 GB/s over 1024 bits needs 2 GT/s per
@@ -47,7 +52,7 @@ std::optional<DramParams> dram_preset(std::string_view name);
 // Every problem with `p`, one message each; empty when valid.
 std::vector<std::string> validate(const DramParams& p);
 
-// channel_width_bits / 8 x data_rate, bytes per second.
+// channel_width x data_rate, bytes per second.
 double channel_bandwidth(const DramParams& p) noexcept;
 // channels x channel_bandwidth.
 double peak_bandwidth(const DramParams& p) noexcept;

@@ -1,7 +1,10 @@
 // Closed-form electrical and timing models of NoC links, TSVs and routers, at the
 // abstraction a transaction-level simulator needs: energy per bit, propagation delay,
-// bandwidth, flit counts and zero-load wormhole latency. Time is picoseconds (uint64),
-// energy joules, capacitance farads, resistance ohms, voltage volts, frequency hertz.
+// bandwidth, flit counts and zero-load wormhole latency. Time is picoseconds (strata::Time),
+// capacitance farads, resistance ohms, voltage volts (plain doubles, SI); energies and clocks
+// are the SDK's unit types (strata/units.hpp, header only: the model calls none of libstrata),
+// so noc.router and noc.ni derive their parameters from these structs and declare the
+// model's own fields for TOML and `strata info` (one struct per model, no mirror).
 // Not modelled: inductance and skin effect of TSVs, TSV-to-TSV coupling, crosstalk,
 // repeater insertion on planar wires, leakage/static power, data-dependent activity.
 //
@@ -11,14 +14,16 @@
 // Strata's documented choices.
 #pragma once
 
+#include <strata/units.hpp>
+
 #include <cstdint>
 
 namespace strata::noc {
 
-using Time = std::uint64_t;  // picoseconds, as in the kernel
-
 // ---- a driven RC line: TSV or short wire ---------------------------------------------
 
+// The fields stay plain SI doubles: noc.router declares them as `real` TOML values (F, ohm,
+// V: tsv_capacitance = 37e-15), and the SDK has no capacitance, resistance or voltage type.
 struct RcLinkParams {
   // Atleus TSV (5 um diameter, 15 um height): 37 fF, 20 mOhm (Atleus, arXiv:2501.09588;
   // DESIGN.md "reference chip").
@@ -58,6 +63,11 @@ double elmore_delay(const RcLinkParams& p);
 // The same, rounded up to whole picoseconds and at least 1 ps (a link latency must be > 0).
 Time elmore_delay_ps(const RcLinkParams& p);
 
+// `segments` identical lines in series (a skip TSV through that many tiers, one TSV per
+// tier): line capacitance and resistance add up; driver, receiver, Vdd and activity are
+// those of the one driven end. Throws if segments < 1.
+RcLinkParams in_series(const RcLinkParams& one, int segments);
+
 // Lumped TSV parasitics from geometry, for sanity checks and what-ifs (defaults: Atleus).
 // R = rho * h / (pi r^2)  (DC resistance of a copper cylinder);
 // C = 2 pi eps_ox h / ln((r + t_ox) / r)  (coaxial oxide-liner capacitance, Katti et al.,
@@ -75,9 +85,11 @@ double tsv_capacitance(const TsvGeometry& g);
 
 // ---- bandwidth and timing ------------------------------------------------------------
 
+// The only copy of the NoC's flit width and clock defaults (noc.router and noc.ni declare
+// these fields as flit_width and clock).
 struct LinkTiming {
-  std::uint32_t width_bits = 128;              // ASSUMPTION: flit/phit width (Atleus: unpublished)
-  std::uint64_t frequency_hz = 1'000'000'000;  // ASSUMPTION: 1 GHz NoC clock
+  std::uint32_t width_bits = 128;  // ASSUMPTION: flit/phit width (Atleus: unpublished)
+  Frequency frequency{1e9};        // ASSUMPTION: 1 GHz NoC clock
 };
 // bits per second = width * frequency.
 double bandwidth_bits_per_s(const LinkTiming& t);
@@ -123,15 +135,15 @@ double planar_energy_per_bit(const PlanarWireParams& p);  // J/bit over the whol
 // NOCS 2012) report; they are not taken from a table of either and should be replaced by a
 // DSENT/ORION run for the chosen flit width when one is available.
 struct RouterEnergyParams {
-  double buffer_write_per_bit = 8e-15;           // J/bit, input-buffer write
-  double buffer_read_per_bit = 6e-15;            // J/bit, input-buffer read
-  double crossbar_per_bit = 10e-15;              // J/bit, crossbar traversal
-  double switch_arbitration_per_flit = 0.2e-12;  // J/flit, switch allocator
-  double vc_allocation_per_packet = 0.3e-12;     // J per packet (head flit), VC allocator
+  Energy buffer_write_per_bit{8e-15};           // per bit, input-buffer write
+  Energy buffer_read_per_bit{6e-15};            // per bit, input-buffer read
+  Energy crossbar_per_bit{10e-15};              // per bit, crossbar traversal
+  Energy switch_arbitration_per_flit{0.2e-12};  // per flit, switch allocator
+  Energy vc_allocation_per_packet{0.3e-12};     // per packet (head flit), VC allocator
 };
-// E_flit = flit_bits * (write + read + crossbar) + switch arbitration.
+// E_flit = flit_bits * (write + read + crossbar) + switch arbitration, J.
 double router_energy_per_flit(const RouterEnergyParams& p, std::uint32_t flit_bits);
-// E_packet = flits * E_flit + VC allocation.
+// E_packet = flits * E_flit + VC allocation, J.
 double router_energy_per_packet(const RouterEnergyParams& p, std::uint32_t flit_bits,
                                 std::uint64_t flits);
 
