@@ -136,8 +136,10 @@ void HbmPim::finish() {
 
 // Ordinary access: memory.hbm's service and bookkeeping (memory::DramAccesses), the same numbers.
 void HbmPim::on_request(Port& port, TxnPtr<> t) {
-  if (memory::serve_batch(port, t, [this](Port& p, TxnPtr<> r) { on_request(p, std::move(r)); })) return;
-  accesses_.serve(*this, port, std::move(t), channels_, p_.capacity.count, [](std::uint32_t, Time) {});
+  memory::serve_requests(port, std::move(t), [this](MemRequest& r) {
+    const auto a = accesses_.book(*this, r, channels_, p_.capacity.count, [](std::uint32_t, Time) {});
+    return a ? a->done - now() : Time{0};
+  });
 }
 
 Time HbmPim::occupy_all(Time duration, Time& start) {

@@ -48,10 +48,13 @@ void Hbm::finish() {
 }
 
 void Hbm::on_request(Port& port, TxnPtr<> t) {
-  if (serve_batch(port, t, [this](Port& p, TxnPtr<> r) { on_request(p, std::move(r)); })) return;
-  const auto a = accesses_.serve(*this, port, std::move(t), channels_, p_.capacity.count,
-                                 [&](std::uint32_t c, Time) { channel_requests_.add(static_cast<double>(c)); });
-  if (a) channels_per_request_.add(a->channels);
+  serve_requests(port, std::move(t), [this](MemRequest& r) {
+    const auto a = accesses_.book(*this, r, channels_, p_.capacity.count,
+                                  [&](std::uint32_t c, Time) { channel_requests_.add(static_cast<double>(c)); });
+    if (!a) return Time{0};
+    channels_per_request_.add(a->channels);
+    return a->done - now();
+  });
 }
 
 }  // namespace strata::memory

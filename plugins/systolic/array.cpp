@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <string_view>
+#include <typeinfo>
 
 namespace strata::systolic {
 
@@ -376,15 +377,21 @@ void Array::advance() {
   }
 }
 
+// An answer: one MemRequest, or a MemBatch answered when its last request was done.
 void Array::on_mem(TxnPtr<> t) {
-  auto r = std::move(t).as<MemRequest>();
-  if (!active_ || active_->outstanding == 0) throw ModelError(name() + ": memory response with none outstanding");
+  const bool batch = typeid(*t) == typeid(memory::MemBatch);
+  const std::uint32_t answers = batch ? static_cast<memory::MemBatch&>(*t).count : 1;
+  if (!active_ || active_->outstanding < answers) throw ModelError(name() + ": memory response with none outstanding");
   Active& a = *active_;
-  if (r->status != Status::ok) {
-    ++mem_errors_;
-    if (a.status == Status::ok) a.status = r->status;
+  for (std::uint32_t i = 0; i < answers; ++i) {
+    const MemRequest& r = batch ? *static_cast<memory::MemBatch&>(*t).requests[i] : t.view<MemRequest>();
+    if (r.status != Status::ok) {
+      ++mem_errors_;
+      if (a.status == Status::ok) a.status = r.status;
+    }
   }
-  if (--a.outstanding == 0) advance();
+  a.outstanding -= answers;
+  if (a.outstanding == 0) advance();
 }
 
 void Array::on_timer(TxnPtr<> t) {

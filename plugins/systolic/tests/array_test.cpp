@@ -429,8 +429,8 @@ latency = "1ns"
   CHECK(gemm_run.result.events < fold_run.result.events);
 }
 
-TEST_CASE("systolic.array: the requests of one instant reach the memory as one event and a fold's compute end costs "
-          "none: memory `port` events = instants with traffic, core `mem` events = requests, `@timer` = 1 per GEMM",
+TEST_CASE("systolic.array: the requests of one instant reach the memory as one event, are answered as one, and a "
+          "fold's compute end costs none: memory `port` and core `mem` events = instants with traffic, `@timer` = 1",
           "[systolic][plugin][dram]") {
   const std::string fidelity = GENERATE("fold", "gemm");
   CAPTURE(fidelity);
@@ -445,8 +445,9 @@ params = { rows = 8, cols = 4, clock = "1GHz", ifmap_sram = "1KiB", filter_sram 
 )" + slow_memory() + driver("m = [64], k = [64], n = [64]"));
   engine->enable_profile();
   engine->init();
-  engine->run(h.spec.stop);
+  const auto result = engine->run(h.spec.stop);
   engine->finish();
+  const auto stats = strata::detail::stats_json(*engine, result, h.spec);
   auto events = [&](const std::string& type, const std::string& port) {
     for (const auto& row : engine->profile())
       if (row.type == type && row.port == port) return row.events;
@@ -478,8 +479,11 @@ params = { rows = 8, cols = 4, clock = "1GHz", ifmap_sram = "1KiB", filter_sram 
     requests += 3;
   }
   CHECK(events("memory.hbm", "port") == instants);
-  CHECK(events("systolic.array", "mem") == requests);
+  CHECK(events("systolic.array", "mem") == instants);
   CHECK(events("systolic.array", "@timer") == 1);
+  CHECK(stats["components"]["sa"]["stats"]["mem_requests"] == requests);
+  CHECK(stats["components"]["hbm"]["stats"]["reads"].get<u64>() + stats["components"]["hbm"]["stats"]["writes"].get<u64>() ==
+        requests);
   CHECK(instants < requests);  // some instants carry several requests: the batch is exercised
 }
 

@@ -1,18 +1,22 @@
 // mem_batch.hpp - the MemRequests one requester sends at one instant, carried as one event
-// (issue 17: fewer events where nothing observable changes). A memory serves a batch's
-// requests one by one, in order, exactly as if they had arrived as separate events, and
-// answers each on its own: the kernel orders events of equal time by (priority, sending
-// port, that port's sequence), so requests sent back to back from one port at one instant
-// are already consecutive in every run; nothing can run between them, and serving them in
-// one handler changes no result (only `simulation.events`). A requester batches only on a
-// link without bandwidth (a bandwidth-limited link would serialise the batch as a whole).
-// Header-only; plugins only (it needs the SDK). Every memory a requester may batch towards
-// calls serve_batch() first in its receive handler (memory.hbm, memory.hbm_pim).
+// and answered as one event (issue 17: fewer events where nothing observable changes).
+// Requests: the kernel orders events of equal time by (priority, sending port, that port's
+// sequence), so requests sent back to back from one port at one instant are consecutive in
+// every run and nothing can run between them; a memory serving them in order in one handler
+// books exactly what it booked for the separate events. Answers: a requester that batches
+// waits for all of a batch's answers and reacts to the last only (systolic.array), so one
+// answer when the last request is done, from the same port at the same time, is what it
+// saw. Only `simulation.events` changes. Both sides fall back to one event per request on
+// a bandwidth-limited link (serialisation is per transaction). Header-only; plugins only
+// (it needs the SDK). A memory a requester may batch towards serves through
+// serve_requests() (memory.hbm, memory.hbm_pim).
 #pragma once
 
+#include <strata/component.hpp>
 #include <strata/transaction.hpp>
 #include <strata/transactions.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <stdexcept>
@@ -50,15 +54,31 @@ struct MemBatch final : Transaction {
   }
 };
 
-// In a memory's receive handler, first: when `t` is a MemBatch, `serve(port, request)` (the
-// handler itself) serves its requests in order and this returns true.
-// (typeid, not dynamic_cast: an exact-type test, the cheap one on every memory request.)
+// A memory's receive handler: `serve(request)` books one MemRequest arriving now, sets its
+// status and returns the delay to its answer. A MemRequest is answered after that delay; a
+// MemBatch's requests are served in order and the batch is answered as one event when its
+// last request is done (the requester waits for all of them: nothing observable comes
+// between), or, on a bandwidth-limited link, each request on its own as before.
 template <class Serve>
-bool serve_batch(Port& port, TxnPtr<>& t, Serve&& serve) {
-  if (typeid(*t) != typeid(MemBatch)) return false;
-  auto& batch = static_cast<MemBatch&>(*t);
-  for (std::uint32_t i = 0; i < batch.count; ++i) serve(port, TxnPtr<>(std::move(batch.requests[i])));
-  return true;
+void serve_requests(Port& port, TxnPtr<> t, Serve&& serve) {
+  // (typeid, not dynamic_cast: an exact-type test, the cheap one on every memory request.)
+  if (typeid(*t) == typeid(MemBatch)) {
+    auto& batch = static_cast<MemBatch&>(*t);
+    if (port.bandwidth() > 0) {
+      for (std::uint32_t i = 0; i < batch.count; ++i) {
+        const Time delay = serve(*batch.requests[i]);
+        port.send(std::move(batch.requests[i]), delay);
+      }
+      return;
+    }
+    Time last = 0;
+    for (std::uint32_t i = 0; i < batch.count; ++i) last = std::max(last, serve(*batch.requests[i]));
+    port.send(std::move(t), last);
+    return;
+  }
+  auto r = std::move(t).as<MemRequest>();
+  const Time delay = serve(*r);
+  port.send(std::move(r), delay);
 }
 
 }  // namespace strata::memory
