@@ -110,10 +110,11 @@ class DramChannels {
   std::vector<Time> busy_until_;  // per channel
 };
 
-// The ordinary accesses of a DRAM component: a MemRequest of zero bytes answers ok at once,
-// one past `capacity` answers address_error at once, any other is served by DramChannels and
-// answered at its completion. Books reads/writes, bytes, bursts moved, channel busy time,
-// latency, queue delay and the read/write energy per bit moved.
+// The ordinary accesses of a DRAM component: a MemRequest of zero bytes is due ok at once,
+// one past `capacity` address_error at once, any other is served by DramChannels and due at
+// its completion (the component answers: mem_batch.hpp's serve_requests). Books reads/writes,
+// bytes, bursts moved, channel busy time, latency, queue delay and the read/write energy per
+// bit moved.
 class DramAccesses {
  public:
   explicit DramAccesses(Energy energy_per_bit) : e_read_(energy_per_bit), e_write_(energy_per_bit) {}
