@@ -14,7 +14,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -191,18 +190,11 @@ TEST_CASE("atleus: tiny runs of every design complete, and the report normalises
                   (tmp.path / "rep" / "report.md").string());
   INFO(r.out);
   REQUIRE(r.rc == 0);
-  std::ifstream csv(tmp.path / "rep" / "report.csv");
-  std::string line;
-  std::getline(csv, line);
-  CHECK(line.rfind("group,design,status,latency_s", 0) == 0);
-  std::map<std::string, std::vector<std::string>> rows;
-  while (std::getline(csv, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string c;
-    while (std::getline(ss, c, ',')) cells.push_back(c);
-    rows[cells.at(1)] = cells;
-  }
+  const auto table = strata::testing::read_csv(tmp.path / "rep" / "report.csv");
+  REQUIRE_FALSE(table.empty());
+  CHECK(strata::testing::slurp(tmp.path / "rep" / "report.csv").rfind("group,design,status,latency_s", 0) == 0);
+  std::map<std::string, std::vector<std::string>> rows;  // by design
+  for (std::size_t i = 1; i < table.size(); ++i) rows[table[i].at(1)] = table[i];
   REQUIRE(rows.size() == 3);
   const double lat_base = stats["tpu3d"]["components"]["wl"]["stats"]["latency"].get<double>();
   const double e_base = energy(stats["tpu3d"]);
@@ -263,17 +255,9 @@ TEST_CASE("atleus: report of a sweep folder groups by the swept axes and normali
                   (tmp.path / "r.md").string());
   INFO(r.out);
   REQUIRE(r.rc == 0);
-  std::ifstream csv(tmp.path / "r.csv");
-  std::string line;
-  std::getline(csv, line);
-  std::map<std::string, std::vector<std::string>> rows;
-  while (std::getline(csv, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string c;
-    while (std::getline(ss, c, ',')) cells.push_back(c);
-    rows[cells[0] + "/" + cells[1]] = cells;
-  }
+  const auto table = strata::testing::read_csv(tmp.path / "r.csv");
+  std::map<std::string, std::vector<std::string>> rows;  // by group/design
+  for (std::size_t i = 1; i < table.size(); ++i) rows[table[i].at(0) + "/" + table[i].at(1)] = table[i];
   REQUIRE(rows.size() == 4);
   // energy of a point = (dyn - 0.1) + 0.5 x latency / (2 latency) = dyn + 0.15
   CHECK(std::stod(rows["m1/B"].at(7)) == Approx(3.25));

@@ -4,6 +4,7 @@
 // the cells it writes (strata_pim_model, the model the plugin runs). The network
 // interfaces are the transformer tests' fakes (no transfers happen: one op).
 #include "harness.hpp"
+#include "one_gemm_graph.hpp"  // workloads/transformer/tests
 
 #include <strata/pim/model.hpp>
 
@@ -11,27 +12,13 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <string>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 using strata::Time;
+using tf_test::one_gemm_graph;
 
 namespace {
-
-// One GEMM of m rows through a frozen stored K x N weight of 8 bits.
-std::string one_gemm_graph(std::uint64_t m, std::uint64_t k, std::uint64_t n) {
-  return fmt::format(R"({{
-  "format": "strata-opgraph", "version": 1, "model": {{"name": "one-gemm"}},
-  "parameters": [{{"name": "L0.ffn.ff1.weight", "elements": {kn}, "bits": 8}}],
-  "ops": [{{"id": 0, "name": "L0.ffn.ff1", "kind": "gemm", "phase": "forward", "layer": 0,
-            "shape": {{"batch": 1, "m": {m}, "k": {k}, "n": {n}}}, "a": {{"bits": 8}}, "b": {{"bits": 8, "static": true}},
-            "out": {{"bits": 8, "acc_bits": 32}}, "params": [0]}}],
-  "edges": []
-}})",
-                     fmt::arg("m", m), fmt::arg("k", k), fmt::arg("n", n), fmt::arg("kn", k * n));
-}
 
 // Two pim.reram_core (Atleus defaults) behind the workload, 1 ns control links.
 std::string chip(const fs::path& graph, const std::string& extra) {
@@ -71,11 +58,9 @@ latency = "1ns"
 TEST_CASE("transformer replication: 2 copies on pim.reram_core take the core's time for half the rows; the copy's "
           "programming energy = cell write energy x cells",
           "[transformer][replication][e2e]") {
-  const fs::path dir = fs::temp_directory_path() / fmt::format("strata-repl-{}", ::getpid());
-  fs::create_directories(dir);
+  const strata::testing::TempDir dir("strata-repl");
   const std::uint64_t M = 128, K = 768, N = 768;
-  const fs::path graph = dir / "g.json";
-  std::ofstream(graph) << one_gemm_graph(M, K, N);
+  const fs::path graph = dir.write("g.json", one_gemm_graph(M, K, N));
 
   strata::testing::Harness h1, h2;
   const auto off = h1.run(chip(graph, ""));
@@ -109,5 +94,4 @@ TEST_CASE("transformer replication: 2 copies on pim.reram_core take the core's t
   CHECK(b["replica_crossbars"].get<std::uint64_t>() == w.crossbars);
   // Both cores wrote the matrix once: the core counts the cells too.
   CHECK(two.stats["components"]["reram[1]"]["stats"]["cells_written"].get<std::uint64_t>() == cells);
-  fs::remove_all(dir);
 }

@@ -52,21 +52,8 @@ struct TempDir : strata::testing::TempDir {
   TempDir() : strata::testing::TempDir("strata-hard") {}
 };
 
-const char* kRing = R"(
-[[component]]
-name = "lp"
-type = "bench.phold_lp"
-grid = [4]
-params = { init = 2 }
-
-[[generate]]
-kind = "offsets"
-component = "lp"
-from_port = "port"
-to_port = "port"
-offsets = [1]
-latency = "1ns"
-)";
+// 4 LPs in a ring (i -> i + 1), 2 initial events each.
+const std::string kRing = strata::testing::phold_ring(4, 2, "1");
 
 bool complete(const fs::path& out) {
   if (!fs::exists(out / "run.json")) return false;

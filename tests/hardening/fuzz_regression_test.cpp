@@ -21,19 +21,8 @@ std::string errors_of(const std::string& toml, const std::vector<std::string>& s
   return h.errors(toml, sets);
 }
 
-const char* kRing = R"(
-[[component]]
-name = "lp"
-type = "bench.phold_lp"
-grid = [4]
-[[generate]]
-kind = "offsets"
-component = "lp"
-from_port = "port"
-to_port = "port"
-offsets = [1]
-latency = "1ns"
-)";
+// 4 LPs in a ring (i -> i + 1) with phold_lp's default 16 initial events each.
+const std::string kRing = strata::testing::phold_ring(4, 16, "1");
 
 }  // namespace
 
@@ -83,7 +72,7 @@ latency = "1ns"
 
 TEST_CASE("fuzz regression: a multi-port index beyond int is an error, not an uncaught std::out_of_range") {
   std::string e;
-  CHECK_NOTHROW(e = errors_of(std::string(kRing) + R"(
+  CHECK_NOTHROW(e = errors_of(kRing + R"(
 [[link]]
 from = "lp[0].port[99999999999]"
 to = "lp[1].port[]"
@@ -94,7 +83,8 @@ latency = "1ns"
 
 TEST_CASE("fuzz regression: vertical layers far outside the grid are refused before any allocation") {
   // layers = [INT_MIN, INT_MAX] made 2^32 (z, z+1) pairs (out of memory) before the check.
-  auto e = errors_of(R"(
+  auto errors_with_layers = [](const std::string& layers) {
+    return errors_of(R"(
 [[component]]
 name = "r"
 type = "bench.phold_lp"
@@ -103,24 +93,13 @@ grid = [1, 1, 2]
 kind = "vertical"
 component = "r"
 port = "port"
-layers = [-2147483648, 2147483647]
+layers = )" + layers + R"(
 latency = "1ns"
 )");
-  CHECK_THAT(e, Catch::Contains("not both inside the grid"));
+  };
+  CHECK_THAT(errors_with_layers("[-2147483648, 2147483647]"), Catch::Contains("not both inside the grid"));
   // and an integer beyond 32 bits is refused instead of wrapping (2^32 + 1 read as 1)
-  e = errors_of(R"(
-[[component]]
-name = "r"
-type = "bench.phold_lp"
-grid = [1, 1, 2]
-[[generate]]
-kind = "vertical"
-component = "r"
-port = "port"
-layers = [0, 4294967297]
-latency = "1ns"
-)");
-  CHECK_THAT(e, Catch::Contains("32-bit"));
+  CHECK_THAT(errors_with_layers("[0, 4294967297]"), Catch::Contains("32-bit"));
 }
 
 TEST_CASE("fuzz regression: a grid whose size wraps around 2^64 is refused, not built with zero elements") {

@@ -9,7 +9,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,6 +61,20 @@ inline CommandResult run_strata(const std::string& args, const std::string& env 
 inline std::string slurp(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+/// A CSV file as rows of cells, the header first. Splits at every comma: for the tables
+/// strata writes (report.csv, sweep.csv), whose cells never hold one.
+inline std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& p) {
+  std::vector<std::vector<std::string>> rows;
+  std::ifstream f(p);
+  for (std::string line; std::getline(f, line);) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
+    rows.push_back(std::move(cells));
+  }
+  return rows;
 }
 
 /// A PHOLD ring as TOML: `lps` logical processes (component "lp"), `init` initial events

@@ -1,5 +1,6 @@
 // compute_driver.hpp - what the compute cores' plugin tests share: a workload.ops driver
-// ("drv") linked to one core's ctrl port by a 1 ns link, and a component's statistics.
+// ("drv") linked to one core's ctrl port by a 1 ns link, a memory that moves one byte per
+// ns, a component's statistics, and a traced run's spans.
 #pragma once
 
 #include "harness.hpp"
@@ -30,6 +31,21 @@ from = "drv.cores[]"
 to = ")" + core_ctrl + R"("
 latency = "1ns"
 )";
+}
+
+/// TOML of a memory.hbm named "hbm" slow enough to count in: one 8-bit channel at 1 GT/s
+/// (1 B/ns), 10 ns access latency, 1-byte bursts and interleave, so every transfer of B
+/// bytes holds the channel B ns and takes 10 ns + B ns. With `core_mem` (e.g. "sa.mem") the
+/// core's memory port is linked to it by a 1 ns link; without, the caller links it.
+inline std::string one_byte_per_ns_memory(const std::string& core_mem = "") {
+  std::string toml = R"(
+[[component]]
+name = "hbm"
+type = "memory.hbm"
+params = { channels = 1, channel_width = "8b", data_rate = "1GHz", access_latency = "10ns", burst = "1B", interleave = "1B" }
+)";
+  if (!core_mem.empty()) toml += "\n[[link]]\nfrom = \"" + core_mem + "\"\nto = \"hbm.port[]\"\nlatency = \"1ns\"\n";
+  return toml;
 }
 
 /// The "stats" object of component `name` in a run's stats.json.

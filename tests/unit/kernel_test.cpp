@@ -177,7 +177,11 @@ std::string sender_to_probe(const std::string& sender_params, const std::string&
          "latency = \"" + latency + "\"\n" + link_extra;
 }
 
+// A harness that knows the test components, with their logs emptied: each test sees only
+// the deliveries and ticks of the systems it runs.
 Harness make_harness() {
+  g_log.clear();
+  Ticker::cycles.clear();
   Harness h;
   h.registry.add_builtin(test_manifest(), "builtin:kernel-test");
   return h;
@@ -186,7 +190,6 @@ Harness make_harness() {
 }  // namespace
 
 TEST_CASE("kernel: a link delivers at send time + extra delay + latency") {
-  g_log.clear();
   auto h = make_harness();
   auto r = h.run(sender_to_probe("count = 3, extra = \"5ns\"", "2ns"));
   REQUIRE(g_log.size() == 3);
@@ -214,7 +217,6 @@ TEST_CASE("kernel: equal-time events run in (priority, source, sequence) order, 
     return reversed ? p + c + b + a + links : a + b + c + p + links;
   };
   auto order = [&](bool reversed, int prio_c) {
-    g_log.clear();
     auto h = make_harness();
     h.run(topo(reversed, prio_c));
     std::vector<std::string> o;
@@ -230,7 +232,6 @@ TEST_CASE("kernel: equal-time events run in (priority, source, sequence) order, 
 }
 
 TEST_CASE("kernel: a lower priority number runs first at equal time") {
-  g_log.clear();
   auto h = make_harness();
   h.run(R"(
 [[component]]
@@ -259,7 +260,6 @@ latency = "1ns"
 }
 
 TEST_CASE("kernel: a bandwidth-limited link serialises transactions in send order") {
-  g_log.clear();
   auto h = make_harness();
   // 1000 B at 1 GB/s = 1 us each; three sent at t=0 leave at 1, 2, 3 us; + 10 ns latency
   h.run(sender_to_probe("count = 3, bytes = 1000", "10ns", "bandwidth = \"1GB/s\"\n"));
@@ -268,7 +268,6 @@ TEST_CASE("kernel: a bandwidth-limited link serialises transactions in send orde
 }
 
 TEST_CASE("kernel: a clock ticks only while started, on period boundaries") {
-  Ticker::cycles.clear();
   auto h = make_harness();
   // 1 GHz: 3 ticks at cycles 1, 2, 3; stopped; restarted 100 ns after the 3rd tick (t=103ns)
   // -> next boundary after 103 ns is 104 ns: cycles 104, 105, 106; then nothing is pending.
@@ -426,7 +425,6 @@ to = "b.in[]"
 latency = "2ns"
 )";
   for (int threads : {1, 2}) {
-    g_log.clear();
     auto h = make_harness();
     auto r = h.run(two, kTimeMax, {"threads=" + std::to_string(threads)});
     CHECK(r.engine->partitions() == static_cast<std::size_t>(threads));
@@ -534,30 +532,22 @@ latency = "3ns"
 }
 
 TEST_CASE("kernel: a link latency beyond what a port holds is refused with its location") {
+  auto two_lps_linked = [](const std::string& latency) {
+    return R"([[component]]
+name = "a"
+type = "bench.phold_lp"
+[[component]]
+name = "b"
+type = "bench.phold_lp"
+[[link]]
+from = "a.port[]"
+to = "b.port[]"
+latency = ")" + latency + "\"\n";
+  };
   Harness h;
-  const std::string err = h.errors(R"([[component]]
-name = "a"
-type = "bench.phold_lp"
-[[component]]
-name = "b"
-type = "bench.phold_lp"
-[[link]]
-from = "a.port[]"
-to = "b.port[]"
-latency = "2s"
-)");
+  const std::string err = h.errors(two_lps_linked("2s"));
   CHECK_THAT(err, Catch::Contains("test.toml:10:11") && Catch::Contains("above the longest a port holds"));
-  CHECK(h.errors(R"([[component]]
-name = "a"
-type = "bench.phold_lp"
-[[component]]
-name = "b"
-type = "bench.phold_lp"
-[[link]]
-from = "a.port[]"
-to = "b.port[]"
-latency = "1s"
-)") == "");
+  CHECK(h.errors(two_lps_linked("1s")) == "");
 }
 
 TEST_CASE("kernel: components outside grids go where their neighbours are, within the average load") {
@@ -721,7 +711,6 @@ TEST_CASE("kernel: one run split over ranks gives the serial stats (rank protoco
   // probe): every rank stops, and rank 0 has rank 1's message.
   auto hs = make_harness();
   const std::string notes = sender_to_probe("count = 3", "1ns");
-  g_log.clear();
   const std::string failed = run_on_ranks(hs.registry, notes, 2, 1, {});
   CHECK_THAT(failed, Catch::Contains("rank 1: transaction type 'transaction' is not serializable"));
   CHECK(g_log.empty());

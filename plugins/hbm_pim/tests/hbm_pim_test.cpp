@@ -5,7 +5,7 @@
 //   per vector: ceil(k B / burst) tCCD + rows (tRCD + tRP) + ceil(n / units) ceil(k / lanes) tCCD
 //               + ceil(ceil(n B / burst) / channels) tCCD,   rows = ceil(ceil(n / units) k B / row)
 //   request of m vectors: mode_switch + m x per vector            (B = 2: FP16 operands)
-#include "harness.hpp"
+#include "compute_driver.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -55,20 +55,8 @@ preset = ")" + preset + R"("
 params = { )" + params + R"( }
 )";
 }
-std::string ops(const std::string& params) {
-  return R"(
-[[component]]
-name = "drv"
-type = "workload.ops"
-params = { )" + params + R"( }
-
-[[link]]
-from = "drv.cores[]"
-to = "hbm.ctrl"
-latency = "1ns"
-)";
-}
-const auto& stats(const strata::testing::Run& r, const std::string& c) { return r.stats["components"][c]["stats"]; }
+std::string ops(const std::string& params) { return strata::testing::ops_driver(params, "hbm.ctrl"); }
+const auto& stats(const strata::testing::Run& r, const std::string& c) { return strata::testing::component_stats(r, c); }
 
 }  // namespace
 

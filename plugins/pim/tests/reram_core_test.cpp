@@ -39,6 +39,9 @@ params = { )" + params + R"( }
 
 std::string driver(const std::string& params) { return strata::testing::ops_driver(params, "pim.ctrl"); }
 
+// One byte per ns, 10 ns access latency: reading B bytes takes 1 ns + B ns + 10 ns + 1 ns.
+std::string slow_memory() { return strata::testing::one_byte_per_ns_memory("pim.mem"); }
+
 const auto& stats(const strata::testing::Run& r, const std::string& c) { return strata::testing::component_stats(r, c); }
 
 // A K x N matrix of 8-bit weights on the Atleus tile (128 x 128 crossbars, 2 bits/cell).
@@ -197,17 +200,7 @@ TEST_CASE("pim.reram_core: with mem linked, load_weights first reads k x n x bit
   const Layout w{64, 32};
   const u64 bytes = w.k * w.n;  // 8-bit weights
   Harness h;
-  auto r = h.run(core() + driver("op = \"load_weights\", m = [0], k = [64], n = [32]") + R"(
-[[component]]
-name = "hbm"
-type = "memory.hbm"
-params = { channels = 1, channel_width = "8b", data_rate = "1GHz", access_latency = "10ns", burst = "1B", interleave = "1B" }
-
-[[link]]
-from = "pim.mem"
-to = "hbm.port[]"
-latency = "1ns"
-)");
+  auto r = h.run(core() + driver("op = \"load_weights\", m = [0], k = [64], n = [32]") + slow_memory());
   const u64 read = kLink + bytes * kNs + 10 * kNs + kLink;  // 1 B/ns, 10 ns access
   CHECK(stats(r, "hbm")["bytes_read"] == bytes);
   CHECK(stats(r, "pim")["dram_read"] == bytes);
@@ -307,17 +300,7 @@ TEST_CASE("pim.reram_core: fit = reprogram with mem linked re-reads an evicted m
   auto r = h.run(core("tiles = 1, fit = \"reprogram\"") +
                  driver("m = [1], k = [64], n = [32], ids = [0, 1, 0], loads = [1, 1, 0], static_weights = true, "
                         "mode = \"serial\"") +
-                 R"(
-[[component]]
-name = "hbm"
-type = "memory.hbm"
-params = { channels = 1, channel_width = "8b", data_rate = "1GHz", access_latency = "10ns", burst = "1B", interleave = "1B" }
-
-[[link]]
-from = "pim.mem"
-to = "hbm.port[]"
-latency = "1ns"
-)");
+                 slow_memory());
   CHECK(stats(r, "pim")["reprograms"] == 1);
   CHECK(stats(r, "pim")["dram_read"] == 3 * bytes);
   CHECK(stats(r, "hbm")["bytes_read"] == 3 * bytes);

@@ -1,7 +1,7 @@
 // sram.pim through the harness, driven by workload.ops. Expected times from the parameters:
 //   tiles = ceil(k / rows) x ceil(n / (columns / wb)), rounds = ceil(tiles / macros),
 //   t = rounds x (rows [weights written] + m x ib) cycles.
-#include "harness.hpp"
+#include "compute_driver.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -25,19 +25,9 @@ std::string chip(const std::string& driver, const std::string& params = "") {
 name = "sram"
 type = "sram.pim"
 params = { )" + params + R"( }
-
-[[component]]
-name = "drv"
-type = "workload.ops"
-params = { )" + driver + R"( }
-
-[[link]]
-from = "drv.cores[]"
-to = "sram.ctrl"
-latency = "1ns"
-)";
+)" + strata::testing::ops_driver(driver, "sram.ctrl");
 }
-const auto& stats(const strata::testing::Run& r, const std::string& c) { return r.stats["components"][c]["stats"]; }
+const auto& stats(const strata::testing::Run& r, const std::string& c) { return strata::testing::component_stats(r, c); }
 
 }  // namespace
 

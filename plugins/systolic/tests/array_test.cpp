@@ -208,19 +208,7 @@ namespace {
 
 // One channel of 1 byte at 1 GT/s (1 B/ns), 10 ns access latency, 1-byte bursts: every
 // transfer of B bytes holds the channel B ns.
-std::string slow_memory() {
-  return R"(
-[[component]]
-name = "hbm"
-type = "memory.hbm"
-params = { channels = 1, channel_width = "8b", data_rate = "1GHz", access_latency = "10ns", burst = "1B", interleave = "1B" }
-
-[[link]]
-from = "sa.mem"
-to = "hbm.port[]"
-latency = "1ns"
-)";
-}
+std::string slow_memory() { return strata::testing::one_byte_per_ns_memory("sa.mem"); }
 
 }  // namespace
 
@@ -300,12 +288,7 @@ type = "systolic.array"
 grid = [)" + std::to_string(cores) +
            R"(]
 params = { rows = 8, cols = 4, clock = "1GHz", sram_bandwidth = "1TB/s" }
-
-[[component]]
-name = "hbm"
-type = "memory.hbm"
-params = { channels = 1, channel_width = "8b", data_rate = "1GHz", access_latency = "10ns", burst = "1B", interleave = "1B" }
-
+)" + strata::testing::one_byte_per_ns_memory() + R"(
 [[component]]
 name = "drv"
 type = "workload.ops"

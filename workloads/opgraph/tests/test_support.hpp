@@ -10,6 +10,8 @@
 
 #include <unistd.h>
 
+#include "cli.hpp"  // tests/support: TempDir
+
 #include <strata/opgraph/generators.hpp>
 #include <strata/opgraph/model_config.hpp>
 
@@ -28,24 +30,7 @@ inline fs::path models_dir() { return source_dir() / "workloads" / "models"; }
 inline ModelConfig model(const std::string& name) { return load_model_config(models_dir() / (name + ".toml")); }
 
 // A fresh directory under the system temp dir, removed when the test ends.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("strata_opgraph_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path p = path / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-};
+using TempDir = strata::testing::TempDir;
 
 // Parameters of a transformer from its dimensions: per layer Q, K, V, O projections,
 // the feed-forward block, two norms; embeddings and the model's head as published.

@@ -20,9 +20,7 @@ TEST_CASE("every model x every mode runs at reduced size on a chip of fakes", "[
   REQUIRE(files.size() >= 8);
   const std::vector<og::Mode> modes{og::Mode::inference, og::Mode::prefill, og::Mode::decode, og::Mode::lora_finetune,
                                     og::Mode::full_finetune};
-  Chip chip;  // 16 PIM + 4 SA cores of fakes; what does not fit overflows to SA
-  chip.pim = 16;
-  chip.sa = 4;
+  Chip chip{.pim = 16, .sa = 4};  // 16 PIM + 4 SA cores of fakes; what does not fit overflows to SA
   int runs = 0, refused = 0;
   for (const auto& file : files) {
     og::ModelConfig model = og::load_model_config(file);

@@ -20,12 +20,7 @@ std::vector<CoreInfo> haima_chip() {
 }
 constexpr std::uint32_t kHbm = 0, kHost = 1, kSram = 2;
 
-og::Graph bert(og::Mode mode) {
-  og::WorkloadSpec w;
-  w.mode = mode;
-  w.seq_len = 64;
-  return og::generate(og::load_model_config(models_dir() / "bert-base.toml"), w);
-}
+og::Graph bert(og::Mode mode) { return library_graph("bert-base", mode, 64); }
 
 bool uses_v_weight(const og::Graph& g, const og::Op& op) {
   return !op.params.empty() &&

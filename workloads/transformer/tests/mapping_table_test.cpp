@@ -24,22 +24,6 @@ std::vector<CoreInfo> chip(int pim, int sa) {
   return c;
 }
 
-og::Graph gen(const fs::path& model, og::Mode mode, std::uint64_t batch, std::uint64_t seq, std::uint64_t tokens = 0) {
-  og::WorkloadSpec w;
-  w.mode = mode;
-  w.batch = batch;
-  w.seq_len = seq;
-  w.decode_tokens = tokens;
-  return og::generate(og::load_model_config(model), w);
-}
-
-og::Graph library(const std::string& model, og::Mode mode, std::uint64_t seq) {
-  og::WorkloadSpec w;
-  w.mode = mode;
-  w.seq_len = seq;
-  return og::generate(og::load_model_config(models_dir() / (model + ".toml")), w);
-}
-
 std::uint32_t core_of(const Mapping& m, const og::Op& op) { return m.ops[static_cast<std::size_t>(op.id)].shards.front().core; }
 
 }  // namespace
@@ -101,7 +85,7 @@ TEST_CASE("mapping table: rules move ops between classes, pin weights, and fall 
           "[transformer][mapping_table]") {
   TempDir tmp;
   const auto model = tmp.write("tiny.toml", kTinyModel);
-  const og::Graph g = gen(model, og::Mode::inference, 2, 16);
+  const og::Graph g = model_graph(model, og::Mode::inference, 2, 16);
   const auto cores = chip(2, 2);  // cores 0, 1 PIM; 2, 3 SA
   const Mapping base = map_graph(g, cores, {});
 
@@ -146,7 +130,7 @@ TEST_CASE("mapping table: rules move ops between classes, pin weights, and fall 
                                                            Catch::Contains("none of cores[] is a PIM core"));
   // Decode: every token's q_proj reads the same weight; pinning it to two cores is refused.
   const auto dec_model = tmp.write("tiny-dec.toml", kTinyDecoder);
-  const og::Graph d = gen(dec_model, og::Mode::decode, 1, 8, 2);
+  const og::Graph d = model_graph(dec_model, og::Mode::decode, 1, 8, 2);
   MappingOptions pins;
   pins.rules = parse_mapping_table(R"({"T0.L0.attn.q_proj": 0, "T1.L0.attn.q_proj": 1})", "p.json");
   CHECK_THROWS_WITH(map_graph(d, cores, pins), Catch::Contains("pinned it to core 0"));
@@ -157,7 +141,7 @@ TEST_CASE("mapping table: rules move ops between classes, pin weights, and fall 
 
   // The dX GEMM through a pinned frozen weight: on its core it reads the stored weight, on
   // another PIM core it writes it first, on SA it streams it.
-  const og::Graph ft = gen(dec_model, og::Mode::lora_finetune, 1, 8);
+  const og::Graph ft = model_graph(dec_model, og::Mode::lora_finetune, 1, 8);
   const og::Op* dx = nullptr;
   for (const auto& op : ft.ops)
     if (op.name == "L1.attn.o_proj.dx") dx = &op;
@@ -180,7 +164,7 @@ TEST_CASE("mapping table: rules move ops between classes, pin weights, and fall 
 
 TEST_CASE("pim_only: dynamic operands are written into crossbars, with scratch tiles kept free on every core",
           "[transformer][mapping_table][pim_only]") {
-  const auto g = library("bert-base", og::Mode::full_finetune, 128);  // every weight trainable: all GEMMs dynamic
+  const auto g = library_graph("bert-base", og::Mode::full_finetune, 128);  // every weight trainable: all GEMMs dynamic
   const auto cores = chip(48, 16);
   MappingOptions o;
   o.policy = Policy::pim_only;
@@ -222,7 +206,7 @@ TEST_CASE("pim_only: dynamic operands are written into crossbars, with scratch t
   CHECK_THROWS_WITH(map_graph(g, cores, o), Catch::Contains("pim_scratch_tiles") && Catch::Contains("overflow = \"sa\""));
 
   // Frozen weights still pack, leaving the scratch free on every core they use.
-  const auto inf = library("bert-base", og::Mode::lora_finetune, 128);
+  const auto inf = library_graph("bert-base", og::Mode::lora_finetune, 128);
   MappingOptions p;
   p.policy = Policy::pim_only;
   const Mapping pm = map_graph(inf, cores, p);
@@ -239,12 +223,10 @@ TEST_CASE("pim_only replay: every dynamic write is a load_weights right before i
           "[transformer][mapping_table][pim_only]") {
   TempDir tmp;
   const auto model = tmp.write("tiny.toml", kTinyModel);
-  const og::Graph g = gen(model, og::Mode::inference, 2, 16);  // one micro-batch of 2 sequences
+  const og::Graph g = model_graph(model, og::Mode::inference, 2, 16);  // one micro-batch of 2 sequences
   // One FIFO PIM core that refuses a GEMM on stored weights unless the weight it names was
   // loaded with the same k x n: two micro-batches interleave, so this checks the pairing.
-  Chip chip;
-  chip.pim = 1;
-  chip.sa = 0;
+  Chip chip{.pim = 1, .sa = 0};
   chip.pim_params += ", check_weights = true";
   std::uint64_t stored_bytes = 0, writes = 0, write_bytes = 0, gemm_flops = 0, elements = 0, dyn_ops = 0;
   std::set<og::ParamId> seen;
@@ -296,7 +278,7 @@ TEST_CASE("mapping table through the plugin: mapping_file and a graph file's map
   const auto model = tmp.write("tiny.toml", kTinyModel);
   const std::string table = R"({"rules": [{"kind": "softmax", "core": "pim"}, {"op": "pooler", "core": 3}]})";
   const auto file = tmp.write("map.json", table);
-  og::Graph g = gen(model, og::Mode::inference, 1, 16);
+  og::Graph g = model_graph(model, og::Mode::inference, 1, 16);
   std::uint64_t softmax = 0;
   for (const auto& op : g.ops) softmax += op.kind == og::OpKind::softmax;
   g.mapping_table = nlohmann::ordered_json::parse(table).dump();
@@ -304,9 +286,7 @@ TEST_CASE("mapping table through the plugin: mapping_file and a graph file's map
   og::write_graph(g, graph);
   REQUIRE(og::read_graph(graph).mapping_table == g.mapping_table);
 
-  Chip chip;
-  chip.pim = 2;
-  chip.sa = 2;
+  Chip chip{.pim = 2, .sa = 2};
   strata::testing::Harness h1, h2;
   const auto a = run_traced(h1, chip_toml(chip, fmt::format(R"(model = "{}", seq_len = 16, mapping_file = "{}")",
                                                             model.string(), file.string())),

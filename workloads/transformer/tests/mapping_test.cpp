@@ -22,13 +22,6 @@ std::vector<CoreInfo> chip(int pim, int sa) {
   return c;
 }
 
-og::Graph generate(const std::string& model, og::Mode mode, std::uint64_t seq = 128) {
-  og::WorkloadSpec w;
-  w.mode = mode;
-  w.seq_len = seq;
-  return og::generate(og::load_model_config(models_dir() / (model + ".toml")), w);
-}
-
 bool frozen_dx(const og::Graph& g, const og::Op& op) {
   return op.kind == og::OpKind::grad_gemm_dx && op.b.is_static &&
          !g.parameters[static_cast<std::size_t>(op.params.front())].trainable;
@@ -37,7 +30,7 @@ bool frozen_dx(const og::Graph& g, const og::Op& op) {
 }  // namespace
 
 TEST_CASE("mapping atleus: frozen static GEMMs on PIM, everything else (LoRA included) on SA", "[transformer][mapping]") {
-  const auto g = generate("bert-base", og::Mode::lora_finetune);
+  const auto g = library_graph("bert-base", og::Mode::lora_finetune);
   const auto cores = chip(48, 16);
   const Mapping m = map_graph(g, cores, {});
   std::uint64_t pim_ops = 0, lora_ops = 0;
@@ -72,7 +65,7 @@ TEST_CASE("mapping atleus: frozen static GEMMs on PIM, everything else (LoRA inc
 }
 
 TEST_CASE("mapping atleus: bert-base layers each start on a fresh pair of 6 MiB ReRAM cores", "[transformer][mapping]") {
-  const auto g = generate("bert-base", og::Mode::inference);
+  const auto g = library_graph("bert-base", og::Mode::inference);
   const Mapping m = map_graph(g, chip(48, 16), {});
   CHECK(m.layer_aligned);
   CHECK(m.pim_cores_used == 25);  // 12 layers x 2 + the pooler
@@ -99,7 +92,7 @@ std::uint64_t atleus_tiles(std::uint64_t k, std::uint64_t n, std::uint64_t bits,
 
 TEST_CASE("mapping atleus: loads never exceed a core's tiles; what does not fit overflows to SA",
           "[transformer][mapping]") {
-  const auto g = generate("bert-large", og::Mode::inference);
+  const auto g = library_graph("bert-large", og::Mode::inference);
   const auto cores = chip(48, 16);
   const Mapping m = map_graph(g, cores, {});
   // Whole tiles per matrix (as pim.reram_core allocates): a 1024 x 1024 projection takes
@@ -139,7 +132,7 @@ TEST_CASE("mapping atleus: loads never exceed a core's tiles; what does not fit 
 
 TEST_CASE("mapping atleus: with crossbar-granular allocation bert-large's 24 layers exactly fill 48 cores",
           "[transformer][mapping]") {
-  const auto g = generate("bert-large", og::Mode::inference);
+  const auto g = library_graph("bert-large", og::Mode::inference);
   const auto cores = chip(48, 16);
   MappingOptions o;
   o.pim.tile_crossbars = 1;  // allocate crossbars, not tiles
@@ -155,7 +148,7 @@ TEST_CASE("mapping atleus: with crossbar-granular allocation bert-large's 24 lay
 
 TEST_CASE("mapping: a weight larger than a core splits along its columns; slices sum exactly",
           "[transformer][mapping]") {
-  const auto g = generate("gpt2-small", og::Mode::inference, 64);
+  const auto g = library_graph("gpt2-small", og::Mode::inference, 64);
   const auto cores = chip(48, 16);
   const Mapping m = map_graph(g, cores, {});
   const auto it = std::find_if(g.ops.begin(), g.ops.end(), [](const og::Op& op) { return op.name == "lm_head"; });
@@ -180,7 +173,7 @@ TEST_CASE("mapping: a weight larger than a core splits along its columns; slices
 }
 
 TEST_CASE("mapping sa_only and pim_only put every op on one class of core", "[transformer][mapping]") {
-  const auto g = generate("bert-base", og::Mode::lora_finetune, 64);
+  const auto g = library_graph("bert-base", og::Mode::lora_finetune, 64);
   const auto cores = chip(48, 16);
   MappingOptions sa;
   sa.policy = Policy::sa_only;
@@ -196,7 +189,7 @@ TEST_CASE("mapping sa_only and pim_only put every op on one class of core", "[tr
 }
 
 TEST_CASE("mapping: attention heads spread over attention_cores SA cores", "[transformer][mapping]") {
-  const auto g = generate("bert-base", og::Mode::inference, 64);
+  const auto g = library_graph("bert-base", og::Mode::inference, 64);
   MappingOptions o;
   o.attention_cores = 4;
   const Mapping m = map_graph(g, chip(48, 16), o);
@@ -207,7 +200,7 @@ TEST_CASE("mapping: attention heads spread over attention_cores SA cores", "[tra
 }
 
 TEST_CASE("mapping: hilbert order fills grid neighbours one after another", "[transformer][mapping]") {
-  const auto g = generate("bert-base", og::Mode::inference, 64);
+  const auto g = library_graph("bert-base", og::Mode::inference, 64);
   const auto cores = chip(16, 16);
   MappingOptions o;
   o.pim_order = PimOrder::hilbert;
@@ -225,7 +218,7 @@ TEST_CASE("mapping: hilbert order fills grid neighbours one after another", "[tr
 }
 
 TEST_CASE("mapping: impossible chips are errors that say what to change", "[transformer][mapping]") {
-  const auto g = generate("bert-base", og::Mode::inference, 64);
+  const auto g = library_graph("bert-base", og::Mode::inference, 64);
   CHECK_THROWS_WITH(map_graph(g, chip(0, 4), {}), Catch::Contains("none of cores[] is a PIM core") &&
                                                       Catch::Contains("sa_only"));
   CHECK_THROWS_WITH(map_graph(g, chip(4, 0), {}), Catch::Contains("none of cores[] is an SA core"));

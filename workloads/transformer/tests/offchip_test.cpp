@@ -13,15 +13,6 @@ using strata::Time;
 
 namespace {
 
-og::Graph tiny(const fs::path& model, og::Mode mode, std::uint64_t batch, std::uint64_t seq, std::uint64_t tokens = 0) {
-  og::WorkloadSpec w;
-  w.mode = mode;
-  w.batch = batch;
-  w.seq_len = seq;
-  w.decode_tokens = tokens;
-  return og::generate(og::load_model_config(model), w);
-}
-
 const og::Op& op_named(const og::Graph& g, const std::string& name) {
   for (const auto& op : g.ops)
     if (op.name == name) return op;
@@ -59,11 +50,10 @@ latency = "{}"
 TEST_CASE("offchip: the embedding rows load on the analytic channel before the first op", "[transformer][offchip]") {
   TempDir tmp;
   const auto model = tmp.write("tiny.toml", kTinyModel);
-  const og::Graph g = tiny(model, og::Mode::inference, 2, 16);
+  const og::Graph g = model_graph(model, og::Mode::inference, 2, 16);
   const std::uint64_t bytes = op_named(g, "embed").a_bytes();  // batch x seq x hidden at 8 bits
   REQUIRE(bytes == 2 * 16 * 64);
-  Chip chip;  // one FIFO SA core: every op depends on the embedding, so the run shifts by the load
-  chip.pim = 0;
+  Chip chip{.pim = 0};  // one FIFO SA core: every op depends on the embedding, so the run shifts by the load
   const std::string base = fmt::format(R"(model = "{}", batch = 2, seq_len = 16, mapping = "sa_only", )", model.string());
   strata::testing::Harness h1, h2;
   const auto off = h1.run(chip_toml(chip, base + R"(offchip = "")"));
@@ -83,15 +73,14 @@ TEST_CASE("offchip: with mem[] linked the loads are MemRequests to the memory, a
           "[transformer][offchip]") {
   TempDir tmp;
   const auto model = tmp.write("tiny.toml", kTinyModel);
-  const og::Graph g = tiny(model, og::Mode::inference, 2, 16);
+  const og::Graph g = model_graph(model, og::Mode::inference, 2, 16);
   const og::Op& embed = op_named(g, "embed");
   const std::uint64_t bytes = embed.a_bytes();
   // Parameters are laid out in order from mem_base, each on a 256-byte boundary.
   std::uint64_t addr = 1 << 20;
   for (og::ParamId p = 0; p < embed.params.front(); ++p)
     addr = (addr + g.parameters[static_cast<std::size_t>(p)].bytes() + 255) / 256 * 256;
-  Chip chip;
-  chip.pim = 0;
+  Chip chip{.pim = 0};
   const std::string base = fmt::format(R"(model = "{}", batch = 2, seq_len = 16, mapping = "sa_only", )", model.string());
   strata::testing::Harness h1, h2;
   const auto off = h1.run(chip_toml(chip, base + R"(offchip = "")"));
@@ -111,10 +100,8 @@ TEST_CASE("offchip: LoRA adapters, embeddings and (with offchip = all) streamed 
           "[transformer][offchip]") {
   TempDir tmp;
   const auto model = tmp.write("tiny.toml", kTinyModel);
-  const og::Graph g = tiny(model, og::Mode::lora_finetune, 1, 16);  // one micro-batch's graph
-  Chip chip;
-  chip.pim = 2;
-  chip.sa = 2;
+  const og::Graph g = model_graph(model, og::Mode::lora_finetune, 1, 16);  // one micro-batch's graph
+  Chip chip{.pim = 2, .sa = 2};
   for (const std::string mapping : {"atleus", "sa_only"}) {
     for (const std::string offchip : {"lora,embedding,kv_cache", "all"}) {
       INFO(mapping << " / " << offchip);
@@ -151,7 +138,7 @@ TEST_CASE("offchip: KV caches beyond kv_cache_capacity are read from and written
           "[transformer][offchip][decode]") {
   TempDir tmp;
   const auto model = tmp.write("tiny-dec.toml", kTinyDecoder);
-  const og::Graph g = tiny(model, og::Mode::decode, 2, 8, 2);
+  const og::Graph g = model_graph(model, og::Mode::decode, 2, 8, 2);
   // One layer's cache at the longest key length: K and V, batch 2, 8 + 2 keys, 64 wide, 8 bits.
   const std::uint64_t layer_cache = 2 * 2 * (8 + 2) * 64;
   std::uint64_t appends = 0, written = 0;
@@ -164,9 +151,7 @@ TEST_CASE("offchip: KV caches beyond kv_cache_capacity are read from and written
     for (std::size_t ei : adj.out[static_cast<std::size_t>(op.id)]) read[op.layer] += g.edges[ei].bytes;
   }
   REQUIRE(appends == 4);  // 2 layers x 2 tokens
-  Chip chip;
-  chip.pim = 2;
-  chip.sa = 2;
+  Chip chip{.pim = 2, .sa = 2};
   auto run = [&](const std::string& capacity) {
     strata::testing::Harness h;
     return h.run(chip_toml(chip, fmt::format(R"(model = "{}", mode = "decode", batch = 2, seq_len = 8, decode_tokens = 2, )"
@@ -196,8 +181,7 @@ TEST_CASE("offchip: a memory that refuses a load stops the run naming the op; ba
           "[transformer][offchip][errors]") {
   TempDir tmp;
   const auto model = tmp.write("tiny.toml", kTinyModel);
-  Chip chip;
-  chip.pim = 0;
+  Chip chip{.pim = 0};
   strata::testing::Harness h;
   std::string what;
   try {

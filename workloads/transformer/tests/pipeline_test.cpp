@@ -1,6 +1,7 @@
 // Streams of sequences (sequences, inflight, rate) and weight replication (replicate), on
 // fake cores whose service times are closed forms: throughput, latency and stage delays of
 // a two-stage pipeline, a GEMM split over replicas, the replication policies' placement.
+#include "one_gemm_graph.hpp"
 #include "test_util.hpp"
 
 #include "mapping.hpp"
@@ -131,9 +132,7 @@ TEST_CASE("pipeline: micro-batches of batch / micro_batches, one weight update p
           "[transformer][pipeline]") {
   TempDir tmp;
   const auto model = tmp.write("tiny.toml", kTinyModel);
-  Chip chip;
-  chip.pim = 2;
-  chip.sa = 2;
+  Chip chip{.pim = 2, .sa = 2};
   const std::string wl = fmt::format(
       R"(model = "{}", mode = "lora_finetune", batch = 2, micro_batches = 2, seq_len = 16, offchip = "")", model.string());
   strata::testing::Harness h1, h2;
@@ -171,30 +170,11 @@ TEST_CASE("pipeline: bad stream and replication parameters are configuration err
              Catch::Contains("sequences = 3 is not a whole number of optimizer steps of 2 sequences"));
 }
 
-namespace {
-
-// One GEMM of m rows through a frozen stored K x N weight.
-std::string one_gemm_graph(std::uint64_t m, std::uint64_t k, std::uint64_t n) {
-  return fmt::format(R"({{
-  "format": "strata-opgraph", "version": 1, "model": {{"name": "one-gemm"}},
-  "parameters": [{{"name": "L0.ffn.ff1.weight", "elements": {kn}, "bits": 8}}],
-  "ops": [{{"id": 0, "name": "L0.ffn.ff1", "kind": "gemm", "phase": "forward", "layer": 0,
-            "shape": {{"batch": 1, "m": {m}, "k": {k}, "n": {n}}}, "a": {{"bits": 8}}, "b": {{"bits": 8, "static": true}},
-            "out": {{"bits": 8, "acc_bits": 32}}, "params": [0]}}],
-  "edges": []
-}})",
-                     fmt::arg("m", m), fmt::arg("k", k), fmt::arg("n", n), fmt::arg("kn", k * n));
-}
-
-}  // namespace
-
 TEST_CASE("replication: 2 copies halve a stored GEMM's time, and the copy is programmed through load_weights",
           "[transformer][replication]") {
   TempDir tmp;
   const std::uint64_t K = 256, N = 96;
-  Chip chip;  // fake PIM: 1 ps per FLOP and per loaded byte, 1 pJ per loaded byte
-  chip.pim = 2;
-  chip.sa = 1;
+  Chip chip{.pim = 2, .sa = 1};  // fake PIM: 1 ps per FLOP and per loaded byte, 1 pJ per loaded byte
   const Time Lc = 1000;
   for (std::uint64_t m : {std::uint64_t{64}, std::uint64_t{65}}) {
     const auto file = tmp.write("g.json", one_gemm_graph(m, K, N));

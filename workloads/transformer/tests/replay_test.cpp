@@ -18,24 +18,12 @@ using namespace tf_test;
 using strata::Time;
 using strata::transformer::is_frozen_static_gemm;
 
-namespace {
-
-og::Graph tiny_graph(const fs::path& model_file, og::Mode mode, std::uint64_t batch, std::uint64_t seq) {
-  og::WorkloadSpec w;
-  w.mode = mode;
-  w.batch = batch;
-  w.seq_len = seq;
-  return og::generate(og::load_model_config(model_file), w);
-}
-
-}  // namespace
-
 TEST_CASE("replay: a 1-layer graph ends after its critical path (op FLOPs, edge bytes, link latencies)",
           "[transformer][replay]") {
   TempDir tmp;
   const auto model = tmp.write("tiny.toml", kTinyModel);
   const auto mode = GENERATE(og::Mode::inference, og::Mode::lora_finetune);
-  const og::Graph g = tiny_graph(model, mode, 2, 16);
+  const og::Graph g = model_graph(model, mode, 2, 16);
 
   // One PIM and one SA core, both serving every request at once (no queueing), so the
   // answer is the longest path. Frozen static GEMMs on the PIM core, the rest on SA.
@@ -125,9 +113,7 @@ TEST_CASE("replay: every op issues exactly once, after its inputs arrived, on th
           "[transformer][replay]") {
   TempDir tmp;
   const auto model = tmp.write("tiny.toml", kTinyModel);
-  Chip chip;  // FIFO cores and NIs: queueing happens
-  chip.pim = 2;
-  chip.sa = 2;
+  Chip chip{.pim = 2, .sa = 2};  // FIFO cores and NIs: queueing happens
   chip.ni_params += ", parallel = false";
   strata::testing::Harness h;
   const std::string mode = GENERATE("inference", "lora_finetune");
@@ -136,11 +122,7 @@ TEST_CASE("replay: every op issues exactly once, after its inputs arrived, on th
       chip_toml(chip, fmt::format(R"(model = "{}", mode = "{}", batch = 2, micro_batches = 2, attention_cores = 2, seq_len = 16)",
                                   model.string(), mode)),
       tmp.path / "trace.json");
-  og::WorkloadSpec w;
-  w.mode = *og::parse_mode(mode);
-  w.batch = 1;  // one micro-batch
-  w.seq_len = 16;
-  const og::Graph g = og::generate(og::load_model_config(model), w);
+  const og::Graph g = model_graph(model, *og::parse_mode(mode), 1, 16);  // one micro-batch
   const std::uint64_t instances = 2;
 
   struct Span {
@@ -214,8 +196,7 @@ TEST_CASE("replay: FIFO cores queue independent ops in issue order", "[transform
   ],
   "edges": [{"src": 0, "dst": 2, "bytes": 1000}, {"src": 1, "dst": 2, "bytes": 3000}]
 })");
-  Chip chip;
-  chip.pim = 0;
+  Chip chip{.pim = 0};
   strata::testing::Harness h;
   const auto r = h.run(chip_toml(chip, fmt::format(R"(graph_file = "{}", mapping = "sa_only")", file.string())));
   // a: [1ns, 1ns+3000ps); b queues behind it: ends 1ns + 12000ps; answer +1ns; c: +1ns + 1500ps + 1ns.
@@ -230,16 +211,10 @@ TEST_CASE("replay: a graph file written by graph_io replays exactly like the gen
           "[transformer][replay][graph_io]") {
   TempDir tmp;
   const auto model = tmp.write("tiny.toml", kTinyModel);
-  og::WorkloadSpec w;
-  w.mode = og::Mode::lora_finetune;
-  w.batch = 1;
-  w.seq_len = 16;
   const auto file = tmp.path / "g.json";
-  og::write_graph(og::generate(og::load_model_config(model), w), file);
+  og::write_graph(model_graph(model, og::Mode::lora_finetune, 1, 16), file);
 
-  Chip chip;
-  chip.pim = 2;
-  chip.sa = 2;
+  Chip chip{.pim = 2, .sa = 2};
   strata::testing::Harness h1, h2;
   const auto gen = h1.run(chip_toml(
       chip, fmt::format(R"(model = "{}", mode = "lora_finetune", batch = 2, micro_batches = 2, seq_len = 16)",
@@ -255,9 +230,7 @@ TEST_CASE("replay: a graph file written by graph_io replays exactly like the gen
 TEST_CASE("replay: micro-batches pipeline through the cores", "[transformer][replay][pipeline]") {
   TempDir tmp;
   const auto model = tmp.write("tiny.toml", kTinyModel);
-  Chip chip;
-  chip.pim = 2;
-  chip.sa = 2;
+  Chip chip{.pim = 2, .sa = 2};
   auto latency = [&](int micro) {
     strata::testing::Harness h;
     const auto r = h.run(chip_toml(
@@ -276,9 +249,7 @@ TEST_CASE("replay: micro-batches pipeline through the cores", "[transformer][rep
 
 TEST_CASE("replay: bert-base inference on an Atleus-shaped chip of fakes (48 PIM + 16 SA)",
           "[transformer][replay][atleus]") {
-  Chip chip;
-  chip.pim = 48;
-  chip.sa = 16;
+  Chip chip{.pim = 48, .sa = 16};
   strata::testing::Harness h;
   const auto r = h.run(chip_toml(chip, R"(model = "bert-base", seq_len = 128)"));
   og::WorkloadSpec w;

@@ -45,8 +45,7 @@ TEST_CASE("results: per-layer and per-phase latency spans of a hand-made chain",
   TempDir tmp;
   const auto file = tmp.write("chain.json", kChain);
   const og::Graph g = og::read_graph(file);
-  Chip chip;  // one FIFO SA core: 3 ps per element, 1 ns control links
-  chip.pim = 0;
+  Chip chip{.pim = 0};  // one FIFO SA core: 3 ps per element, 1 ns control links
   strata::testing::Harness h;
   const auto r = h.run(chip_toml(chip, fmt::format(R"(graph_file = "{}", mapping = "sa_only", offchip = "")", file.string())));
   const auto& s = wl_stats(r);
@@ -161,9 +160,7 @@ TEST_CASE("results: PIM/SA shares, transfers by class and ReRAM writes follow fr
 TEST_CASE("results: decode reports one span per generated token and micro-batch", "[transformer][results][decode]") {
   TempDir tmp;
   const auto model = tmp.write("tiny-dec.toml", kTinyDecoder);
-  Chip chip;
-  chip.pim = 2;
-  chip.sa = 2;
+  Chip chip{.pim = 2, .sa = 2};
   strata::testing::Harness h;
   const auto r = h.run(chip_toml(
       chip, fmt::format(R"(model = "{}", mode = "decode", batch = 2, micro_batches = 2, seq_len = 8, decode_tokens = 3)",

@@ -33,23 +33,25 @@ inline fs::path source_dir() {
 }
 inline fs::path models_dir() { return source_dir() / "workloads" / "models"; }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / fmt::format("strata_tf_test_{}_{}", ::getpid(), counter++);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path p = path / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-};
+// The op graph the generator makes of the model file `model` (a model TOML) for `mode`:
+// `batch` sequences of `seq_len` tokens, `decode_tokens` generated (decode only).
+inline og::Graph model_graph(const fs::path& model, og::Mode mode, std::uint64_t batch, std::uint64_t seq_len,
+                             std::uint64_t decode_tokens = 0) {
+  og::WorkloadSpec w;
+  w.mode = mode;
+  w.batch = batch;
+  w.seq_len = seq_len;
+  w.decode_tokens = decode_tokens;
+  return og::generate(og::load_model_config(model), w);
+}
+
+// The same for a model of the library (workloads/models/<name>.toml), one sequence.
+inline og::Graph library_graph(const std::string& name, og::Mode mode, std::uint64_t seq_len = 128) {
+  return model_graph(models_dir() / (name + ".toml"), mode, 1, seq_len);
+}
+
+// A fresh directory under the system temp dir, removed when the test ends.
+using TempDir = strata::testing::TempDir;
 
 // A one-layer BERT-like encoder, small enough for hand-checked numbers.
 inline constexpr const char* kTinyModel = R"(

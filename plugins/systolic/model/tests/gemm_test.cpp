@@ -149,22 +149,23 @@ TEST_CASE("systolic: folds = ceil(Sr/R) * ceil(Sc/C) at remainders, per dataflow
         Approx(double(c.sr) * double(c.sc) / double(row_folds * col_folds * p.rows * p.cols)));
 }
 
-TEST_CASE("systolic: WS cycles = 2R + C + M - 2 per fold over ceil(K/R)*ceil(N/C) folds",
+TEST_CASE("systolic: WS cycles = 2R + C + M - 2 per fold over ceil(K/R)*ceil(N/C) folds; "
+          "IS cycles = 2R + C + N - 2 per fold over ceil(K/R)*ceil(M/C) folds",
           "[systolic][gemm]") {
-  const auto p = ideal(Dataflow::weight_stationary);
-  const GemmShape g{512, 256, 64};
-  const auto r = evaluate_gemm(p, g);
-  const u64 folds = (g.k / p.rows) * (g.n / p.cols);
-  CHECK(r.cycles.total() == folds * (2 * u64{p.rows} + p.cols + g.m - 2));
-}
-
-TEST_CASE("systolic: IS cycles = 2R + C + N - 2 per fold over ceil(K/R)*ceil(M/C) folds",
-          "[systolic][gemm]") {
-  const auto p = ideal(Dataflow::input_stationary);
-  const GemmShape g{64, 256, 512};
-  const auto r = evaluate_gemm(p, g);
-  const u64 folds = (g.k / p.rows) * (g.m / p.cols);
-  CHECK(r.cycles.total() == folds * (2 * u64{p.rows} + p.cols + g.n - 2));
+  // Both map K onto the array's rows; WS puts N across the columns and streams M, IS the reverse.
+  struct Case {
+    Dataflow df;
+    GemmShape g;
+  };
+  const Case c = GENERATE(Case{Dataflow::weight_stationary, GemmShape{512, 256, 64}},
+                          Case{Dataflow::input_stationary, GemmShape{64, 256, 512}});
+  CAPTURE(to_string(c.df));
+  const auto p = ideal(c.df);
+  const auto r = evaluate_gemm(p, c.g);
+  const bool ws = c.df == Dataflow::weight_stationary;
+  const u64 across_cols = ws ? c.g.n : c.g.m, streamed = ws ? c.g.m : c.g.n;
+  const u64 folds = (c.g.k / p.rows) * (across_cols / p.cols);
+  CHECK(r.cycles.total() == folds * (2 * u64{p.rows} + p.cols + streamed - 2));
 }
 
 TEST_CASE("systolic: a GEMM smaller than the array has utilisation MKN/(RC(R+C+K-2)) < 1",

@@ -218,19 +218,21 @@ class FakeMem final : public Component {
   Counter reads_, writes_, bytes_, max_end_;
 };
 
+// test.fake_pim and test.fake_sa are one closed-form core under the two kinds' type names
+// (the workload tells PIM from systolic cores by type), so they declare the same manifest.
+ComponentDecl fake_core(std::string type, std::string summary) {
+  return component<FakeCore, FakeCoreParams>(std::move(type))
+      .summary(std::move(summary))
+      .required_port("ctrl", PortDir::inout, "compute", "compute requests")
+      .counter("requests", "count", "requests served")
+      .accumulator("busy", "ps", "service time per request");
+}
+
 }  // namespace strata::fakes
 
 STRATA_PLUGIN("transformer_test_fakes", "1.0", "Closed-form fake cores and NIs for the transformer workload tests",
-              strata::component<strata::fakes::FakeCore, strata::fakes::FakeCoreParams>("test.fake_pim")
-                  .summary("Fake PIM core: closed-form service times (tests only)")
-                  .required_port("ctrl", strata::PortDir::inout, "compute", "compute requests")
-                  .counter("requests", "count", "requests served")
-                  .accumulator("busy", "ps", "service time per request"),
-              strata::component<strata::fakes::FakeCore, strata::fakes::FakeCoreParams>("test.fake_sa")
-                  .summary("Fake systolic core: closed-form service times (tests only)")
-                  .required_port("ctrl", strata::PortDir::inout, "compute", "compute requests")
-                  .counter("requests", "count", "requests served")
-                  .accumulator("busy", "ps", "service time per request"),
+              strata::fakes::fake_core("test.fake_pim", "Fake PIM core: closed-form service times (tests only)"),
+              strata::fakes::fake_core("test.fake_sa", "Fake systolic core: closed-form service times (tests only)"),
               strata::component<strata::fakes::FakeNi, strata::fakes::FakeNiParams>("test.fake_ni")
                   .summary("Fake network interface: latency + bytes x byte_time (tests only)")
                   .required_port("ctrl", strata::PortDir::inout, "xfer", "transfer requests")
