@@ -1,5 +1,6 @@
 #include "hbm_pim.hpp"
 
+#include <strata/memory/mem_batch.hpp>
 #include <strata/models_common/units.hpp>
 
 #include <algorithm>
@@ -135,7 +136,10 @@ void HbmPim::finish() {
 
 // Ordinary access: memory.hbm's service and bookkeeping (memory::DramAccesses), the same numbers.
 void HbmPim::on_request(Port& port, TxnPtr<> t) {
-  accesses_.serve(*this, port, std::move(t), channels_, p_.capacity.count, [](std::uint32_t, Time) {});
+  memory::serve_requests(port, std::move(t), [this](MemRequest& r) {
+    const auto a = accesses_.book(*this, r, channels_, p_.capacity.count, [](std::uint32_t, Time) {});
+    return a ? a->done - now() : Time{0};
+  });
 }
 
 Time HbmPim::occupy_all(Time duration, Time& start) {
@@ -219,6 +223,9 @@ void HbmPim::on_compute(TxnPtr<> t) {
 
 }  // namespace strata::hbm_pim
 
+// A batch of MemRequests (mem_batch.hpp) crosses MPI ranks by value.
+STRATA_TRANSACTION_TYPE(strata::memory::MemBatch);
+
 STRATA_PLUGIN(
     "hbm_pim", "1.0", "HBM with bank-level compute (HBM-PIM / Newton style)",
     strata::component<strata::hbm_pim::HbmPim, strata::hbm_pim::HbmPimParams>("memory.hbm_pim")
@@ -232,7 +239,7 @@ STRATA_PLUGIN(
             "that, holding every channel. load_weights (and a streamed b operand) is a striped write of k x n x B "
             "bytes. Energy: bank bits read at bank_read_energy, input/result bits at energy_per_bit, mac_energy per MAC. Vector ops and "
             "operands wider than mac_bits answer unsupported; a gemm on an unknown weight id answers refused.")
-        .multi_port("port", strata::PortDir::inout, "mem", "ordinary accesses, one element per requester (MemRequest)")
+        .multi_port("port", strata::PortDir::inout, "mem", "ordinary accesses, one element per requester (MemRequest, or a MemBatch of them)")
         .port("ctrl", strata::PortDir::inout, "compute", "ComputeRequests in, the same objects back when done")
         .counter("reads", "count", "ordinary read requests served")
         .counter("writes", "count", "ordinary write requests served")

@@ -1,5 +1,6 @@
 #include "hbm.hpp"
 
+#include <strata/memory/mem_batch.hpp>
 #include <strata/models_common/units.hpp>
 
 #include <algorithm>
@@ -47,12 +48,19 @@ void Hbm::finish() {
 }
 
 void Hbm::on_request(Port& port, TxnPtr<> t) {
-  const auto a = accesses_.serve(*this, port, std::move(t), channels_, p_.capacity.count,
-                                 [&](std::uint32_t c, Time) { channel_requests_.add(static_cast<double>(c)); });
-  if (a) channels_per_request_.add(a->channels);
+  serve_requests(port, std::move(t), [this](MemRequest& r) {
+    const auto a = accesses_.book(*this, r, channels_, p_.capacity.count,
+                                  [&](std::uint32_t c, Time) { channel_requests_.add(static_cast<double>(c)); });
+    if (!a) return Time{0};
+    channels_per_request_.add(a->channels);
+    return a->done - now();
+  });
 }
 
 }  // namespace strata::memory
+
+// A batch of MemRequests (mem_batch.hpp) crosses MPI ranks by value.
+STRATA_TRANSACTION_TYPE(strata::memory::MemBatch);
 
 STRATA_PLUGIN("memory", "1.0", "DRAM memories (HBM2, LPDDR4) with channel contention",
               strata::component<strata::memory::Hbm, strata::memory::HbmParams>("memory.hbm")
@@ -65,7 +73,7 @@ STRATA_PLUGIN("memory", "1.0", "DRAM memories (HBM2, LPDDR4) with channel conten
                       "bursts queued before them; the request completes access_latency after its slowest "
                       "channel. An idle aligned request of B bytes spread over all channels takes the "
                       "model's striped_transfer time. Requests past `capacity` answer address_error.")
-                  .multi_port("port", strata::PortDir::inout, "mem", "one element per requester (MemRequest)")
+                  .multi_port("port", strata::PortDir::inout, "mem", "one element per requester (MemRequest, or a MemBatch of them: mem_batch.hpp)")
                   .counter("reads", "count", "read requests served")
                   .counter("writes", "count", "write requests served")
                   .counter("bytes_read", "B", "bytes requested by reads")

@@ -3,7 +3,10 @@
 #include <strata/models_common/units.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string_view>
+#include <typeinfo>
 
 namespace strata::systolic {
 
@@ -35,6 +38,11 @@ void ArrayParams::declare(ParamSpec<ArrayParams>& s) {
   s.param("power", &SystolicParams::power, "power at full activity; static power = power - full-activity dynamic power")
       .min(0);
   s.param("dram_base", &P::dram_base, "first address of this core's operand region in memory").min(0);
+  s.param("memory_fidelity", &P::memory_fidelity,
+          "with `mem` linked: fold (every fold's loads and stores, the next fold waits for them) or gemm (the "
+          "first fold's loads, the rest as one request per operand stream overlapped with all the compute, the "
+          "last fold's stores: same bytes, fewer events, latency paid once; plugins/systolic/README.md)")
+      .choices({"fold", "gemm"});
   core_common::ServingParams::declare(s);
   // Atleus pipelines layers across cores (oldest micro-batch first); the paper does not say
   // that idle cores are power-gated, so idle stays on. The 3D-TPU baseline keeps fifo.
@@ -76,6 +84,13 @@ Array::Array(const ComponentContext& ctx)
       e_dram_(p_.dram_interface_energy_per_byte),
       e_vector_(p_.vector_op_energy) {
   if (auto errors = validate(m_); !errors.empty()) throw ConfigError(name() + ": " + join(errors));
+  gemm_memory_ = p_.memory_fidelity == "gemm";
+  const double hz = m_.frequency.hz;
+  if (hz >= 1.0 && hz < 0x1p63 && std::floor(hz) == hz &&
+      models::kPicosecondsPerSecond % static_cast<std::uint64_t>(hz) == 0) {
+    period_ps_ = models::kPicosecondsPerSecond / static_cast<std::uint64_t>(hz);
+    max_exact_cycles_ = (std::numeric_limits<std::uint64_t>::max() / 2) / period_ps_;
+  }
   ctrl_->on_receive<&Array::on_request>(this);
   port("mem").on_receive<&Array::on_mem>(this);
 
@@ -112,6 +127,7 @@ Array::Array(const ComponentContext& ctx)
 
 void Array::init() {
   if (has_link("mem")) mem_ = &port("mem");
+  batch_requests_ = mem_ && mem_->bandwidth() == 0;
   endpoint_ = static_cast<std::uint32_t>(std::max(0, system().ordinal(name())));
 }
 
@@ -186,6 +202,10 @@ void Array::start_gemm() {
   a.plan.emplace(mp, g);
   a.folds = res.mapping.folds;
   a.cur = a.plan->fold(0);
+  a.total.ifmap_load = res.ifmap.dram_read;
+  a.total.filter_load = res.filter.dram_read;
+  a.total.ofmap_load = res.ofmap.dram_read;
+  a.total.ofmap_store = res.ofmap.dram_write;
   const std::uint64_t ifmap = models::packed_bytes(g.m * g.k, g.ifmap_bits);
   const std::uint64_t filter = models::packed_bytes(g.k * g.n, g.filter_bits);
   const std::uint64_t ofmap = std::max(models::packed_bytes(g.m * g.n, g.ofmap_bits),
@@ -197,17 +217,28 @@ void Array::start_gemm() {
   a.size[1] = std::max<std::uint64_t>(filter, 1);
   a.size[2] = std::max<std::uint64_t>(ofmap, 1);
   a.phase = Active::Phase::fill;
-  if (issue_loads(a.cur, 0) == 0) {
+  const std::uint32_t fill = issue_loads(a.cur, 0);
+  send_issued(0);
+  if (fill == 0) {
     a.phase = Active::Phase::folds;
     run_folds();
   }
 }
 
-Time Array::at(std::uint64_t cycles) const { return active_->t0 + models::cycles_to_ps(cycles, m_.frequency.hz); }
+// With a whole-picosecond clock period (800 MHz: 1250 ps) cycles_to_ps(c) is c x period
+// exactly, so the fold schedule's clock arithmetic needs no 128-bit division (same results).
+Time Array::at(std::uint64_t cycles) const {
+  if (cycles <= max_exact_cycles_) return active_->t0 + cycles * period_ps_;
+  return active_->t0 + models::cycles_to_ps(cycles, m_.frequency.hz);
+}
 
 std::uint64_t Array::cycles_until(Time t) const {
   const Time t0 = active_->t0;
   if (t <= t0) return 0;
+  if (period_ps_ > 0) {
+    const std::uint64_t c = (t - t0 - 1) / period_ps_ + 1;  // smallest c with c x period >= t - t0
+    if (c <= max_exact_cycles_) return c;
+  }
   auto c = static_cast<std::uint64_t>(static_cast<long double>(t - t0) * 1e-12L * m_.frequency.hz);
   while (c > 0 && at(c - 1) >= t) --c;
   while (at(c) < t) ++c;
@@ -226,10 +257,25 @@ std::uint32_t Array::issue(MemRequest::Op op, int stream, std::uint64_t bytes, s
   mr->requester = endpoint_;
   mr->issued_at = at(at_cycle);
   a.cursor[stream] += bytes;
-  mem_->send(std::move(mr), at(at_cycle) - now());
+  issued_.add(std::move(mr));
   ++a.outstanding;
   ++mem_requests_;
   return 1;
+}
+
+// The requests of one instant leave back to back from `mem`, so no other event can come
+// between them at the memory (mem_batch.hpp): on a link without bandwidth they travel as
+// one MemBatch event; a single request, or a bandwidth-limited link, sends them one by one.
+void Array::send_issued(std::uint64_t at_cycle) {
+  const Time delay = at(at_cycle) - now();
+  if (issued_.count > 1 && batch_requests_) {
+    auto batch = make<memory::MemBatch>();
+    for (std::uint32_t i = 0; i < issued_.count; ++i) batch->add(std::move(issued_.requests[i]));
+    mem_->send(std::move(batch), delay);
+  } else {
+    for (std::uint32_t i = 0; i < issued_.count; ++i) mem_->send(std::move(issued_.requests[i]), delay);
+  }
+  issued_.count = 0;
 }
 
 std::uint32_t Array::issue_loads(const FoldTraffic& t, std::uint64_t at_cycle) {
@@ -240,27 +286,58 @@ std::uint32_t Array::issue_loads(const FoldTraffic& t, std::uint64_t at_cycle) {
 
 // Double buffering, as in the model: while fold f computes, fold f+1's loads arrive and
 // fold f-1's stores leave; fold f+1 starts when both are done (at a clock edge). Folds
-// with no DRAM traffic cost no events.
+// with no DRAM traffic cost no events, and the end of a fold's compute costs none either:
+// the fold's last memory answer advances the schedule, and when it comes before the
+// compute ends, the next fold's requests are sent with the delay to that end. Nothing else
+// reads the schedule, and an event's order among events of equal time is (priority, the
+// sending port, that port's sequence), never when it was sent, so every request reaches
+// the memory at the same time and in the same order as from an event at the fold's end.
 void Array::run_folds() {
   Active& a = *active_;
+  if (gemm_memory_ && a.fold < a.folds && stream_folds()) return;  // then a.fold = a.folds
   while (a.fold < a.folds) {
     a.next = a.fold + 1 < a.folds ? a.plan->fold(a.fold + 1) : FoldTraffic{};
     const std::uint64_t busy = a.plan->busy_cycles(a.cur);
     const std::uint32_t issued =
         issue_loads(a.next, a.cyc) + issue(MemRequest::Op::write, 3, a.prev_store, a.cyc);
+    send_issued(a.cyc);
     a.fold_end = a.cyc + busy;
-    if (issued > 0) {
-      a.compute_done = false;
-      schedule(*timer_, at(a.fold_end) - now(), kFoldCompute);
-      return;
-    }
+    if (issued > 0) return;  // advance() on the last answer (no event at the compute's end)
     a.cyc = a.fold_end;
     a.prev_store = a.cur.ofmap_store;
     a.cur = a.next;
     ++a.fold;
   }
   a.phase = Active::Phase::writeback;
-  if (issue(MemRequest::Op::write, 3, a.prev_store, a.cyc) == 0) complete_at(at(a.cyc));
+  const std::uint32_t writeback = issue(MemRequest::Op::write, 3, a.prev_store, a.cyc);
+  send_issued(a.cyc);
+  if (writeback == 0) complete_at(at(a.cyc));
+}
+
+// memory_fidelity = "gemm": after the first fold's loads (the fill, as in "fold"), every
+// fold's compute runs back to back while the other folds' loads and all stores but the last
+// fold's move as one request per stream, sent at once; the GEMM's compute ends when both
+// are done, then the last fold's stores leave (the writeback, as in "fold"). The sums come
+// from the model's totals, so the bytes are the fold schedule's. True when it waits for
+// the memory.
+bool Array::stream_folds() {
+  Active& a = *active_;
+  const FoldTraffic last = a.plan->fold(a.folds - 1);
+  FoldTraffic rest;
+  rest.ifmap_load = a.total.ifmap_load - a.cur.ifmap_load;
+  rest.filter_load = a.total.filter_load - a.cur.filter_load;
+  rest.ofmap_load = a.total.ofmap_load - a.cur.ofmap_load;
+  // sum over the folds of busy_cycles(): cycles_per_fold each plus its SRAM-port stall
+  const std::uint64_t busy = a.cycles.compute + a.cycles.fill_drain + a.cycles.stall_sram;
+  const std::uint32_t issued =
+      issue_loads(rest, a.cyc) + issue(MemRequest::Op::write, 3, a.total.ofmap_store - last.ofmap_store, a.cyc);
+  send_issued(a.cyc);
+  a.fold_end = a.cyc + busy;
+  a.fold = a.folds;
+  a.prev_store = last.ofmap_store;
+  if (issued > 0) return true;
+  a.cyc = a.fold_end;
+  return false;
 }
 
 void Array::advance() {
@@ -274,13 +351,15 @@ void Array::advance() {
       break;
     }
     case Active::Phase::folds: {
-      if (!a.compute_done || a.outstanding > 0) return;
+      // The last answer: the fold ends at its compute's end or now, whichever is later.
       const std::uint64_t c = std::max(a.fold_end, cycles_until(now()));
       a.cycles.stall_dram_bandwidth += c - a.fold_end;
       a.cyc = c;
-      a.prev_store = a.cur.ofmap_store;
-      a.cur = a.next;
-      ++a.fold;
+      if (a.fold < a.folds) {  // "fold": the next fold ("gemm" has run them all)
+        a.prev_store = a.cur.ofmap_store;
+        a.cur = a.next;
+        ++a.fold;
+      }
       run_folds();
       break;
     }
@@ -294,25 +373,25 @@ void Array::advance() {
   }
 }
 
+// An answer: one MemRequest, or a MemBatch answered when its last request was done.
 void Array::on_mem(TxnPtr<> t) {
-  auto r = std::move(t).as<MemRequest>();
-  if (!active_ || active_->outstanding == 0) throw ModelError(name() + ": memory response with none outstanding");
+  const bool batch = typeid(*t) == typeid(memory::MemBatch);
+  const std::uint32_t answers = batch ? static_cast<memory::MemBatch&>(*t).count : 1;
+  if (!active_ || active_->outstanding < answers) throw ModelError(name() + ": memory response with none outstanding");
   Active& a = *active_;
-  if (r->status != Status::ok) {
-    ++mem_errors_;
-    if (a.status == Status::ok) a.status = r->status;
+  for (std::uint32_t i = 0; i < answers; ++i) {
+    const MemRequest& r = batch ? *static_cast<memory::MemBatch&>(*t).requests[i] : t.view<MemRequest>();
+    if (r.status != Status::ok) {
+      ++mem_errors_;
+      if (a.status == Status::ok) a.status = r.status;
+    }
   }
-  if (--a.outstanding == 0) advance();
+  a.outstanding -= answers;
+  if (a.outstanding == 0) advance();
 }
 
 void Array::on_timer(TxnPtr<> t) {
-  const auto tag = t.view<Signal>().tag;
-  if (tag == kDone) {
-    finish_request();
-  } else {
-    active_->compute_done = true;
-    advance();
-  }
+  if (t.view<Signal>().tag == kDone) finish_request();
 }
 
 void Array::complete_at(Time t) { schedule(*timer_, t - now(), kDone); }
@@ -375,7 +454,8 @@ STRATA_PLUGIN("systolic", "1.0", "Systolic-array cores (SCALE-Sim-style closed f
                       "unlinked the DRAM time is the model's (dram_bandwidth, overlapped per fold). With "
                       "`mem` linked every fold's DRAM bytes are sent as MemRequests (up to 3 reads and 1 "
                       "write per fold, double buffered) and the next fold waits for them at a clock edge, "
-                      "so memory latency and contention show as stall_dram_* cycles. Vector ops: softmax, "
+                      "so memory latency and contention show as stall_dram_* cycles (memory_fidelity = gemm: the first fold's "
+                      "loads, then one request per operand stream for the rest, then the last stores). Vector ops: softmax, "
                       "layernorm, gelu, residual_add, lora_scale (rows = m, length = elements/m or n); "
                       "other ops and load_weights answer status unsupported. A gemm with op = \"gemm_t\" is "
                       "the transposed product through a k x n weight matrix (m x n times n x k: activation "

@@ -3,6 +3,7 @@
 // bandwidth, with channels chosen by (address / interleave) % channels.
 #include "harness.hpp"
 
+#include <strata/memory/mem_batch.hpp>
 #include <strata/memory/model.hpp>
 
 #include <catch2/catch.hpp>
@@ -163,4 +164,38 @@ TEST_CASE("memory.hbm: an interleave that is not a multiple of the burst is a co
   Harness h;
   CHECK_THROWS_WITH(h.run(hbm("hbm2_atleus", R"(interleave = "48B")") + driver("drv", "bytes = [1]")),
                     Catch::Contains("interleave"));
+}
+
+TEST_CASE("mem.batch: crosses MPI ranks by value: deserialize(serialize(b)) holds the same requests in the same order, "
+          "and wire bytes = the writes' bytes",
+          "[memory][batch]") {
+  strata::memory::MemBatch b;
+  for (u64 i = 0; i < 3; ++i) {
+    auto r = strata::make<strata::MemRequest>();
+    r->op = i == 2 ? strata::MemRequest::Op::write : strata::MemRequest::Op::read;
+    r->address = 1000 * i;
+    r->bytes = 64 + i;
+    r->tag = i;
+    r->requester = 7;
+    r->issued_at = 5 * i;
+    b.add(std::move(r));
+  }
+  CHECK(b.wire_bytes() == 66);  // a MemRequest's wire bytes: a write's payload, none for a read
+  strata::ByteBuffer buf;
+  b.serialize(buf);
+  strata::memory::MemBatch c;
+  c.deserialize(buf);
+  CHECK(buf.remaining() == 0);
+  REQUIRE(c.count == 3);
+  for (u64 i = 0; i < 3; ++i) {
+    CHECK(c.requests[i]->op == b.requests[i]->op);
+    CHECK(c.requests[i]->address == 1000 * i);
+    CHECK(c.requests[i]->bytes == 64 + i);
+    CHECK(c.requests[i]->tag == i);
+    CHECK(c.requests[i]->requester == 7);
+    CHECK(c.requests[i]->issued_at == 5 * i);
+  }
+  b.add(strata::make<strata::MemRequest>());  // the 4th: a full batch (kCapacity)
+  CHECK(b.count == strata::memory::MemBatch::kCapacity);
+  CHECK_THROWS(b.add(strata::make<strata::MemRequest>()));
 }

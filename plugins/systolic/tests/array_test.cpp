@@ -320,6 +320,156 @@ latency = "1ns"
   CHECK(stats(two, "hbm")["queue_delay"]["max"].get<double>() > 0);
 }
 
+TEST_CASE("systolic.array: memory_fidelity = gemm moves the fold schedule's bytes as fill + one request per stream + "
+          "writeback; on an idle memory 0 <= fold - gemm <= (traffic folds - 1) round trips + pooled compute slack",
+          "[systolic][plugin][dram]") {
+  // 64 x 64 x 64 OS on the 8 x 4 array with 1 KiB buffers: A is re-read every fold, a B tile
+  // every first row fold, C stored every fold (as in the SRAM-overflow case above). One
+  // channel, 1-byte bursts, 10 ns latency, 1 ns links: a batch of requests arriving together
+  // comes back 2 x 1 ns + 10 ns + bytes x per_byte later. per_byte: 1000 ps (every fold
+  // waits on memory), 80 ps (folds that load a B tile wait, the others do not: the pooled
+  // slack term is > 0), 10 ps (no fold waits on memory).
+  const char* rate = GENERATE("1GHz", "12.5GHz", "100GHz");
+  CAPTURE(rate);
+  const u64 per_byte = std::string(rate) == "1GHz" ? 1000 : std::string(rate) == "12.5GHz" ? 80 : 10;
+  const u64 M = 64, K = 64, N = 64, round_trip = 2 * kLink + 10 * kNs;
+  auto system = [&](const std::string& fidelity) {
+    return R"(
+[[component]]
+name = "sa"
+type = "systolic.array"
+params = { rows = 8, cols = 4, clock = "1GHz", ifmap_sram = "1KiB", filter_sram = "1KiB", ofmap_sram = "1KiB", sram_bandwidth = "1TB/s", memory_fidelity = ")" +
+           fidelity + R"(" }
+
+[[component]]
+name = "hbm"
+type = "memory.hbm"
+params = { channels = 1, channel_width = "8b", data_rate = ")" +
+           rate + R"(", access_latency = "10ns", burst = "1B", interleave = "1B" }
+
+[[link]]
+from = "sa.mem"
+to = "hbm.port[]"
+latency = "1ns"
+)" + driver("m = [64], k = [64], n = [64]");
+  };
+  Harness h;
+  auto fold_run = h.run(system("fold"));
+  auto gemm_run = h.run(system("gemm"));
+  // The fold schedule from the model: traffic and busy cycles per fold (1 cycle = 1 ns).
+  strata::systolic::SystolicParams p;
+  p.rows = 8;
+  p.cols = 4;
+  p.frequency = strata::Frequency{1e9};
+  p.ifmap_sram_size = p.filter_sram_size = p.ofmap_sram_size = strata::Bytes{1024};
+  p.sram_bandwidth = strata::Bandwidth{1e12};
+  p.ideal_dram = true;
+  const strata::systolic::GemmPlan plan(p, {M, K, N});
+  const u64 F = plan.mapping().folds;
+  auto ns = [](u64 ps) { return cdiv(ps, kNs); };  // the next clock edge, in cycles
+  auto trip = [&](u64 bytes) { return ns(round_trip + bytes * per_byte); };
+  std::vector<strata::systolic::FoldTraffic> t(F);
+  for (u64 f = 0; f < F; ++f) t[f] = plan.fold(f);
+  const u64 fill = trip(t[0].loads()), writeback = trip(t[F - 1].ofmap_store);
+  // "fold": fold f computes while fold f+1's loads and fold f-1's store move.
+  u64 folds_fold = 0, compute = 0, memory = 0, slack = 0, traffic_folds = 0, rest_bytes = 0;
+  for (u64 f = 0; f < F; ++f) {
+    const u64 busy = plan.busy_cycles(t[f]);
+    const u64 bytes = (f + 1 < F ? t[f + 1].loads() : 0) + (f > 0 ? t[f - 1].ofmap_store : 0);
+    const u64 mem = bytes > 0 ? trip(bytes) : 0;
+    folds_fold += std::max(busy, mem);
+    compute += busy;
+    memory += mem;
+    slack += std::min(busy, mem);
+    traffic_folds += bytes > 0;
+    rest_bytes += bytes;
+  }
+  // "gemm": the same bytes after the fill in one batch, overlapped with all the compute.
+  const u64 folds_gemm = std::max(compute, trip(rest_bytes));
+  const auto& sf = stats(fold_run, "sa");
+  const auto& sg = stats(gemm_run, "sa");
+  CHECK(sf["busy"] == (fill + folds_fold + writeback) * kNs);
+  CHECK(sg["busy"] == (fill + folds_gemm + writeback) * kNs);
+  CHECK(sg["stall_dram_fill"] == sf["stall_dram_fill"]);
+  CHECK(sg["stall_dram_writeback"] == sf["stall_dram_writeback"]);
+  // Bytes identical, in the core and in the memory; the model's compute cycles.
+  for (const char* k : {"dram_read", "dram_written", "compute_cycles", "fill_drain_cycles", "stall_sram", "macs"})
+    CHECK(sg[k] == sf[k]);
+  CHECK(stats(gemm_run, "hbm")["bytes_read"] == stats(fold_run, "hbm")["bytes_read"]);
+  CHECK(stats(gemm_run, "hbm")["bytes_written"] == stats(fold_run, "hbm")["bytes_written"]);
+  // Requests: the fill's A and B, one per stream for the rest (A, B, C stores), the last C.
+  CHECK(sg["mem_requests"] == 2 + 3 + 1);
+  // The bound: sum of max(busy_f, mem_f) - max(sum busy, round trip + sum bytes) splits into
+  // the round trips saved, (traffic folds - 1) x round trip, and the compute slack pooled
+  // over folds, min(sum busy, sum mem) - sum min(busy_f, mem_f) (0 when every fold is on
+  // the same side); one clock edge per traffic fold of rounding on top.
+  const u64 diff = sf["busy"].get<u64>() - sg["busy"].get<u64>();
+  CHECK(sf["busy"].get<u64>() >= sg["busy"].get<u64>());
+  CHECK(diff <= ((traffic_folds - 1) * round_trip + (std::min(compute, memory) - slack) * kNs + traffic_folds * kNs));
+  if (per_byte == 80) CHECK(std::min(compute, memory) > slack);                // mixed: the slack term is used
+  if (per_byte == 10) CHECK(sf["busy"].get<u64>() == sg["busy"].get<u64>());  // compute-bound: equal
+  // Events: the gemm level's run is shorter by the fold requests and their answers.
+  CHECK(gemm_run.result.events < fold_run.result.events);
+}
+
+TEST_CASE("systolic.array: the requests of one instant reach the memory as one event, are answered as one, and a "
+          "fold's compute end costs none: memory `port` and core `mem` events = instants with traffic, `@timer` = 1",
+          "[systolic][plugin][dram]") {
+  const std::string fidelity = GENERATE("fold", "gemm");
+  CAPTURE(fidelity);
+  const u64 M = 64, K = 64, N = 64;  // as above: A every fold, B every first row fold, C every fold
+  Harness h;
+  auto engine = h.build(R"(
+[[component]]
+name = "sa"
+type = "systolic.array"
+params = { rows = 8, cols = 4, clock = "1GHz", ifmap_sram = "1KiB", filter_sram = "1KiB", ofmap_sram = "1KiB", sram_bandwidth = "1TB/s", memory_fidelity = ")" +
+                        fidelity + R"(" }
+)" + slow_memory() + driver("m = [64], k = [64], n = [64]"));
+  engine->enable_profile();
+  engine->init();
+  const auto result = engine->run(h.spec.stop);
+  engine->finish();
+  const auto stats = strata::detail::stats_json(*engine, result, h.spec);
+  auto events = [&](const std::string& type, const std::string& port) {
+    for (const auto& row : engine->profile())
+      if (row.type == type && row.port == port) return row.events;
+    return u64{0};
+  };
+  strata::systolic::SystolicParams p;
+  p.rows = 8;
+  p.cols = 4;
+  p.frequency = strata::Frequency{1e9};
+  p.ifmap_sram_size = p.filter_sram_size = p.ofmap_sram_size = strata::Bytes{1024};
+  p.sram_bandwidth = strata::Bandwidth{1e12};
+  p.ideal_dram = true;
+  const strata::systolic::GemmPlan plan(p, {M, K, N});
+  const u64 F = plan.mapping().folds;
+  auto streams = [](const strata::systolic::FoldTraffic& t, u64 store) {
+    return u64{t.ifmap_load > 0} + u64{t.filter_load > 0} + u64{t.ofmap_load > 0} + u64{store > 0};
+  };
+  // The fill (fold 0's loads) and the writeback (fold F-1's store) at both levels.
+  u64 instants = 2, requests = streams(plan.fold(0), 0) + streams({}, plan.fold(F - 1).ofmap_store);
+  if (fidelity == "fold") {  // fold f: fold f+1's loads and fold f-1's store, at its start
+    for (u64 f = 0; f < F; ++f) {
+      const u64 n = streams(f + 1 < F ? plan.fold(f + 1) : strata::systolic::FoldTraffic{},
+                            f > 0 ? plan.fold(f - 1).ofmap_store : 0);
+      instants += n > 0;
+      requests += n;
+    }
+  } else {  // the rest of A, the rest of B (first row folds after the first) and C but the last
+    instants += 1;
+    requests += 3;
+  }
+  CHECK(events("memory.hbm", "port") == instants);
+  CHECK(events("systolic.array", "mem") == instants);
+  CHECK(events("systolic.array", "@timer") == 1);
+  CHECK(stats["components"]["sa"]["stats"]["mem_requests"] == requests);
+  CHECK(stats["components"]["hbm"]["stats"]["reads"].get<u64>() + stats["components"]["hbm"]["stats"]["writes"].get<u64>() ==
+        requests);
+  CHECK(instants < requests);  // some instants carry several requests: the batch is exercised
+}
+
 TEST_CASE("systolic.array: tracing records one span per request, named by its op, over its service time",
           "[systolic][plugin][trace]") {
   Harness h;

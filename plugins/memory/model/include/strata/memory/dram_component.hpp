@@ -107,10 +107,11 @@ class DramChannels {
   std::vector<Time> busy_until_;  // per channel
 };
 
-// The ordinary accesses of a DRAM component: a MemRequest of zero bytes answers ok at once,
-// one past `capacity` answers address_error at once, any other is served by DramChannels and
-// answered at its completion. Books reads/writes, bytes, bursts moved, channel busy time,
-// latency, queue delay and the read/write energy per bit moved.
+// The ordinary accesses of a DRAM component: a MemRequest of zero bytes is due ok at once,
+// one past `capacity` address_error at once, any other is served by DramChannels and due at
+// its completion (the component answers: mem_batch.hpp's serve_requests). Books reads/writes,
+// bytes, bursts moved, channel busy time, latency, queue delay and the read/write energy per
+// bit moved.
 class DramAccesses {
  public:
   explicit DramAccesses(Energy energy_per_bit) : e_read_(energy_per_bit), e_write_(energy_per_bit) {}
@@ -134,38 +135,36 @@ class DramAccesses {
     c.energy("write", e_write_);
   }
 
-  // Serve `t` (a MemRequest) arriving now on `port`. `on_channel(c, xfer)` is called for
-  // every channel the request occupies (after busy time is booked); the channel access is
-  // returned for a component's own statistics (none when answered without one).
+  // Book `r`, a MemRequest arriving now, and set its status. `on_channel(c, xfer)` is called
+  // for every channel the request occupies (after busy time is booked); the channel access is
+  // returned for a component's own statistics and the answer's time, a->done (none, and the
+  // answer is due now, when answered without one). The caller answers (mem_batch.hpp's
+  // serve_requests: one request, or a batch of them).
   template <class OnChannel>
-  std::optional<DramChannels::Access> serve(Component& c, Port& port, TxnPtr<> t, DramChannels& channels,
-                                            std::uint64_t capacity, OnChannel&& on_channel) {
-    auto r = std::move(t).as<MemRequest>();
-    const bool write = r->op == MemRequest::Op::write;
+  std::optional<DramChannels::Access> book(Component& c, MemRequest& r, DramChannels& channels, std::uint64_t capacity,
+                                           OnChannel&& on_channel) {
+    const bool write = r.op == MemRequest::Op::write;
     const Time arrival = c.now();
-    if (r->bytes == 0) {
-      r->status = Status::ok;
-      port.send(std::move(r));
+    if (r.bytes == 0) {
+      r.status = Status::ok;
       return std::nullopt;
     }
-    if (r->address >= capacity || r->bytes > capacity - r->address) {
+    if (r.address >= capacity || r.bytes > capacity - r.address) {
       ++address_errors_;
-      r->status = Status::address_error;
-      port.send(std::move(r));
+      r.status = Status::address_error;
       return std::nullopt;
     }
-    const DramChannels::Access a = channels.access(arrival, r->address, r->bytes, [&](std::uint32_t ch, Time xfer) {
+    const DramChannels::Access a = channels.access(arrival, r.address, r.bytes, [&](std::uint32_t ch, Time xfer) {
       busy_ += xfer;
       on_channel(ch, xfer);
     });
     ++(write ? writes_ : reads_);
-    (write ? bytes_written_ : bytes_read_) += r->bytes;
+    (write ? bytes_written_ : bytes_read_) += r.bytes;
     bytes_moved_ += a.moved;
     (write ? e_write_ : e_read_).add(a.moved * 8);
     latency_.add(static_cast<double>(a.done - arrival));
     queue_delay_.add(static_cast<double>(a.wait));
-    r->status = Status::ok;
-    port.send(std::move(r), a.done - arrival);
+    r.status = Status::ok;
     return a;
   }
 
