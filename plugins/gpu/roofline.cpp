@@ -146,7 +146,8 @@ void Roofline::on_timer(TxnPtr<>) {
 }  // namespace strata::gpu
 
 STRATA_PLUGIN("gpu", "1.0", "Analytical GPU (roofline per kernel) for GPU baselines",
-              strata::component<strata::gpu::Roofline, strata::gpu::RooflineParams>("gpu.roofline")
+              strata::core_common::declare_serving(
+                  strata::component<strata::gpu::Roofline, strata::gpu::RooflineParams>("gpu.roofline")
                   .summary("GPU as a roofline: launch + max(FLOPs / (peak x eff), bytes / (bw x eff)) per kernel")
                   .description(
                       "An analytical device, not a GPU simulator: every ComputeRequest is one kernel of time "
@@ -158,9 +159,7 @@ STRATA_PLUGIN("gpu", "1.0", "Analytical GPU (roofline per kernel) for GPU baseli
                       "load_weights: ok at once (weights already resident). Precision: the highest peak among "
                       "paths at least max(input_bits, weight_bits) wide (int8 <= 8, fp16 <= 16, fp32). Energy: "
                       "(power - idle_power) x compute time per kernel, idle_power as static power. No caches, "
-                      "occupancy, concurrency between kernels, host transfers or power capping.")
-                  .port("ctrl", strata::PortDir::inout, "compute", "ComputeRequests in, the same objects back when done")
-                  .counter("requests", "count", "ComputeRequests received")
+                      "occupancy, concurrency between kernels, host transfers or power capping."))
                   .counter("kernels", "count", "gemm and vector kernels completed")
                   .counter("gemms", "count", "GEMM kernels")
                   .counter("vector_ops", "count", "vector kernels")

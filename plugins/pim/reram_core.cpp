@@ -444,7 +444,8 @@ void ReramCore::finish_request() {
 
 STRATA_PLUGIN("pim", "1.0", "ReRAM processing-in-memory cores (ISAAC-style tiles)",
               strata::core_common::declare_power_stats(
-              strata::component<strata::pim::ReramCore, strata::pim::CoreParams>("pim.reram_core")
+              strata::core_common::declare_serving(
+                  strata::component<strata::pim::ReramCore, strata::pim::CoreParams>("pim.reram_core")
                   .summary("ReRAM core of N ISAAC tiles: load_weights programs crossbars, gemm runs MVMs on them")
                   .description(
                       "Closed form from plugins/pim/model (ISAAC ISCA 2016 Table I; Atleus; PUMA writes). "
@@ -460,10 +461,8 @@ STRATA_PLUGIN("pim", "1.0", "ReRAM processing-in-memory cores (ISAAC-style tiles
                       "reprogramming of evicted matrices on demand (every write counted). op = \"gemm_t\": "
                       "transposed products y = W x through the stored matrix (activation gradients through "
                       "frozen weights; k, n name the stored matrix), slices reads per input step with the "
-                      "rows sensed (model.hpp evaluate_mvm_transposed).")
-                  .port("ctrl", strata::PortDir::inout, "compute", "ComputeRequests in, the same objects back when done")
+                      "rows sensed (model.hpp evaluate_mvm_transposed)."))
                   .port("mem", strata::PortDir::out, "mem", "optional: weight reads for load_weights (MemRequest)")
-                  .counter("requests", "count", "ComputeRequests received")
                   .counter("gemms", "count", "GEMMs completed")
                   .counter("loads", "count", "load_weights completed")
                   .counter("unsupported", "count", "requests answered unsupported (vector ops, unknown weights)")

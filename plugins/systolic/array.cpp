@@ -443,7 +443,8 @@ void Array::finish_request() {
 
 STRATA_PLUGIN("systolic", "1.0", "Systolic-array cores (SCALE-Sim-style closed form, event driven)",
               strata::core_common::declare_power_stats(
-              strata::component<strata::systolic::Array, strata::systolic::ArrayParams>("systolic.array")
+              strata::core_common::declare_serving(
+                  strata::component<strata::systolic::Array, strata::systolic::ArrayParams>("systolic.array")
                   .summary("R x C systolic-array core (OS/WS/IS) with a vector unit; one request at a time "
                            "(fifo or oldest_first), optionally power-gated while idle")
                   .description(
@@ -459,10 +460,8 @@ STRATA_PLUGIN("systolic", "1.0", "Systolic-array cores (SCALE-Sim-style closed f
                       "layernorm, gelu, residual_add, lora_scale (rows = m, length = elements/m or n); "
                       "other ops and load_weights answer status unsupported. A gemm with op = \"gemm_t\" is "
                       "the transposed product through a k x n weight matrix (m x n times n x k: activation "
-                      "gradients through frozen weights).")
-                  .port("ctrl", strata::PortDir::inout, "compute", "ComputeRequests in, the same objects back when done")
+                      "gradients through frozen weights)."))
                   .port("mem", strata::PortDir::out, "mem", "optional: DRAM operand/result traffic (MemRequest)")
-                  .counter("requests", "count", "ComputeRequests received")
                   .counter("gemms", "count", "GEMMs completed")
                   .counter("vector_ops", "count", "vector ops completed")
                   .counter("unsupported", "count", "requests answered with status unsupported")

@@ -100,6 +100,15 @@ struct ServingParams {
   }
 };
 
+/// The manifest entries every core that serves ComputeRequests declares first: its `ctrl`
+/// port and the `requests` counter (server_.requests), worded alike in every `strata info`.
+/// A core wraps the start of its declaration: declare_serving(component<...>(...)...).port(...)...
+template <class Builder>
+Builder& declare_serving(Builder& b) {
+  return b.port("ctrl", strata::PortDir::inout, "compute", "ComputeRequests in, the same objects back when done")
+      .counter("requests", "count", "ComputeRequests received");
+}
+
 /// The manifest entries of the statistics and energy action the server registers when
 /// idle = gated: a core wraps its component declaration in declare_power_stats(...).
 template <class Builder>
