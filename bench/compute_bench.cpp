@@ -10,6 +10,7 @@
 // the build tree's plugins; building, init and stats are outside the timed region.
 // items_per_second = simulated GEMMs per wall-clock second; `sim_us` the simulated layer time.
 #include "harness.hpp"
+#include "timed_run.hpp"
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
@@ -81,24 +82,14 @@ void run_layer(benchmark::State& st, bool hbm) {
   const std::string toml = system(hbm, repeat);
   auto& h = harness();
   double gemms = 0, events = 0, sim_ps = 0, mem_requests = 0;
-  for (auto _ : st) {
-    st.PauseTiming();
-    auto engine = h.build(toml);
-    engine->init();
-    st.ResumeTiming();
-    auto res = engine->run(h.spec.stop);
-    st.PauseTiming();
-    engine->finish();
-    auto stats = strata::detail::stats_json(*engine, res, h.spec);
+  strata::bench::time_event_loops(st, h, toml, [&](const auto& stats, const auto& res) {
     const auto& sa = stats["components"]["sa"]["stats"];
-    if (sa["gemms"].get<double>() != 6.0 * repeat) throw std::runtime_error("not every GEMM completed");
-    gemms += sa["gemms"].get<double>();
-    mem_requests += sa["mem_requests"].get<double>();
+    if (sa["gemms"].template get<double>() != 6.0 * repeat) throw std::runtime_error("not every GEMM completed");
+    gemms += sa["gemms"].template get<double>();
+    mem_requests += sa["mem_requests"].template get<double>();
     events += static_cast<double>(res.events);
     sim_ps = static_cast<double>(res.end_time);
-    engine.reset();
-    st.ResumeTiming();
-  }
+  });
   st.SetItemsProcessed(static_cast<std::int64_t>(gemms));
   st.counters["events/s"] = benchmark::Counter(events, benchmark::Counter::kIsRate);
   st.counters["sim_us"] = sim_ps * 1e-6;

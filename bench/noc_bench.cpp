@@ -10,6 +10,7 @@
 // building, init and stats are outside the timed region. items_per_second = packets (data
 // and completion packets injected by the NIs) per second; `events/s` the kernel's rate.
 #include "harness.hpp"
+#include "timed_run.hpp"
 // The noc tests' TOML builder (routers r, NIs ni, generator gen); relative, as bench/CMakeLists.txt
 // gives this bench only tests/support.
 #include "noc_test_util.hpp"
@@ -62,21 +63,11 @@ void BM_NocMesh8x8HalfSaturation(benchmark::State& st) {
       offered / 1e9));
   auto& h = harness();
   double packets = 0, events = 0, accepted = 0;
-  for (auto _ : st) {
-    st.PauseTiming();
-    auto engine = h.build(toml);
-    engine->init();
-    st.ResumeTiming();
-    auto res = engine->run(h.spec.stop);
-    st.PauseTiming();
-    engine->finish();
-    auto stats = strata::detail::stats_json(*engine, res, h.spec);
+  strata::bench::time_event_loops(st, h, toml, [&](const auto& stats, const auto& res) {
     packets += sum_packets(stats);
     events += static_cast<double>(res.events);
-    accepted = stats["components"]["gen"]["stats"]["accepted_throughput"]["mean"].get<double>();
-    engine.reset();
-    st.ResumeTiming();
-  }
+    accepted = stats["components"]["gen"]["stats"]["accepted_throughput"]["mean"].template get<double>();
+  });
   st.SetItemsProcessed(static_cast<std::int64_t>(packets));
   st.counters["events/s"] = benchmark::Counter(events, benchmark::Counter::kIsRate);
   st.counters["saturation_GBps_node"] = sat / 1e9;
