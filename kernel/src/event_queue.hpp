@@ -1,5 +1,5 @@
 // event_queue.hpp - the pending-event set: a monotone radix heap keyed on time, with a
-// small binary heap for the events that share the current minimum time.
+// small sorted vector for the events that share the current minimum time.
 //
 // Why a radix heap: simulated time never goes backwards, so every key pushed is >= the
 // last key popped. Keys are compared with the last popped time in 4-bit digits: an event
@@ -11,9 +11,11 @@
 // scanning memory sequentially. That beats a binary heap's log2(n) cache-missing sift
 // steps for large pending sets (100k LPs) and matches it for small ones; binary digits
 // (64 buckets) moved each event about twice as often (bench/README.md).
-// The events at exactly the current time ("now") are a binary heap ordered by the
+// The events at exactly the current time ("now") are a vector sorted by the
 // partition-independent tie key (priority, source id, per-source sequence) read from the
-// transaction header. Entries are 16 bytes: time and the transaction pointer.
+// transaction header, the next one last: sorted once when the time is reached (a few dozen
+// events), popped from the back; an event sent to the current time (zero delay) is
+// inserted in place. Bucket entries are 16 bytes: time and the transaction pointer.
 //
 // Buckets are chains of 2 KiB blocks drawn from one free list, not vectors: a vector keeps
 // the capacity of the largest burst it ever held, and in a 100k-event system each of a
@@ -58,8 +60,8 @@ class EventQueue {
     }
     unsigned b = bucket_of(when);
     if (b == kNow) {
-      now_.push_back(keyed(t));
-      if (now_.size() > 1) std::push_heap(now_.begin(), now_.end(), TieLater{});
+      const NowEntry k = keyed(t);
+      now_.insert(std::upper_bound(now_.begin(), now_.end(), k, TieLater{}), k);
     } else {
       append(b, Entry{when, t});
     }
@@ -85,7 +87,7 @@ class EventQueue {
       if (!take_early) {
         if (now_.empty()) refill();
         const Entry& e = early_.front();
-        take_early = e.time < last_ || (e.time == last_ && EventAccess::before(*e.txn, *now_.front().txn));
+        take_early = e.time < last_ || (e.time == last_ && EventAccess::before(*e.txn, *now_.back().txn));
       }
       if (take_early) {
         std::pop_heap(early_.begin(), early_.end(), Later{});
@@ -95,16 +97,9 @@ class EventQueue {
       }
     }
     if (now_.empty()) refill();
-    auto& b0 = now_;
     --size_;
-    if (b0.size() == 1) {  // the common case: no tie at this time
-      Transaction* t = b0[0].txn;
-      b0.clear();
-      return t;
-    }
-    std::pop_heap(b0.begin(), b0.end(), TieLater{});
-    Transaction* t = b0.back().txn;
-    b0.pop_back();
+    Transaction* t = now_.back().txn;
+    now_.pop_back();
     return t;
   }
 
@@ -123,12 +118,6 @@ class EventQueue {
     if (last_ >= until) return nullptr;
     when = last_;
     --size_;
-    if (now_.size() == 1) {  // the common case: no tie at this time
-      Transaction* t = now_[0].txn;
-      now_.clear();
-      return t;
-    }
-    std::pop_heap(now_.begin(), now_.end(), TieLater{});
     Transaction* t = now_.back().txn;
     now_.pop_back();
     return t;
@@ -136,7 +125,7 @@ class EventQueue {
 
   /// The transaction that pop() would return next when it is already known without a
   /// refill (another event at the current time), else nullptr. A hint for prefetching.
-  const Transaction* peek_tie() const { return now_.empty() ? nullptr : now_.front().txn; }
+  const Transaction* peek_tie() const { return now_.empty() ? nullptr : now_.back().txn; }
 
   /// Every pending transaction (for cleanup), emptying the queue.
   template <class F>
@@ -155,7 +144,7 @@ class EventQueue {
   }
 
  private:
-  // An event at the current time with its tie key beside it: the heap compares numbers, not
+  // An event at the current time with its tie key beside it: the sort compares numbers, not
   // transaction headers (~50 events share each picosecond in PHOLD 100k: a dozen compares
   // per pop).
   struct NowEntry {
@@ -164,7 +153,7 @@ class EventQueue {
     Transaction* txn;
   };
   static NowEntry keyed(Transaction* t) { return {EventAccess::tie_major(*t), EventAccess::tie_minor(*t), t}; }
-  struct TieLater {  // heap comparator: true when a runs after b
+  struct TieLater {  // sort comparator (the next event last): true when a runs after b
     bool operator()(const NowEntry& a, const NowEntry& b) const {
       return a.major != b.major ? a.major > b.major : a.minor > b.minor;
     }
@@ -251,15 +240,19 @@ class EventQueue {
           // at the new time overlap instead of queueing one after another
           __builtin_prefetch(e.txn);
           now_.push_back(NowEntry{0, 0, e.txn});
-        }
-        else
+        } else {
+          // Into the lowest level (one bucket per picosecond): its events run within the next
+          // 16 ps, and their headers are read when that time is reached (tie keys) and when
+          // they run (handler). Fetch them now, 16 instants early, instead of then.
+          if (nb < 16) __builtin_prefetch(e.txn);
           append(nb, e);
+        }
       }
     src.tail->next = free_;
     free_ = src.head;
     // the headers asked for above have had the whole loop to arrive
     for (std::size_t i = first_new; i < now_.size(); ++i) now_[i] = keyed(now_[i].txn);
-    if (now_.size() > 1) std::make_heap(now_.begin(), now_.end(), TieLater{});
+    if (now_.size() > 1) std::sort(now_.begin(), now_.end(), TieLater{});
   }
 
  public:
@@ -274,7 +267,7 @@ class EventQueue {
 
  private:
 
-  std::vector<NowEntry> now_;  // bucket 0: the events at the current time, a heap by tie key
+  std::vector<NowEntry> now_;  // the events at the current time, by tie key, the next one last
   std::array<Chain, kBuckets> chains_{};
   Block* free_ = nullptr;
   std::vector<std::unique_ptr<Block>> owned_;
