@@ -661,9 +661,9 @@ void run_events(Partition& part, Time until, std::uint64_t cap) {
   while (part.events < cap) {
     Transaction* x = q.pop_before(until, t);
     if (!x) break;
-    // Start fetching the next receiver while this handler runs: known when another event
-    // shares this instant (else only the next refill finds it).
-    if (const Transaction* next = q.peek_tie()) EventQueue::prefetch_receiver(*next);
+    // Start fetching the next receivers while this handler runs: known when other events
+    // share this instant (else the next refill fetches them).
+    q.prefetch_ahead();
     dispatch<Profile>(part, x, t);
     if constexpr (Defer)
       while (sq.tail - sq.head > kSendLag) PortWiring::complete(sq.ring[sq.head++ % SendQueue::kCapacity]);
