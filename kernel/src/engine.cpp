@@ -615,7 +615,7 @@ class WindowBarrier {
 // count it and time its handler against the receiving port (steady_clock: ~20 ns a call,
 // paid only by `--profile` runs).
 template <bool Profile>
-inline void dispatch(Partition& part, Transaction* x, Time t) {
+[[gnu::always_inline]] inline void dispatch(Partition& part, Transaction* x, Time t) {
   part.now = t;
   Handler h = EventAccess::handler(*x);
   ++part.events;

@@ -133,8 +133,9 @@ class EventQueue {
     for (auto& e : now_) f(e.txn);
     now_.clear();
     for (unsigned b = 0; b < kBuckets; ++b) {
-      for (Block* k = chains_[b].head; k; k = k->next)
-        for (std::uint32_t i = 0; i < k->count; ++i) f(k->entries[i].txn);
+      const Chain& c = chains_[b];
+      for (Block* k = c.head; k; k = k->next)
+        for (std::uint32_t i = 0, n = c.count_in(k); i < n; ++i) f(k->entries[i].txn);
       release_chain(b);
     }
     for (auto& e : early_) f(e.txn);
@@ -148,15 +149,14 @@ class EventQueue {
   // transaction headers (~50 events share each picosecond in PHOLD 100k: a dozen compares
   // per pop).
   struct NowEntry {
-    std::uint64_t major;  // priority, source
-    std::uint32_t minor;  // per-source sequence
+    unsigned __int128 key;  // priority, source, per-source sequence: one comparison
     Transaction* txn;
   };
-  static NowEntry keyed(Transaction* t) { return {EventAccess::tie_major(*t), EventAccess::tie_minor(*t), t}; }
+  static NowEntry keyed(Transaction* t) {
+    return {static_cast<unsigned __int128>(EventAccess::tie_major(*t)) << 32 | EventAccess::tie_minor(*t), t};
+  }
   struct TieLater {  // sort comparator (the next event last): true when a runs after b
-    bool operator()(const NowEntry& a, const NowEntry& b) const {
-      return a.major != b.major ? a.major > b.major : a.minor > b.minor;
-    }
+    bool operator()(const NowEntry& a, const NowEntry& b) const { return a.key > b.key; }
   };
   struct Later {  // full order (time, then tie key), for the early heap
     bool operator()(const Entry& a, const Entry& b) const {
@@ -182,23 +182,28 @@ class EventQueue {
   struct Block {
     Entry entries[kBlockEntries];
     Block* next;
-    std::uint32_t count;
   };
+  // Every block of a chain is full but the tail, whose fill the chain keeps: an append
+  // touches the chain (hot, in this object) and the entry's slot, not a count at the
+  // block's far end.
   struct Chain {
     Block* head = nullptr;
     Block* tail = nullptr;
-    Time min = kTimeMax;  // kept on append, so a refill reads its bucket once
+    Time min = kTimeMax;     // kept on append, so a refill reads its bucket once
+    std::uint32_t fill = 0;  // entries in the tail block
+    std::uint32_t count_in(const Block* k) const { return k == tail ? fill : kBlockEntries; }
   };
 
   void append(unsigned b, const Entry& e) {
     Chain& c = chains_[b];
-    if (!c.tail || c.tail->count == kBlockEntries) [[unlikely]] {
+    if (c.fill == kBlockEntries || !c.tail) [[unlikely]] {
       Block* k = take_block();
       (c.tail ? c.tail->next : c.head) = k;
       c.tail = k;
+      c.fill = 0;
       mark(b);
     }
-    c.tail->entries[c.tail->count++] = e;
+    c.tail->entries[c.fill++] = e;
     c.min = e.time < c.min ? e.time : c.min;
   }
   Block* take_block() {
@@ -210,7 +215,6 @@ class EventQueue {
       k = owned_.back().get();
     }
     k->next = nullptr;
-    k->count = 0;
     return k;
   }
   void release_chain(unsigned b) {
@@ -231,15 +235,20 @@ class EventQueue {
     unmark(b);
     last_ = src.min;
     const std::size_t first_new = now_.size();
+    if (b < 16) {
+      // the lowest level holds one time per bucket: every event moves to now
+      for (const Block* k = src.head; k; k = k->next)
+        for (std::uint32_t i = 0, n = src.count_in(k); i < n; ++i) now_.push_back(NowEntry{0, k->entries[i].txn});
+    } else
     for (const Block* k = src.head; k; k = k->next)
-      for (std::uint32_t i = 0; i < k->count; ++i) {
+      for (std::uint32_t i = 0, n = src.count_in(k); i < n; ++i) {
         const Entry& e = k->entries[i];
         unsigned nb = bucket_of(e.time);  // a lower level than b's, or now
         if (nb == kNow) {
           // its tie key is read below: start the fetch now, so the misses of all the events
           // at the new time overlap instead of queueing one after another
           __builtin_prefetch(e.txn);
-          now_.push_back(NowEntry{0, 0, e.txn});
+          now_.push_back(NowEntry{0, e.txn});
         } else {
           // Into the lowest level (one bucket per picosecond): its events run within the next
           // 16 ps, and their headers are read when that time is reached (tie keys) and when
