@@ -2,15 +2,17 @@
 // small sorted vector for the events that share the current minimum time.
 //
 // Why a radix heap: simulated time never goes backwards, so every key pushed is >= the
-// last key popped. Keys are compared with the last popped time in 4-bit digits: an event
-// whose time first differs from it in digit L (0..15), where its digit is D, waits in
+// last key popped. Keys are compared with the last popped time in 8-bit digits: an event
+// whose time first differs from it in digit L (0..7), where its digit is D, waits in
 // bucket (L, D). Every event of bucket (L, D) is earlier than every event of (L, D' > D)
 // and of any higher level, so the minimum is in the lowest non-empty bucket (a bitmap of
-// 256). Push is O(1) (an append); refilling moves that bucket's events to lower levels,
-// so an event moves at most 16 times, in practice 2-3 (delays of 2^8 to 2^12 ps), always
-// scanning memory sequentially. That beats a binary heap's log2(n) cache-missing sift
-// steps for large pending sets (100k LPs) and matches it for small ones; binary digits
-// (64 buckets) moved each event about twice as often (bench/README.md).
+// 2048 with a summary word). Push is O(1) (an append); refilling moves that bucket's events
+// to lower levels, so an event moves at most 8 times, in practice twice for delays of
+// 2^8 to 2^16 ps (to the lowest level, then to now). That beats a binary heap's log2(n)
+// cache-missing sift steps for large pending sets (100k LPs) and matches it for small
+// ones; 4-bit digits moved each event once more, 1-bit digits about twice as often
+// (bench/README.md). A bucket of the lowest level holds one time: when it is reached, its
+// events all move to now, and the headers of the next one are prefetched.
 // The events at exactly the current time ("now") are a vector sorted by the
 // partition-independent tie key (priority, source id, per-source sequence) read from the
 // transaction header, the next one last: sorted once when the time is reached (a few dozen
@@ -141,6 +143,7 @@ class EventQueue {
     for (auto& e : early_) f(e.txn);
     early_.clear();
     nonempty_ = {};
+    summary_ = 0;
     size_ = 0;
   }
 
@@ -163,19 +166,35 @@ class EventQueue {
       return a.time != b.time ? a.time > b.time : EventAccess::before(*b.txn, *a.txn);
     }
   };
-  static constexpr unsigned kBuckets = 256, kNow = kBuckets;
+  static constexpr unsigned kDigitBits = 8, kDigits = 1u << kDigitBits;
+  static constexpr unsigned kLevels = (64 + kDigitBits - 1) / kDigitBits;
+  static constexpr unsigned kBuckets = kLevels * kDigits, kNow = kBuckets;
+  static constexpr unsigned kWords = kBuckets / 64;
+  static_assert(kWords <= 64 && kBuckets % 64 == 0);
   unsigned bucket_of(Time t) const {
     const Time x = t ^ last_;
     if (x == 0) return kNow;
-    const unsigned level = static_cast<unsigned>(std::bit_width(x) - 1) >> 2;
-    return level * 16 + static_cast<unsigned>((t >> (4 * level)) & 15);
+    const unsigned level = static_cast<unsigned>(std::bit_width(x) - 1) / kDigitBits;
+    return level * kDigits + static_cast<unsigned>((t >> (kDigitBits * level)) & (kDigits - 1));
   }
-  void mark(unsigned b) { nonempty_[b >> 6] |= std::uint64_t{1} << (b & 63); }
-  void unmark(unsigned b) { nonempty_[b >> 6] &= ~(std::uint64_t{1} << (b & 63)); }
-  unsigned lowest_bucket() const {
-    for (unsigned w = 0; w < 4; ++w)
-      if (nonempty_[w]) return w * 64 + static_cast<unsigned>(std::countr_zero(nonempty_[w]));
-    return kBuckets;  // not reached: called only when some bucket holds events
+  void mark(unsigned b) {
+    nonempty_[b >> 6] |= std::uint64_t{1} << (b & 63);
+    summary_ |= std::uint64_t{1} << (b >> 6);
+  }
+  void unmark(unsigned b) {
+    if (!(nonempty_[b >> 6] &= ~(std::uint64_t{1} << (b & 63)))) summary_ &= ~(std::uint64_t{1} << (b >> 6));
+  }
+  unsigned lowest_bucket() const {  // precondition: some bucket holds events
+    const unsigned w = static_cast<unsigned>(std::countr_zero(summary_));
+    return w * 64 + static_cast<unsigned>(std::countr_zero(nonempty_[w]));
+  }
+  /// The next non-empty bucket of the lowest level after b (< kDigits), or kBuckets.
+  unsigned next_lowest_after(unsigned b) const {
+    for (unsigned w = b >> 6, first = (b & 63) + 1; w < kDigits / 64; ++w, first = 0) {
+      const std::uint64_t bits = first == 64 ? 0 : nonempty_[w] >> first << first;
+      if (bits) return w * 64 + static_cast<unsigned>(std::countr_zero(bits));
+    }
+    return kBuckets;
   }
 
   static constexpr std::uint32_t kBlockEntries = 127;  // 2 KiB blocks
@@ -235,10 +254,17 @@ class EventQueue {
     unmark(b);
     last_ = src.min;
     const std::size_t first_new = now_.size();
-    if (b < 16) {
+    if (b < kDigits) {
       // the lowest level holds one time per bucket: every event moves to now
       for (const Block* k = src.head; k; k = k->next)
         for (std::uint32_t i = 0, n = src.count_in(k); i < n; ++i) now_.push_back(NowEntry{0, k->entries[i].txn});
+      // the next time's events: their headers are read when it is reached (tie keys) and
+      // when they run (handlers); fetch them now, one instant early
+      if (const unsigned nb = next_lowest_after(b); nb < kBuckets) {
+        const Chain& c = chains_[nb];
+        for (const Block* k = c.head; k; k = k->next)
+          for (std::uint32_t i = 0, n = c.count_in(k); i < n; ++i) __builtin_prefetch(k->entries[i].txn);
+      }
     } else
     for (const Block* k = src.head; k; k = k->next)
       for (std::uint32_t i = 0, n = src.count_in(k); i < n; ++i) {
@@ -250,10 +276,6 @@ class EventQueue {
           __builtin_prefetch(e.txn);
           now_.push_back(NowEntry{0, e.txn});
         } else {
-          // Into the lowest level (one bucket per picosecond): its events run within the next
-          // 16 ps, and their headers are read when that time is reached (tie keys) and when
-          // they run (handler). Fetch them now, 16 instants early, instead of then.
-          if (nb < 16) __builtin_prefetch(e.txn);
           append(nb, e);
         }
       }
@@ -311,7 +333,8 @@ class EventQueue {
   Block* free_ = nullptr;
   std::vector<std::unique_ptr<Block>> owned_;
   std::vector<Entry> early_;
-  std::array<std::uint64_t, 4> nonempty_{};  // bit b set when bucket b holds events
+  std::array<std::uint64_t, kWords> nonempty_{};  // bit b set when bucket b holds events
+  std::uint64_t summary_ = 0;                     // bit w set when nonempty_[w] != 0
   Time last_ = 0;
   std::size_t size_ = 0;
 };
