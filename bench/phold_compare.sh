@@ -5,9 +5,11 @@
 #   bench/phold_compare.sh                # configs A (1024 x 16) and B (100000 x 1), 3 reps
 #   REPS=5 CONFIGS=A bench/phold_compare.sh
 #   ONLY="floor-pq" bench/phold_compare.sh    # peers to run (prefixes, as run.sh takes)
+#   PAIRED_ONLY=1 REPS=5 bench/phold_compare.sh  # only the paired rounds against floor-pq
 #
 # Prints one line per peer and configuration: events per CPU-second (median of REPS), peak
-# RSS, and the ratio to floor-pq. Peer prerequisites (Debian 12) are installed when
+# RSS, and the ratio to floor-pq; then REPS paired rounds (Strata and floor-pq alternating)
+# with each pair's ratio and their min / median / max. Peer prerequisites (Debian 12) are installed when
 # missing: libsystemc-dev libns3-dev libsimgrid3.32. SST lines appear only where sst-config
 # is on PATH (see the peers' README).
 set -euo pipefail
@@ -41,7 +43,12 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {if (NR==0) print 
 field() { sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p"; }
 
 declare -A EPS RSS
-for ((r = 0; r < REPS; r++)); do
+PAIRED_ONLY=${PAIRED_ONLY:-0}
+if [[ $PAIRED_ONLY == 1 ]]; then
+  # the peers' build only (run.sh builds, then runs nothing when ONLY matches no peer)
+  (cd "$PEERS" && REPS=1 CONFIGS="$CONFIGS" ONLY="none" bash run.sh >/dev/null 2>&1 || true)
+fi
+for ((r = 0; r < REPS && PAIRED_ONLY != 1; r++)); do
   for cfg in $CONFIGS; do
     line=$("$BUILD/bin/phold" --lps "${LPS[$cfg]}" --init "${INIT[$cfg]}" --end-ps "${END[$cfg]}" | grep '^RESULT')
     EPS[$cfg]+=" $(echo "$line" | field events_per_cpu_sec)"
@@ -50,15 +57,17 @@ for ((r = 0; r < REPS; r++)); do
 done
 
 # The peers, in the same script run (their own run.sh does the building and medians).
-PEER_OUT=$(cd "$PEERS" && REPS=$REPS CONFIGS="$CONFIGS" ONLY="${ONLY:-}" bash run.sh 2>/dev/null | grep -v '^#' || true)
+PEER_OUT=""
+[[ $PAIRED_ONLY == 1 ]] || PEER_OUT=$(cd "$PEERS" && REPS=$REPS CONFIGS="$CONFIGS" ONLY="${ONLY:-}" bash run.sh 2>/dev/null | grep -v '^#' || true)
 
 declare -A FLOOR
 while read -r key eps rss; do
   [[ $key == floor-pq/* ]] && FLOOR[${key#floor-pq/}]=$eps
 done <<<"$PEER_OUT"
 
-printf "%-28s %14s %12s %10s\n" "peer/config" "events/cpu-s" "peak_rss_kB" "vs floor"
+[[ $PAIRED_ONLY == 1 ]] || printf "%-28s %14s %12s %10s\n" "peer/config" "events/cpu-s" "peak_rss_kB" "vs floor"
 for cfg in $CONFIGS; do
+  [[ $PAIRED_ONLY == 1 ]] && break
   tag="${LPS[$cfg]}x${INIT[$cfg]}"
   e=$(median ${EPS[$cfg]}); m=$(median ${RSS[$cfg]})
   f=${FLOOR[$tag]:-}
@@ -77,15 +86,22 @@ done
 FLOOR_BIN=${PEERS_BUILD:-${TMPDIR:-/tmp}/phold-peers-build}/phold_floor
 declare -A FLOOR_END=([A]=4000000 [B]=400000)
 if [[ -x $FLOOR_BIN ]]; then
-  echo "# paired (strata, floor-pq alternating, $REPS pairs): events/CPU-s ratio per pair, median"
+  echo "# paired (strata, floor-pq alternating, $REPS pairs): events/CPU-s ratio per pair; min / median / max;"
+  echo "# Strata's peak RSS (max over its runs); load average before and after"
+  echo "# load: $(cut -d' ' -f1-3 /proc/loadavg)"
   for cfg in $CONFIGS; do
     ratios=()
+    rss=0
     for ((r = 0; r < REPS; r++)); do
-      s=$("$BUILD/bin/phold" --lps "${LPS[$cfg]}" --init "${INIT[$cfg]}" --end-ps "${END[$cfg]}" | grep '^RESULT' | field events_per_cpu_sec)
+      line=$("$BUILD/bin/phold" --lps "${LPS[$cfg]}" --init "${INIT[$cfg]}" --end-ps "${END[$cfg]}" | grep '^RESULT')
+      s=$(echo "$line" | field events_per_cpu_sec)
+      m=$(echo "$line" | field peak_rss_kb)
+      ((m > rss)) && rss=$m
       f=$("$FLOOR_BIN" --lps "${LPS[$cfg]}" --init "${INIT[$cfg]}" --end-ps "${FLOOR_END[$cfg]}" --variant pq | grep '^RESULT' | field events_per_cpu_sec)
       ratios+=("$(awk -v a="$s" -v b="$f" 'BEGIN{printf "%.3f", a/b}')")
     done
-    printf "%-28s %s  median %sx\n" "strata/floor-pq ${LPS[$cfg]}x${INIT[$cfg]}" "${ratios[*]}" \
-      "$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')"
+    printf "%-28s %s  min/median/max %s  peak_rss_kB %s\n" "strata/floor-pq ${LPS[$cfg]}x${INIT[$cfg]}" "${ratios[*]}" \
+      "$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{a[NR]=$1} END {m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.2fx / %.2fx / %.2fx", a[1], m, a[NR]}')" "$rss"
   done
+  echo "# load: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi

@@ -30,6 +30,15 @@ const char* to_string(StopReason r) {
 
 void post(EngineCore* partition, Transaction* t) { static_cast<Partition*>(partition)->queue.push(t); }
 
+__attribute__((tls_model("initial-exec"))) constinit thread_local SendQueue* tls_send_queue = nullptr;
+
+void complete_oldest_send(SendQueue& q) { PortWiring::complete(q.ring[q.head++ % SendQueue::kCapacity]); }
+
+void flush_sends() {
+  if (SendQueue* q = tls_send_queue)
+    while (q->head != q->tail) PortWiring::complete(q->ring[q->head++ % SendQueue::kCapacity]);
+}
+
 void post_remote(EngineCore* partition, std::uint16_t to, Transaction* t) {
   auto* part = static_cast<Partition*>(partition);
   const Time when = EventAccess::time(*t);
@@ -95,7 +104,7 @@ void PortWiring::reserve(Component& c, std::string_view name, std::size_t n) {
   if (n <= slot.capacity) return;
   // A grown block moves ports: peers inside the block are rebased, peers outside get
   // their back-pointer updated (every link is symmetric).
-  auto* nb = static_cast<Port*>(pool_allocate(sizeof(Port) * n));
+  auto* nb = static_cast<Port*>(allocate_link_ports(sizeof(Port) * n));
   Port* ob = slot.block;
   for (std::uint32_t k = 0; k < slot.count; ++k) {
     Port* np = new (&nb[k]) Port(c);
@@ -116,7 +125,7 @@ void PortWiring::reserve(Component& c, std::string_view name, std::size_t n) {
   }
   if (ob) {
     for (std::uint32_t k = 0; k < slot.count; ++k) ob[k].~Port();
-    pool_release(ob, sizeof(Port) * slot.capacity);
+    release_link_ports(ob, sizeof(Port) * slot.capacity);
   }
   slot.block = nb;
   slot.capacity = static_cast<std::uint32_t>(n);
@@ -163,13 +172,13 @@ void PortWiring::free_ports(Component& c) {
   for (auto& slot : c.slots_) {
     if (slot.block) {
       for (std::uint32_t k = 0; k < slot.count; ++k) slot.block[k].~Port();
-      pool_release(slot.block, sizeof(Port) * slot.capacity);
+      release_link_ports(slot.block, sizeof(Port) * slot.capacity);
       slot.block = nullptr;
       slot.count = slot.capacity = 0;
     }
     if (slot.single) {
       slot.single->~Port();
-      pool_release(slot.single, sizeof(Port));
+      release_link_ports(slot.single, sizeof(Port));
       slot.single = nullptr;
     }
   }
@@ -264,7 +273,9 @@ Component& Engine::add_component(const ComponentDecl& decl, std::string name, st
   return *components_.back();
 }
 
-void* Engine::allocate_port() { return pool_allocate(sizeof(Port)); }
+void* Engine::allocate_port(bool event_port) {
+  return event_port ? pool_allocate(sizeof(Port)) : allocate_link_ports(sizeof(Port));
+}
 
 std::uint32_t Engine::bw_slot(const Port& p) const {
   if (!bw_by_source_.empty()) {
@@ -348,9 +359,15 @@ void Engine::finalize() {
   // The window of every run is the smallest link latency in the whole system, not only of
   // the links a partitioning cuts: then window boundaries, and with them the points where
   // end_simulation() and the event budget take effect, are the same at any thread count.
+  bool zero_latency_link = false;  // only Engine::connect makes one (the builder refuses it)
   for (auto* c : order)
     for (auto* p : PortWiring::all_ports(*c))
-      if (p->peer() && p->peer() != p && p->latency() > 0) lookahead_ = std::min(lookahead_, p->latency());
+      if (p->peer() && p->peer() != p) {
+        if (p->latency() > 0)
+          lookahead_ = std::min(lookahead_, p->latency());
+        else
+          zero_latency_link = true;
+      }
   // partitions
   const int ranks = ranks_ ? ranks_->ranks() : 1;
   if (static_cast<long>(threads_) * ranks >= Port::kLocal)
@@ -362,6 +379,14 @@ void Engine::finalize() {
     for (auto& boxes : parts_[k]->outbox) boxes.assign(parts_.size(), {});
     // with ranks, each owns a contiguous run of partitions (neighbouring slabs of a grid)
     parts_[k]->local = !ranks_ || static_cast<int>(k * static_cast<std::size_t>(ranks) / parts_.size()) == ranks_->rank();
+    // Deferred link sends (component.hpp, SendQueue) rely on every link event arriving at
+    // or after the end of the window it was sent in: true when every link has a latency
+    // (>= the lookahead, the window's length).
+    auto& sq = parts_[k]->sends;
+    sq.core = parts_[k].get();
+    sq.ports_begin = link_port_region_begin();
+    sq.ports_bytes = link_port_region_bytes();
+    parts_[k]->defer_sends = !zero_latency_link && lookahead_ != kTimeMax && sq.ports_bytes > 0;
   }
   if (ranks_) {
     port_by_source_.assign(next_source_, nullptr);
@@ -590,7 +615,7 @@ class WindowBarrier {
 // count it and time its handler against the receiving port (steady_clock: ~20 ns a call,
 // paid only by `--profile` runs).
 template <bool Profile>
-inline void dispatch(Partition& part, Transaction* x, Time t) {
+[[gnu::always_inline]] inline void dispatch(Partition& part, Transaction* x, Time t) {
   part.now = t;
   Handler h = EventAccess::handler(*x);
   ++part.events;
@@ -623,19 +648,59 @@ constexpr std::uint64_t kWindowOverrun = std::uint64_t{1} << 20;
 // without links has one endless window, a zero-delay loop never leaves its instant. So a
 // partition also stops after the budget left plus kWindowOverrun events: only such a
 // window gets there, and then where the run stops depends on the partitioning.
-template <bool Profile>
-void run_window(Partition& part, Time until, std::uint64_t budget_left) {
+// Deferred link sends left pending after each event: their ports' lines have this many
+// handlers' time to arrive (component.hpp, SendQueue).
+constexpr std::uint32_t kSendLag = 8;
+static_assert(kSendLag < SendQueue::kCapacity);
+
+template <bool Profile, bool Defer>
+void run_events(Partition& part, Time until, std::uint64_t cap) {
   auto& q = part.queue;
-  const std::uint64_t allowed = budget_left > ~std::uint64_t{0} - kWindowOverrun ? ~std::uint64_t{0} : budget_left + kWindowOverrun;
-  const std::uint64_t cap = allowed > ~std::uint64_t{0} - part.events ? ~std::uint64_t{0} : part.events + allowed;
+  auto& sq = part.sends;
   Time t = 0;
   while (part.events < cap) {
     Transaction* x = q.pop_before(until, t);
     if (!x) break;
-    // Start fetching the next receiver while this handler runs: known when another event
-    // shares this instant (else only the next refill finds it).
-    if (const Transaction* next = q.peek_tie()) EventQueue::prefetch_receiver(*next);
+    // Start fetching the next receivers while this handler runs: known when other events
+    // share this instant (else the next refill fetches them).
+    q.prefetch_ahead();
     dispatch<Profile>(part, x, t);
+    if constexpr (Defer)
+      while (sq.tail - sq.head > kSendLag) PortWiring::complete(sq.ring[sq.head++ % SendQueue::kCapacity]);
+  }
+}
+
+// Completes the deferred sends when the window ends, also when a handler throws (then what
+// the failed run sent is enqueued or dropped, never leaked).
+struct SendQueueScope {
+  explicit SendQueueScope(SendQueue& q) { tls_send_queue = &q; }
+  ~SendQueueScope() {
+    SendQueue& q = *tls_send_queue;
+    tls_send_queue = nullptr;
+    while (q.head != q.tail) {
+      try {
+        PortWiring::complete(q.ring[q.head++ % SendQueue::kCapacity]);
+      } catch (...) {
+        // a send on an unconnected port found after the run failed: the transaction is freed
+      }
+    }
+  }
+};
+
+template <bool Profile>
+void run_window(Partition& part, Time until, std::uint64_t budget_left) {
+  const std::uint64_t allowed = budget_left > ~std::uint64_t{0} - kWindowOverrun ? ~std::uint64_t{0} : budget_left + kWindowOverrun;
+  const std::uint64_t cap = allowed > ~std::uint64_t{0} - part.events ? ~std::uint64_t{0} : part.events + allowed;
+  if (!part.defer_sends) {
+    run_events<Profile, false>(part, until, cap);
+    return;
+  }
+  {
+    SendQueueScope scope(part.sends);
+    run_events<Profile, true>(part, until, cap);
+    // the window's sends, in send order; an error here (an unconnected port) ends the run
+    while (part.sends.head != part.sends.tail)
+      PortWiring::complete(part.sends.ring[part.sends.head++ % SendQueue::kCapacity]);
   }
 }
 
@@ -952,7 +1017,7 @@ Component::Component(const ComponentContext& ctx)
   slots_.resize(ports.size());
   for (std::size_t i = 0; i < ports.size(); ++i)
     if (!ports[i].multi)
-      slots_[i].single = new (engine_->allocate_port()) Port(*this);
+      slots_[i].single = new (engine_->allocate_port(false)) Port(*this);
 }
 
 Component::~Component() { detail::PortWiring::free_ports(*this); }
@@ -997,7 +1062,7 @@ void Component::schedule(Port& event_port, Time delay, std::uint64_t tag) { even
 
 Port& Component::make_event_port(std::string_view name) {
   std::uint16_t id = engine_->intern_event_name(name);
-  Port& p = *new (engine_->allocate_port()) Port(*this);
+  Port& p = *new (engine_->allocate_port(true)) Port(*this);
   event_ports_.push_back({&p, id});
   p.peer_ = &p;  // an event port is a zero-latency link to itself
   return p;
@@ -1052,7 +1117,10 @@ const Component* Component::observe(std::string_view name) const {
   return other;
 }
 
-bool Component::nothing_else_pending() const { return static_cast<detail::Partition*>(core_)->queue.empty(); }
+bool Component::nothing_else_pending() const {
+  const auto* part = static_cast<detail::Partition*>(core_);
+  return part->queue.empty() && part->sends.head == part->sends.tail;
+}
 
 const std::string& Component::output_dir() const { return engine_->output_dir(); }
 
@@ -1091,6 +1159,7 @@ double Port::bandwidth() const {
 }
 
 Time Port::busy_until() const {
+  detail::flush_sends();  // the link's occupancy includes every send made before
   auto slot = detail::PortWiring::bw_slot(*this);
   return slot ? owner_->engine_->link_state(slot).busy_until : 0;
 }

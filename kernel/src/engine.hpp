@@ -23,8 +23,18 @@ namespace strata::detail {
 
 class TraceWriter;
 
+/// Storage for declared ports (single ports and multi-port blocks): the link-port region
+/// (memory.cpp), whose sends Port::send may defer; the ordinary pools when it is full or
+/// could not be reserved. Event ports come from the pools (pool_allocate).
+void* allocate_link_ports(std::size_t bytes);
+void release_link_ports(void* block, std::size_t bytes) noexcept;
+std::uintptr_t link_port_region_begin();
+std::size_t link_port_region_bytes();
+
 /// Kernel-side access to Port/Component internals.
 struct PortWiring {
+  /// Complete a send that Port::send deferred.
+  static void complete(const DeferredSend& d) { d.port->send_now(d.txn, d.depart); }
   static void connect(Port& a, Port& b, Time latency);
   /// Append an element to a multi-port (grows its block; peers are re-pointed).
   static Port& add_multi_element(Component& c, std::string_view name);
@@ -91,6 +101,9 @@ class RankLink {
 struct Partition : EngineCore {
   std::uint16_t id = 0;
   EventQueue queue;
+  // Link sends held back by Port::send while their ports' lines arrive (run_window).
+  SendQueue sends;
+  bool defer_sends = false;  // set at finalize: every link has a latency
   // Events for other partitions, by window parity then destination partition. Window w
   // writes boxes[w & 1]; each partition drains its boxes of parity w & 1 at the start of
   // window w + 1, while window w + 1 writes the other parity: one barrier per window.
@@ -166,8 +179,8 @@ class Engine {
   /// address while wiring (a multi-port that grows moves its ports: re-keyed then).
   std::uint32_t bw_slot(const Port& p) const;
   void move_bw_slot(const Port& from, const Port& to);
-  /// Storage for a single or event port (pooled; freed by the component).
-  void* allocate_port();
+  /// Storage for a single (link) port or an event port (freed by the component).
+  void* allocate_port(bool event_port);
   /// Interned event-port names ("self" is shared by thousands of components).
   std::uint16_t intern_event_name(std::string_view name);
   const std::string& event_name(std::uint16_t id) const { return event_names_[id]; }

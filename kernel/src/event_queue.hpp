@@ -1,19 +1,23 @@
 // event_queue.hpp - the pending-event set: a monotone radix heap keyed on time, with a
-// small binary heap for the events that share the current minimum time.
+// small sorted vector for the events that share the current minimum time.
 //
 // Why a radix heap: simulated time never goes backwards, so every key pushed is >= the
-// last key popped. Keys are compared with the last popped time in 4-bit digits: an event
-// whose time first differs from it in digit L (0..15), where its digit is D, waits in
+// last key popped. Keys are compared with the last popped time in 8-bit digits: an event
+// whose time first differs from it in digit L (0..7), where its digit is D, waits in
 // bucket (L, D). Every event of bucket (L, D) is earlier than every event of (L, D' > D)
 // and of any higher level, so the minimum is in the lowest non-empty bucket (a bitmap of
-// 256). Push is O(1) (an append); refilling moves that bucket's events to lower levels,
-// so an event moves at most 16 times, in practice 2-3 (delays of 2^8 to 2^12 ps), always
-// scanning memory sequentially. That beats a binary heap's log2(n) cache-missing sift
-// steps for large pending sets (100k LPs) and matches it for small ones; binary digits
-// (64 buckets) moved each event about twice as often (bench/README.md).
-// The events at exactly the current time ("now") are a binary heap ordered by the
+// 2048 with a summary word). Push is O(1) (an append); refilling moves that bucket's events
+// to lower levels, so an event moves at most 8 times, in practice twice for delays of
+// 2^8 to 2^16 ps (to the lowest level, then to now). That beats a binary heap's log2(n)
+// cache-missing sift steps for large pending sets (100k LPs) and matches it for small
+// ones; 4-bit digits moved each event once more, 1-bit digits about twice as often
+// (bench/README.md). A bucket of the lowest level holds one time: when it is reached, its
+// events all move to now, and the headers of the next one are prefetched.
+// The events at exactly the current time ("now") are a vector sorted by the
 // partition-independent tie key (priority, source id, per-source sequence) read from the
-// transaction header. Entries are 16 bytes: time and the transaction pointer.
+// transaction header, the next one last: sorted once when the time is reached (a few dozen
+// events), popped from the back; an event sent to the current time (zero delay) is
+// inserted in place. Bucket entries are 16 bytes: time and the transaction pointer.
 //
 // Buckets are chains of 2 KiB blocks drawn from one free list, not vectors: a vector keeps
 // the capacity of the largest burst it ever held, and in a 100k-event system each of a
@@ -58,8 +62,8 @@ class EventQueue {
     }
     unsigned b = bucket_of(when);
     if (b == kNow) {
-      now_.push_back(keyed(t));
-      if (now_.size() > 1) std::push_heap(now_.begin(), now_.end(), TieLater{});
+      const NowEntry k = keyed(t);
+      now_.insert(std::upper_bound(now_.begin(), now_.end(), k, TieLater{}), k);
     } else {
       append(b, Entry{when, t});
     }
@@ -85,7 +89,7 @@ class EventQueue {
       if (!take_early) {
         if (now_.empty()) refill();
         const Entry& e = early_.front();
-        take_early = e.time < last_ || (e.time == last_ && EventAccess::before(*e.txn, *now_.front().txn));
+        take_early = e.time < last_ || (e.time == last_ && EventAccess::before(*e.txn, *now_.back().txn));
       }
       if (take_early) {
         std::pop_heap(early_.begin(), early_.end(), Later{});
@@ -95,16 +99,9 @@ class EventQueue {
       }
     }
     if (now_.empty()) refill();
-    auto& b0 = now_;
     --size_;
-    if (b0.size() == 1) {  // the common case: no tie at this time
-      Transaction* t = b0[0].txn;
-      b0.clear();
-      return t;
-    }
-    std::pop_heap(b0.begin(), b0.end(), TieLater{});
-    Transaction* t = b0.back().txn;
-    b0.pop_back();
+    Transaction* t = now_.back().txn;
+    now_.pop_back();
     return t;
   }
 
@@ -123,12 +120,6 @@ class EventQueue {
     if (last_ >= until) return nullptr;
     when = last_;
     --size_;
-    if (now_.size() == 1) {  // the common case: no tie at this time
-      Transaction* t = now_[0].txn;
-      now_.clear();
-      return t;
-    }
-    std::pop_heap(now_.begin(), now_.end(), TieLater{});
     Transaction* t = now_.back().txn;
     now_.pop_back();
     return t;
@@ -136,7 +127,7 @@ class EventQueue {
 
   /// The transaction that pop() would return next when it is already known without a
   /// refill (another event at the current time), else nullptr. A hint for prefetching.
-  const Transaction* peek_tie() const { return now_.empty() ? nullptr : now_.front().txn; }
+  const Transaction* peek_tie() const { return now_.empty() ? nullptr : now_.back().txn; }
 
   /// Every pending transaction (for cleanup), emptying the queue.
   template <class F>
@@ -144,72 +135,94 @@ class EventQueue {
     for (auto& e : now_) f(e.txn);
     now_.clear();
     for (unsigned b = 0; b < kBuckets; ++b) {
-      for (Block* k = chains_[b].head; k; k = k->next)
-        for (std::uint32_t i = 0; i < k->count; ++i) f(k->entries[i].txn);
+      const Chain& c = chains_[b];
+      for (Block* k = c.head; k; k = k->next)
+        for (std::uint32_t i = 0, n = c.count_in(k); i < n; ++i) f(k->entries[i].txn);
       release_chain(b);
     }
     for (auto& e : early_) f(e.txn);
     early_.clear();
     nonempty_ = {};
+    summary_ = 0;
     size_ = 0;
   }
 
  private:
-  // An event at the current time with its tie key beside it: the heap compares numbers, not
+  // An event at the current time with its tie key beside it: the sort compares numbers, not
   // transaction headers (~50 events share each picosecond in PHOLD 100k: a dozen compares
   // per pop).
   struct NowEntry {
-    std::uint64_t major;  // priority, source
-    std::uint32_t minor;  // per-source sequence
+    unsigned __int128 key;  // priority, source, per-source sequence: one comparison
     Transaction* txn;
   };
-  static NowEntry keyed(Transaction* t) { return {EventAccess::tie_major(*t), EventAccess::tie_minor(*t), t}; }
-  struct TieLater {  // heap comparator: true when a runs after b
-    bool operator()(const NowEntry& a, const NowEntry& b) const {
-      return a.major != b.major ? a.major > b.major : a.minor > b.minor;
-    }
+  static NowEntry keyed(Transaction* t) {
+    return {static_cast<unsigned __int128>(EventAccess::tie_major(*t)) << 32 | EventAccess::tie_minor(*t), t};
+  }
+  struct TieLater {  // sort comparator (the next event last): true when a runs after b
+    bool operator()(const NowEntry& a, const NowEntry& b) const { return a.key > b.key; }
   };
   struct Later {  // full order (time, then tie key), for the early heap
     bool operator()(const Entry& a, const Entry& b) const {
       return a.time != b.time ? a.time > b.time : EventAccess::before(*b.txn, *a.txn);
     }
   };
-  static constexpr unsigned kBuckets = 256, kNow = kBuckets;
+  static constexpr unsigned kDigitBits = 8, kDigits = 1u << kDigitBits;
+  static constexpr unsigned kLevels = (64 + kDigitBits - 1) / kDigitBits;
+  static constexpr unsigned kBuckets = kLevels * kDigits, kNow = kBuckets;
+  static constexpr unsigned kWords = kBuckets / 64;
+  static_assert(kWords <= 64 && kBuckets % 64 == 0);
   unsigned bucket_of(Time t) const {
     const Time x = t ^ last_;
     if (x == 0) return kNow;
-    const unsigned level = static_cast<unsigned>(std::bit_width(x) - 1) >> 2;
-    return level * 16 + static_cast<unsigned>((t >> (4 * level)) & 15);
+    const unsigned level = static_cast<unsigned>(std::bit_width(x) - 1) / kDigitBits;
+    return level * kDigits + static_cast<unsigned>((t >> (kDigitBits * level)) & (kDigits - 1));
   }
-  void mark(unsigned b) { nonempty_[b >> 6] |= std::uint64_t{1} << (b & 63); }
-  void unmark(unsigned b) { nonempty_[b >> 6] &= ~(std::uint64_t{1} << (b & 63)); }
-  unsigned lowest_bucket() const {
-    for (unsigned w = 0; w < 4; ++w)
-      if (nonempty_[w]) return w * 64 + static_cast<unsigned>(std::countr_zero(nonempty_[w]));
-    return kBuckets;  // not reached: called only when some bucket holds events
+  void mark(unsigned b) {
+    nonempty_[b >> 6] |= std::uint64_t{1} << (b & 63);
+    summary_ |= std::uint64_t{1} << (b >> 6);
+  }
+  void unmark(unsigned b) {
+    if (!(nonempty_[b >> 6] &= ~(std::uint64_t{1} << (b & 63)))) summary_ &= ~(std::uint64_t{1} << (b >> 6));
+  }
+  unsigned lowest_bucket() const {  // precondition: some bucket holds events
+    const unsigned w = static_cast<unsigned>(std::countr_zero(summary_));
+    return w * 64 + static_cast<unsigned>(std::countr_zero(nonempty_[w]));
+  }
+  /// The next non-empty bucket of the lowest level after b (< kDigits), or kBuckets.
+  unsigned next_lowest_after(unsigned b) const {
+    for (unsigned w = b >> 6, first = (b & 63) + 1; w < kDigits / 64; ++w, first = 0) {
+      const std::uint64_t bits = first == 64 ? 0 : nonempty_[w] >> first << first;
+      if (bits) return w * 64 + static_cast<unsigned>(std::countr_zero(bits));
+    }
+    return kBuckets;
   }
 
   static constexpr std::uint32_t kBlockEntries = 127;  // 2 KiB blocks
   struct Block {
     Entry entries[kBlockEntries];
     Block* next;
-    std::uint32_t count;
   };
+  // Every block of a chain is full but the tail, whose fill the chain keeps: an append
+  // touches the chain (hot, in this object) and the entry's slot, not a count at the
+  // block's far end.
   struct Chain {
     Block* head = nullptr;
     Block* tail = nullptr;
-    Time min = kTimeMax;  // kept on append, so a refill reads its bucket once
+    Time min = kTimeMax;     // kept on append, so a refill reads its bucket once
+    std::uint32_t fill = 0;  // entries in the tail block
+    std::uint32_t count_in(const Block* k) const { return k == tail ? fill : kBlockEntries; }
   };
 
   void append(unsigned b, const Entry& e) {
     Chain& c = chains_[b];
-    if (!c.tail || c.tail->count == kBlockEntries) [[unlikely]] {
+    if (c.fill == kBlockEntries || !c.tail) [[unlikely]] {
       Block* k = take_block();
       (c.tail ? c.tail->next : c.head) = k;
       c.tail = k;
+      c.fill = 0;
       mark(b);
     }
-    c.tail->entries[c.tail->count++] = e;
+    c.tail->entries[c.fill++] = e;
     c.min = e.time < c.min ? e.time : c.min;
   }
   Block* take_block() {
@@ -221,7 +234,6 @@ class EventQueue {
       k = owned_.back().get();
     }
     k->next = nullptr;
-    k->count = 0;
     return k;
   }
   void release_chain(unsigned b) {
@@ -242,44 +254,87 @@ class EventQueue {
     unmark(b);
     last_ = src.min;
     const std::size_t first_new = now_.size();
+    if (b < kDigits) {
+      // the lowest level holds one time per bucket: every event moves to now
+      for (const Block* k = src.head; k; k = k->next)
+        for (std::uint32_t i = 0, n = src.count_in(k); i < n; ++i) now_.push_back(NowEntry{0, k->entries[i].txn});
+      // the next time's events: their headers are read when it is reached (tie keys) and
+      // when they run (handlers); fetch them now, one instant early
+      if (const unsigned nb = next_lowest_after(b); nb < kBuckets) {
+        const Chain& c = chains_[nb];
+        for (const Block* k = c.head; k; k = k->next)
+          for (std::uint32_t i = 0, n = c.count_in(k); i < n; ++i) __builtin_prefetch(k->entries[i].txn);
+      }
+    } else
     for (const Block* k = src.head; k; k = k->next)
-      for (std::uint32_t i = 0; i < k->count; ++i) {
+      for (std::uint32_t i = 0, n = src.count_in(k); i < n; ++i) {
         const Entry& e = k->entries[i];
         unsigned nb = bucket_of(e.time);  // a lower level than b's, or now
         if (nb == kNow) {
           // its tie key is read below: start the fetch now, so the misses of all the events
           // at the new time overlap instead of queueing one after another
           __builtin_prefetch(e.txn);
-          now_.push_back(NowEntry{0, 0, e.txn});
-        }
-        else
+          now_.push_back(NowEntry{0, e.txn});
+        } else {
           append(nb, e);
+        }
       }
     src.tail->next = free_;
     free_ = src.head;
     // the headers asked for above have had the whole loop to arrive
     for (std::size_t i = first_new; i < now_.size(); ++i) now_[i] = keyed(now_[i].txn);
-    if (now_.size() > 1) std::make_heap(now_.begin(), now_.end(), TieLater{});
+    if (now_.size() > 1) std::sort(now_.begin(), now_.end(), TieLater{});
+    // the first two events of the new instant: the event loop fetches the rest ahead
+    const std::size_t n = now_.size();
+    if (n >= 2) prefetch_receiver(*now_[n - 2].txn);
+    prefetch_receiver(*now_[n - 1].txn);
   }
 
  public:
-  /// Prefetch the first cache lines of the object whose handler will receive t: a
-  /// component's own hot fields sit after the 248-byte Component base, hence 5 lines.
-  /// (Measured on PHOLD 100k: 2-3 lines lose most of the gain, 5-8 are alike; fetching a
-  /// whole instant's receivers at once at refill was no better than one event ahead.)
+  /// Prefetch what the next events' handlers read first: the receiving objects of the next
+  /// two events, and the header of the fourth (whose receiver is read two events later).
+  /// The current instant is sorted, so the next events are known by position; the first
+  /// events of an instant are fetched at refill instead (and their headers 16 ps before).
+  void prefetch_ahead() const {
+    const std::size_t n = now_.size();
+    const NowEntry* end = now_.data() + n;
+    if (n >= 4) prefetch_line(end[-4].txn);
+    if (n >= 2) prefetch_receiver(*end[-2].txn);
+    if (n >= 1) prefetch_receiver(*end[-1].txn);
+  }
+  /// A prefetch the compiler keeps: GCC 12 -O3 removed every __builtin_prefetch of
+  /// prefetch_ahead() as a member function (it compiled to a bare return), so these are
+  /// volatile asm where the instruction exists.
+  static void prefetch_line(const void* p) {
+#if defined(__x86_64__) || defined(__i386__)
+    asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
+#else
+    __builtin_prefetch(p);
+#endif
+  }
+  /// The lines of a receiving component that a handler reads first: the base's first line
+  /// (vtable pointer, partition, random stream) and the first 64-128 bytes of the derived
+  /// class's own fields, which start right after the Component base (sizeof(Component)
+  /// bytes; components are 64-byte aligned). Three lines instead of the whole object:
+  /// at 100k components the prefetches themselves wait for free miss buffers, so each
+  /// useless line costs. (Other handler objects, e.g. clocks, get harmless extra fetches.)
   static void prefetch_receiver(const Transaction& t) {
     const char* object = static_cast<const char*>(EventAccess::handler(t).object);
-    for (int line = 0; line < 5; ++line) __builtin_prefetch(object + 64 * line);
+    const char* own = object + (sizeof(Component) & ~std::size_t{63});
+    prefetch_line(object);
+    prefetch_line(own);
+    prefetch_line(own + 64);
   }
 
  private:
 
-  std::vector<NowEntry> now_;  // bucket 0: the events at the current time, a heap by tie key
+  std::vector<NowEntry> now_;  // the events at the current time, by tie key, the next one last
   std::array<Chain, kBuckets> chains_{};
   Block* free_ = nullptr;
   std::vector<std::unique_ptr<Block>> owned_;
   std::vector<Entry> early_;
-  std::array<std::uint64_t, 4> nonempty_{};  // bit b set when bucket b holds events
+  std::array<std::uint64_t, kWords> nonempty_{};  // bit b set when bucket b holds events
+  std::uint64_t summary_ = 0;                     // bit w set when nonempty_[w] != 0
   Time last_ = 0;
   std::size_t size_ = 0;
 };

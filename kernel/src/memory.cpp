@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 
 #include <array>
-#include <mutex>
+#include <map>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -158,6 +158,97 @@ void pool_release(void* block, std::size_t bytes) noexcept {
   auto* b = static_cast<FreeBlock*>(block);
   b->next = tls_pools->heads[c];
   tls_pools->heads[c] = b;
+}
+
+// ---- the link-port region ----
+// Declared ports (the ends of links) live in one reserved address range, so that the inline
+// Port::send can tell a link port from an event port by its address alone, without
+// touching the port (that cache miss is what deferring the send hides; component.hpp,
+// SendQueue). The range is reserved once (PROT_NONE: no memory), and committed in 2 MiB
+// huge-page chunks as ports are made. Ports are made and freed while building and tearing
+// down, not per event: a mutex and free lists by size are enough. Where the reservation
+// fails (an address-space limit), ports come from the ordinary pools and every send is
+// immediate: slower, the same results.
+namespace {
+constexpr std::size_t kPortRegionBytes = std::size_t{16} << 30;  // 16 GiB of addresses: 350 M ports
+struct PortRegion {
+  std::mutex mutex;
+  bool tried = false;
+  char* base = nullptr;
+  std::size_t committed = 0, used = 0;
+  std::map<std::size_t, std::vector<void*>> free;  // by rounded size
+  bool reserve() {
+    if (tried) return base != nullptr;
+    tried = true;
+    void* p = mmap(nullptr, kPortRegionBytes + kChunk, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return false;
+    auto at = (reinterpret_cast<std::uintptr_t>(p) + kChunk - 1) / kChunk * kChunk;  // 2 MiB aligned
+    base = reinterpret_cast<char*>(at);
+    return true;
+  }
+  bool contains(const void* p) const {
+    return base && reinterpret_cast<std::uintptr_t>(p) - reinterpret_cast<std::uintptr_t>(base) < kPortRegionBytes;
+  }
+};
+PortRegion& port_region() {
+  static auto* r = new PortRegion;  // never destroyed: ports may be freed during static teardown
+  return *r;
+}
+}  // namespace
+
+void* allocate_link_ports(std::size_t bytes) {
+  const std::size_t rounded = (bytes + 15) / 16 * 16;
+  PortRegion& r = port_region();
+  {
+    std::lock_guard lock(r.mutex);
+    if (r.reserve()) {
+      auto& list = r.free[rounded];
+      if (!list.empty()) {
+        void* p = list.back();
+        list.pop_back();
+        return p;
+      }
+      if (r.used + rounded <= kPortRegionBytes) {
+        if (r.used + rounded > r.committed) {
+          std::size_t grow = (r.used + rounded - r.committed + kChunk - 1) / kChunk * kChunk;
+          if (r.committed + grow > kPortRegionBytes) grow = kPortRegionBytes - r.committed;
+          if (mprotect(r.base + r.committed, grow, PROT_READ | PROT_WRITE) != 0) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+          madvise(r.base + r.committed, grow, MADV_HUGEPAGE);  // advice only
+#endif
+          r.committed += grow;
+        }
+        void* p = r.base + r.used;
+        r.used += rounded;
+        return p;
+      }
+    }
+  }
+  return pool_allocate(bytes);  // no region, or a full one: ports whose sends are immediate
+}
+
+void release_link_ports(void* block, std::size_t bytes) noexcept {
+  if (!block) return;
+  PortRegion& r = port_region();
+  if (!r.contains(block)) {
+    pool_release(block, bytes);
+    return;
+  }
+  std::lock_guard lock(r.mutex);
+  try {
+    r.free[(bytes + 15) / 16 * 16].push_back(block);
+  } catch (...) {
+    // out of memory while tearing down: the block is simply not reused
+  }
+}
+
+std::uintptr_t link_port_region_begin() {
+  std::lock_guard lock(port_region().mutex);
+  return reinterpret_cast<std::uintptr_t>(port_region().base);
+}
+std::size_t link_port_region_bytes() {
+  std::lock_guard lock(port_region().mutex);
+  return port_region().base ? kPortRegionBytes : 0;
 }
 
 }  // namespace strata::detail

@@ -15,22 +15,20 @@ PholdLp::PholdLp(const ComponentContext& ctx)
 void PholdLp::init() {
   outs_ = ports("port");
   lookahead_ = outs_.empty() ? 0 : outs_.front().latency();
-  for (std::int64_t k = 0; k < p_.init; ++k) self_->send(make<PholdEvent>(), draw_delay());
+  for (std::int64_t k = 0; k < p_.init; ++k) self_->send(make<PholdEvent>(), lookahead_ + draw_extra());
 }
 
-Time PholdLp::draw_delay() {
-  return lookahead_ + static_cast<Time>(rng().exponential(static_cast<double>(p_.mean.ps)));
-}
+Time PholdLp::draw_extra() { return static_cast<Time>(rng().exponential(static_cast<double>(p_.mean.ps))); }
 
 void PholdLp::handle(TxnPtr<> ev) {
   ++events_;
   static_cast<PholdEvent*>(ev.get())->payload += 1;  // forwarded, never reallocated
   std::uint64_t r = rng().below(outs_.size() + 1);
-  Time d = draw_delay();
+  Time extra = draw_extra();
   if (r == outs_.size())
-    self_->send(std::move(ev), d);
+    self_->send(std::move(ev), lookahead_ + extra);
   else
-    outs_[r].send(std::move(ev), d - outs_[r].latency());  // the link supplies the lookahead
+    outs_[r].send(std::move(ev), extra);  // the link supplies its latency; the port is not read here
 }
 
 }  // namespace strata::phold

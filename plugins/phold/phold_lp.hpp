@@ -2,8 +2,10 @@
 //
 // PHOLD (Fujimoto 1990): each LP starts with `init` events; handling an event picks one
 // of the LP's links or its self link uniformly and sends one new event there, delayed by
-// lookahead + Exp(mean). The lookahead is the link latency (the topology sets it); self
-// events carry the full delay. This is the `sst-k16` model of shared/peers/phold: LP i is
+// link latency + Exp(mean). The link adds its latency (the topology sets it); self events
+// carry lookahead (the first link's latency) + Exp(mean). The handler never reads the port
+// it sends on: in a 100k-LP system that line is a cache miss the kernel hides by deferring
+// the send (component.hpp, SendQueue). This is the `sst-k16` model of shared/peers/phold: LP i is
 // linked to (i + 2^b) mod N for b = 0..7, links are two-way, so each LP has 16 link ports.
 // Not modelled: anything physical. It exists to measure the kernel's component+link path.
 #pragma once
@@ -35,7 +37,7 @@ class PholdLp final : public Component {
 
  private:
   void handle(TxnPtr<> ev);
-  Time draw_delay();
+  Time draw_extra();  // Exp(mean), whole picoseconds
   PholdParams p_;
   Port* self_;
   Counter events_;

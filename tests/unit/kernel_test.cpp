@@ -154,6 +154,48 @@ class Burner final : public Component {
   Accumulator draws_;
 };
 
+// Sends `count` notes on `out` from a handler (an event at `start`), the i-th with extra
+// delay i x `extra`: sends made during the run, which the kernel defers while the port's
+// line arrives (component.hpp, SendQueue). After each send it records busy_until() and
+// nothing_else_pending(); with `reprioritise` >= 0 it sets that priority after the first.
+struct BurstParams {
+  std::int64_t count = 1;
+  Duration extra{0};
+  Duration start{0};
+  std::int64_t bytes = 0;
+  std::int64_t reprioritise = -1;
+  static void declare(ParamSpec<BurstParams>& s) {
+    s.param("count", &BurstParams::count, "notes sent by the handler");
+    s.param("extra", &BurstParams::extra, "extra delay added per note");
+    s.param("start", &BurstParams::start, "time of the handler");
+    s.param("bytes", &BurstParams::bytes, "wire bytes per note");
+    s.param("reprioritise", &BurstParams::reprioritise, "priority set after the first send (-1: none)").range(-1, 255);
+  }
+};
+class Burst final : public Component {
+ public:
+  explicit Burst(const ComponentContext& c)
+      : Component(c), p_(c.params<BurstParams>()), go_(event_port<&Burst::go>(this, "go")) {}
+  void init() override { schedule(go_, p_.start.ps); }
+  void go(TxnPtr<>) {
+    Port& out = port("out");
+    for (std::int64_t i = 0; i < p_.count; ++i) {
+      auto n = make<Note>();
+      n->from = name();
+      n->seq = static_cast<std::uint64_t>(i);
+      n->bytes = static_cast<std::uint64_t>(p_.bytes);
+      out.send(std::move(n), p_.extra.ps * static_cast<Time>(i));
+      busy.push_back(out.busy_until());
+      pending.push_back(nothing_else_pending());
+      if (i == 0 && p_.reprioritise >= 0) out.set_priority(static_cast<std::uint8_t>(p_.reprioritise));
+    }
+  }
+  BurstParams p_;
+  Port& go_;
+  static inline std::vector<Time> busy;
+  static inline std::vector<bool> pending;
+};
+
 const PluginManifest& test_manifest() {
   static const PluginManifest m{
       "kernel-test", "1", "test components",
@@ -165,7 +207,8 @@ const PluginManifest& test_manifest() {
        component<Ticker, TickerParams>("test.ticker").counter("ticks", "count", "ticks handled"),
        component<Burner, BurnerParams>("test.burner")
            .accumulator("draw_sum", "", "random draws")
-           .energy("mac")}};
+           .energy("mac"),
+       component<Burst, BurstParams>("test.burst").port("out", PortDir::out, "note", "notes leave here")}};
   return m;
 }
 
@@ -265,6 +308,104 @@ TEST_CASE("kernel: a bandwidth-limited link serialises transactions in send orde
   h.run(sender_to_probe("count = 3, bytes = 1000", "10ns", "bandwidth = \"1GB/s\"\n"));
   REQUIRE(g_log.size() == 3);
   for (int i = 0; i < 3; ++i) CHECK(g_log[i].time == (i + 1) * kMicrosecond + 10 * kNanosecond);
+}
+
+// A burst "s" with `params` linked to a probe "p".
+std::string burst_to_probe(const std::string& params, const std::string& latency, const std::string& link_extra = "") {
+  return "[[component]]\nname = \"s\"\ntype = \"test.burst\"\nparams = { " + params +
+         " }\n[[component]]\nname = \"p\"\ntype = \"test.probe\"\n[[link]]\nfrom = \"s.out\"\nto = \"p.in[]\"\n"
+         "latency = \"" + latency + "\"\n" + link_extra;
+}
+
+TEST_CASE("kernel: a handler's sends (deferred) arrive at send time + extra + latency in send order, past the send queue's capacity") {
+  g_log.clear();
+  auto h = make_harness();
+  const std::uint64_t count = 3 * detail::SendQueue::kCapacity + 5;  // the ring fills and spills
+  auto r = h.run(burst_to_probe("count = " + std::to_string(count) + ", extra = \"3ns\", start = \"10ns\"", "2ns"));
+  REQUIRE(g_log.size() == count);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    CHECK(g_log[i].seq == i);
+    CHECK(g_log[i].time == 10 * kNanosecond + 2 * kNanosecond + 3 * kNanosecond * i);
+  }
+  CHECK(r.result.events == count + 1);  // the notes and the handler's own event
+}
+
+TEST_CASE("kernel: busy_until() right after a send in a handler includes that send (bandwidth link)") {
+  g_log.clear();
+  Burst::busy.clear();
+  auto h = make_harness();
+  // 1000 B at 1 GB/s = 1 us each, all sent at 5 ns: the link is busy until 5 ns + (i + 1) us
+  h.run(burst_to_probe("count = 3, bytes = 1000, start = \"5ns\"", "10ns", "bandwidth = \"1GB/s\"\n"));
+  REQUIRE(Burst::busy.size() == 3);
+  REQUIRE(g_log.size() == 3);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(Burst::busy[i] == 5 * kNanosecond + (i + 1) * kMicrosecond);
+    CHECK(g_log[i].time == 5 * kNanosecond + (i + 1) * kMicrosecond + 10 * kNanosecond);
+  }
+}
+
+TEST_CASE("kernel: set_priority() after a send in a handler changes only later sends") {
+  // "s" sends note 0 at priority 0, then raises its number to 9 and sends note 1 to the same
+  // instant; "t" and "t2" do the same with 5 (t sends once). Were s0 stamped when the
+  // deferred send completes, after the change, it would run after t21.
+  g_log.clear();
+  auto h = make_harness();
+  h.run(R"(
+[[component]]
+name = "s"
+type = "test.burst"
+params = { count = 2, start = "4ns", reprioritise = 9 }
+[[component]]
+name = "t"
+type = "test.burst"
+params = { count = 1, start = "4ns", reprioritise = 5 }
+[[component]]
+name = "t2"
+type = "test.burst"
+params = { count = 2, start = "4ns", reprioritise = 5 }
+[[component]]
+name = "p"
+type = "test.probe"
+[[link]]
+from = "s.out"
+to = "p.in[]"
+latency = "1ns"
+[[link]]
+from = "t2.out"
+to = "p.in[]"
+latency = "1ns"
+[[link]]
+from = "t.out"
+to = "p.in[]"
+latency = "1ns"
+)");
+  std::vector<std::string> order;
+  for (auto& x : g_log) order.push_back(x.from + std::to_string(x.seq));
+  // priority 0 first (s0, t0, t20 by source), then t21 (5), then s1 (9)
+  CHECK(order == std::vector<std::string>{"s0", "t0", "t20", "t21", "s1"});
+}
+
+TEST_CASE("kernel: nothing_else_pending() sees a handler's own sends as pending") {
+  g_log.clear();
+  Burst::pending.clear();
+  auto h = make_harness();
+  h.run(burst_to_probe("count = 1, start = \"1ns\"", "1ns"));
+  REQUIRE(Burst::pending.size() == 1);
+  CHECK_FALSE(Burst::pending[0]);  // the note just sent is pending
+  CHECK(g_log.size() == 1);
+}
+
+TEST_CASE("kernel: a handler's send on an unconnected port stops the run with a ModelError naming the port") {
+  auto h = make_harness();
+  // "u" has no link; "s" -> "p" gives the system a link, so sends are deferred
+  auto engine = h.build(burst_to_probe("count = 1", "1ns") + R"(
+[[component]]
+name = "u"
+type = "test.burst"
+params = { count = 2, start = "3ns" }
+)");
+  engine->init();
+  CHECK_THROWS_WITH(engine->run({}), Catch::Contains("u: port 'out' is not connected"));
 }
 
 TEST_CASE("kernel: a clock ticks only while started, on period boundaries") {

@@ -72,6 +72,43 @@ void post_remote(EngineCore* partition, std::uint16_t to_partition, Transaction*
 Time serialise(Port& p, const Transaction& t, Time ready);
 struct EventAccess;
 struct PortWiring;  // kernel-side access to Port internals
+
+/// Sends on links, held back for a few events while the port's cache line arrives.
+///
+/// In a large system the port a handler sends on is a cache miss (100k components x 17
+/// ports are 82 MB), and the send needs it at once: peer, handler, latency, order key. But
+/// an event sent across a link is never run in the window it was sent in (it arrives at
+/// least one lookahead later, and a window is one lookahead long), so the kernel only has
+/// to enqueue it before the window ends. Port::send therefore records (port, transaction,
+/// departure time) here and prefetches the port; the event loop completes the records in
+/// send order a few events later, when the line is there, and all of them at the end of
+/// every window. Completing in send order keeps every port's sequence numbers and a
+/// bandwidth-limited link's occupancy exactly as an immediate send gives them, and the
+/// queue orders events by (time, tie key), not by when they were enqueued: the run is the
+/// same, bit for bit. Only ports in the kernel's link-port region are deferred (declared
+/// ports; event ports, whose events may run in the same window, are allocated outside it),
+/// and only inside the event loop of a run whose links all have a latency.
+struct DeferredSend {
+  Port* port;
+  Transaction* txn;
+  Time depart;  // now + extra delay, as the immediate send computes it
+};
+struct SendQueue {
+  static constexpr std::uint32_t kCapacity = 32;  // a power of 2
+  std::uintptr_t ports_begin = 0;  // the link-port region: [begin, begin + bytes)
+  std::uintptr_t ports_bytes = 0;
+  EngineCore* core = nullptr;
+  std::uint32_t head = 0, tail = 0;  // records [head, tail), indices modulo kCapacity
+  DeferredSend ring[kCapacity];
+  bool holds(const Port* p) const { return reinterpret_cast<std::uintptr_t>(p) - ports_begin < ports_bytes; }
+};
+/// The send queue of the partition whose event loop runs on this thread (nullptr outside
+/// the event loop: init(), finish(), tests driving ports directly send at once).
+extern __attribute__((tls_model("initial-exec"))) constinit thread_local SendQueue* tls_send_queue;
+/// Complete the oldest deferred send (the ring is full).
+void complete_oldest_send(SendQueue& q);
+/// Complete every deferred send of this thread's loop (before reading a link's state).
+void flush_sends();
 }  // namespace detail
 
 /// A type-erased pointer to a member function `void C::f(Port&, TxnPtr<>)`
@@ -160,6 +197,7 @@ class alignas(16) Port {
   /// Events sent from this port run before lower-priority (larger number) events that
   /// arrive at the same time; default 0. E.g. a response port may outrank requests.
   void set_priority(std::uint8_t p) {
+    if (detail::tls_send_queue) detail::flush_sends();  // sends made before keep their priority
     link_ = (link_ & ~(std::uint64_t{0xFF} << kPriorityShift)) | (std::uint64_t{p} << kPriorityShift);
   }
 
@@ -170,8 +208,12 @@ class alignas(16) Port {
   friend struct detail::PortWiring;
   friend class detail::Engine;
   friend class Component;
+  friend void detail::complete_oldest_send(detail::SendQueue&);
+  friend void detail::flush_sends();
   explicit Port(Component& owner) : owner_(&owner) {}
   void set_handler(Handler h);
+  /// The send itself: stamp t and enqueue it (depart = now + extra delay).
+  void send_now(Transaction* t, Time depart);
 
   // link_: latency (bits 0-39) | peer partition (40-54; kLocal when it is this one's) |
   // bandwidth-limited (55) | priority (56-63).
@@ -457,13 +499,26 @@ class Component {
 
 // ---- hot path, inline ----
 inline void Port::send(TxnPtr<> t, Time extra_delay) {
-  if (!peer_) [[unlikely]]
+  detail::SendQueue* q = detail::tls_send_queue;
+  if (q && q->holds(this)) [[likely]] {  // a link port, inside the event loop: defer
+    if (q->tail - q->head == detail::SendQueue::kCapacity) [[unlikely]]
+      detail::complete_oldest_send(*q);
+    q->ring[q->tail++ % detail::SendQueue::kCapacity] = {this, t.release(), q->core->now + extra_delay};
+    __builtin_prefetch(this, 1);  // 48 bytes, 16-aligned: at most two lines
+    __builtin_prefetch(reinterpret_cast<const char*>(this) + sizeof(Port) - 1, 1);
+    return;
+  }
+  send_now(t.release(), owner_->core_->now + extra_delay);
+}
+
+inline void Port::send_now(Transaction* raw, Time depart) {
+  if (!peer_) [[unlikely]] {
+    delete raw;
     detail::throw_unconnected(*this);
-  Time depart = owner_->core_->now + extra_delay;
+  }
   const std::uint64_t link = link_;
   if (link & kBandwidthBit) [[unlikely]]
-    depart = detail::serialise(*this, *t, depart);
-  Transaction* raw = t.release();
+    depart = detail::serialise(*this, *raw, depart);
   detail::EventAccess::stamp(*raw, peer_, peer_handler_, depart + (link & kLatencyMask), source_, seq_++,
                              static_cast<std::uint8_t>(link >> kPriorityShift));
   const auto to = static_cast<std::uint16_t>((link >> kPartitionShift) & kLocal);
