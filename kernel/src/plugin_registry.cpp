@@ -1,6 +1,8 @@
 #include "plugin_registry.hpp"
 
+#ifndef BOOST_DLL_USE_STD_FS  // kernel/CMakeLists.txt defines it for the whole library
 #define BOOST_DLL_USE_STD_FS
+#endif
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 #include <fmt/format.h>

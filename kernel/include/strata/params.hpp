@@ -124,7 +124,7 @@ class ParamSpec {
     d.name = std::move(name);
     d.kind = detail::ParamKindOf<F>::kind;
     d.doc = std::move(doc);
-    const P defaults{};
+    const P defaults = P();  // value-initialised (P{} makes GCC 12 -O3 warn falsely: maybe-uninitialized)
     if constexpr (std::is_integral_v<F> && !std::is_same_v<F, bool>) {
       d.default_value = static_cast<std::int64_t>(defaults.*member);
       if constexpr (std::is_unsigned_v<F>) d.min = 0;
