@@ -303,7 +303,7 @@ class ComponentContext {
   /// The parameters: default P, then the preset, then the overrides from TOML.
   template <class P>
   P params() const {
-    P p{};
+    P p = P();  // value-initialised (P{} makes GCC 12 -O3 warn falsely on string members)
     apply_params(&p);
     return p;
   }

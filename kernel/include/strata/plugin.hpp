@@ -124,7 +124,7 @@ class ComponentBuilder {
     d_.presets = std::move(spec.presets());
     d_.factory = [](const ComponentContext& ctx) -> std::unique_ptr<Component> { return std::make_unique<C>(ctx); };
     d_.resolve = [decls = d_.params, presets = d_.presets](const ParamSet& ps) {
-      P p{};
+      P p = P();  // value-initialised, as ParamSpec does (P{} makes GCC 12 -O3 warn falsely)
       if (ps.preset && *ps.preset < presets.size()) presets[*ps.preset].apply(&p);
       for (const auto& [decl, value] : ps.overrides) decl->set(&p, value);
       std::vector<ParamValue> out;
