@@ -210,6 +210,20 @@ namespace {
 // transfer of B bytes holds the channel B ns.
 std::string slow_memory() { return strata::testing::one_byte_per_ns_memory("sa.mem"); }
 
+// The model's parameters of the 8 x 4 array with 1 KiB buffers the cases below declare in
+// TOML (rows = 8, cols = 4, clock = "1GHz", *_sram = "1KiB", sram_bandwidth = "1TB/s":
+// 1000 B per cycle).
+strata::systolic::SystolicParams small_array_model(bool ideal_dram) {
+  strata::systolic::SystolicParams p;
+  p.rows = 8;
+  p.cols = 4;
+  p.frequency = strata::Frequency{1e9};
+  p.ifmap_sram_size = p.filter_sram_size = p.ofmap_sram_size = strata::Bytes{1024};
+  p.sram_bandwidth = strata::Bandwidth{1e12};
+  p.ideal_dram = ideal_dram;
+  return p;
+}
+
 }  // namespace
 
 TEST_CASE("systolic.array: with mem linked a fold waits for its operands and the last store (fill + folds + writeback)",
@@ -260,12 +274,7 @@ params = { rows = 8, cols = 4, clock = "1GHz", ifmap_sram = "1KiB", filter_sram 
   CHECK(hbm["writes"] == folds);
   CHECK(sa["mem_requests"] == 2 * folds + col_folds);
   // The same counts as the closed-form model for these parameters.
-  strata::systolic::SystolicParams p;
-  p.rows = 8;
-  p.cols = 4;
-  p.frequency = strata::Frequency{1e9};
-  p.ifmap_sram_size = p.filter_sram_size = p.ofmap_sram_size = strata::Bytes{1024};
-  p.sram_bandwidth = strata::Bandwidth{1e12};  // 1000 B per cycle, as "1TB/s" above
+  const auto p = small_array_model(/*ideal_dram=*/false);
   const auto model = strata::systolic::evaluate_gemm(p, {M, K, N});
   CHECK(hbm["bytes_read"] == model.dram_bytes_read);
   CHECK(hbm["bytes_written"] == model.dram_bytes_written);
@@ -357,13 +366,7 @@ latency = "1ns"
   auto fold_run = h.run(system("fold"));
   auto gemm_run = h.run(system("gemm"));
   // The fold schedule from the model: traffic and busy cycles per fold (1 cycle = 1 ns).
-  strata::systolic::SystolicParams p;
-  p.rows = 8;
-  p.cols = 4;
-  p.frequency = strata::Frequency{1e9};
-  p.ifmap_sram_size = p.filter_sram_size = p.ofmap_sram_size = strata::Bytes{1024};
-  p.sram_bandwidth = strata::Bandwidth{1e12};
-  p.ideal_dram = true;
+  const auto p = small_array_model(/*ideal_dram=*/true);
   const strata::systolic::GemmPlan plan(p, {M, K, N});
   const u64 F = plan.mapping().folds;
   auto ns = [](u64 ps) { return cdiv(ps, kNs); };  // the next clock edge, in cycles
@@ -436,13 +439,7 @@ params = { rows = 8, cols = 4, clock = "1GHz", ifmap_sram = "1KiB", filter_sram 
       if (row.type == type && row.port == port) return row.events;
     return u64{0};
   };
-  strata::systolic::SystolicParams p;
-  p.rows = 8;
-  p.cols = 4;
-  p.frequency = strata::Frequency{1e9};
-  p.ifmap_sram_size = p.filter_sram_size = p.ofmap_sram_size = strata::Bytes{1024};
-  p.sram_bandwidth = strata::Bandwidth{1e12};
-  p.ideal_dram = true;
+  const auto p = small_array_model(/*ideal_dram=*/true);
   const strata::systolic::GemmPlan plan(p, {M, K, N});
   const u64 F = plan.mapping().folds;
   auto streams = [](const strata::systolic::FoldTraffic& t, u64 store) {
