@@ -33,6 +33,14 @@ latency = "1ns"
 )";
 }
 
+/// TOML of one component named `name` of `type` with a preset and `params` (its inline
+/// table's contents), as the memory tests declare the memory under test.
+inline std::string preset_component(const std::string& name, const std::string& type, const std::string& preset,
+                                    const std::string& params) {
+  return "\n[[component]]\nname = \"" + name + "\"\ntype = \"" + type + "\"\npreset = \"" + preset +
+         "\"\nparams = { " + params + " }\n";
+}
+
 /// TOML of a memory.hbm named "hbm" slow enough to count in: one 8-bit channel at 1 GT/s
 /// (1 B/ns), 10 ns access latency, 1-byte bursts and interleave, so every transfer of B
 /// bytes holds the channel B ns and takes 10 ns + B ns. With `core_mem` (e.g. "sa.mem") the

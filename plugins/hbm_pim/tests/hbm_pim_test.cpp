@@ -47,13 +47,7 @@ u64 write_ps(u64 k, u64 n) {
 }
 
 std::string stack(const std::string& preset = "hbm2_atleus", const std::string& params = "") {
-  return R"(
-[[component]]
-name = "hbm"
-type = "memory.hbm_pim"
-preset = ")" + preset + R"("
-params = { )" + params + R"( }
-)";
+  return strata::testing::preset_component("hbm", "memory.hbm_pim", preset, params);
 }
 std::string ops(const std::string& params) { return strata::testing::ops_driver(params, "hbm.ctrl"); }
 const auto& stats(const strata::testing::Run& r, const std::string& c) { return strata::testing::component_stats(r, c); }

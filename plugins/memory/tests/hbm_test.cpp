@@ -1,6 +1,7 @@
 // memory.hbm through the harness, driven by workload.mem_ops. Expected times are derived
 // here from the parameters: access latency + bytes on the busiest channel / channel
 // bandwidth, with channels chosen by (address / interleave) % channels.
+#include "compute_driver.hpp"
 #include "harness.hpp"
 
 #include <strata/memory/mem_batch.hpp>
@@ -25,13 +26,7 @@ constexpr double kChannelBw = 128.0 / 8.0 * 2e9;
 u64 ps_for(u64 bytes, double bw) { return static_cast<u64>(static_cast<double>(bytes) / bw * 1e12 + 0.5); }
 
 std::string hbm(const std::string& preset = "hbm2_atleus", const std::string& params = "") {
-  return R"(
-[[component]]
-name = "hbm"
-type = "memory.hbm"
-preset = ")" + preset + R"("
-params = { )" + params + R"( }
-)";
+  return strata::testing::preset_component("hbm", "memory.hbm", preset, params);
 }
 
 std::string driver(const std::string& name, const std::string& params) {
