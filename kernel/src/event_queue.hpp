@@ -23,6 +23,12 @@
 // the capacity of the largest burst it ever held, and in a 100k-event system each of a
 // dozen buckets holds nearly every event at some point (15 MB of capacity for 1.6 MB of
 // entries). With blocks the memory follows the pending events, plus one block per bucket.
+// One exception: when a higher bucket is refilled, the events it sends down to the lowest
+// level are counting-sorted by their last digit into one array (the "run", reused at every
+// refill; bucket d is a slice of it) instead of being appended to up to 256 chains: in
+// PHOLD 1024 x 16 each lowest bucket holds ~8 events, so the chains cost a fresh block, a
+// store miss and a free-list read per bucket, and their blocks pushed the working set past
+// L2 (bench/README.md). Events pushed into the lowest level later go to its chains.
 //
 // Peeking (top_time) moves the radix reference to the minimum. In a parallel run, events
 // from other partitions arrive after such a peek and may be earlier than that minimum
@@ -134,6 +140,10 @@ class EventQueue {
   void drain(F&& f) {
     for (auto& e : now_) f(e.txn);
     now_.clear();
+    for (unsigned d = 0; d < kDigits; ++d)
+      for (std::uint32_t i = run_begin_[d]; i < run_end_[d]; ++i) f(run_[i]);
+    run_begin_ = {};
+    run_end_ = {};
     for (unsigned b = 0; b < kBuckets; ++b) {
       const Chain& c = chains_[b];
       for (Block* k = c.head; k; k = k->next)
@@ -252,35 +262,69 @@ class EventQueue {
     const Chain src = chains_[b];
     chains_[b] = Chain{};
     unmark(b);
-    last_ = src.min;
     const std::size_t first_new = now_.size();
     if (b < kDigits) {
-      // the lowest level holds one time per bucket: every event moves to now
+      // the lowest level holds one time per bucket (the current window's digit b): its
+      // slice of the run and its chain move to now
+      last_ = (last_ & ~Time{kDigits - 1}) | b;
+      for (std::uint32_t i = run_begin_[b]; i < run_end_[b]; ++i) now_.push_back(NowEntry{0, run_[i]});
+      run_end_[b] = run_begin_[b];
       for (const Block* k = src.head; k; k = k->next)
         for (std::uint32_t i = 0, n = src.count_in(k); i < n; ++i) now_.push_back(NowEntry{0, k->entries[i].txn});
+      if (src.head) {
+        src.tail->next = free_;
+        free_ = src.head;
+      }
       // the next time's events: their headers are read when it is reached (tie keys) and
       // when they run (handlers); fetch them now, one instant early
       if (const unsigned nb = next_lowest_after(b); nb < kBuckets) {
+        for (std::uint32_t i = run_begin_[nb]; i < run_end_[nb]; ++i) __builtin_prefetch(run_[i]);
         const Chain& c = chains_[nb];
         for (const Block* k = c.head; k; k = k->next)
           for (std::uint32_t i = 0, n = c.count_in(k); i < n; ++i) __builtin_prefetch(k->entries[i].txn);
       }
-    } else
-    for (const Block* k = src.head; k; k = k->next)
-      for (std::uint32_t i = 0, n = src.count_in(k); i < n; ++i) {
-        const Entry& e = k->entries[i];
-        unsigned nb = bucket_of(e.time);  // a lower level than b's, or now
-        if (nb == kNow) {
-          // its tie key is read below: start the fetch now, so the misses of all the events
-          // at the new time overlap instead of queueing one after another
-          __builtin_prefetch(e.txn);
-          now_.push_back(NowEntry{0, e.txn});
-        } else {
-          append(nb, e);
+    } else {
+      last_ = src.min;
+      // Every level-0 bucket is empty here (this one is the lowest non-empty), so the run
+      // is free: the events that fall into the lowest level are counting-sorted by their
+      // last digit into it, one contiguous array reused at every refill, instead of being
+      // appended to up to 256 chains of 2 KiB blocks (a store miss and a block per bucket).
+      std::array<std::uint32_t, kDigits> count{};
+      std::uint32_t staged = 0;
+      for (const Block* k = src.head; k; k = k->next)
+        for (std::uint32_t i = 0, n = src.count_in(k); i < n; ++i) {
+          const Entry& e = k->entries[i];
+          const unsigned nb = bucket_of(e.time);  // a lower level than b's, or now
+          if (nb < kDigits) {
+            ++count[nb];
+            ++staged;
+          } else if (nb == kNow) {
+            // its tie key is read below: start the fetch now, so the misses of all the
+            // events at the new time overlap instead of queueing one after another
+            __builtin_prefetch(e.txn);
+            now_.push_back(NowEntry{0, e.txn});
+          } else {
+            append(nb, e);
+          }
         }
+      if (staged) {
+        if (run_.size() < staged) run_.resize(staged);
+        std::uint32_t at = 0;
+        for (unsigned d = 0; d < kDigits; ++d) {
+          run_begin_[d] = run_end_[d] = at;
+          at += count[d];
+          if (count[d]) mark(d);
+        }
+        // second pass over the bucket (just read, so in cache): scatter by digit
+        for (const Block* k = src.head; k; k = k->next)
+          for (std::uint32_t i = 0, n = src.count_in(k); i < n; ++i) {
+            const Entry& e = k->entries[i];
+            if ((e.time ^ last_) < kDigits && e.time != last_) run_[run_end_[e.time & (kDigits - 1)]++] = e.txn;
+          }
       }
-    src.tail->next = free_;
-    free_ = src.head;
+      src.tail->next = free_;
+      free_ = src.head;
+    }
     // the headers asked for above have had the whole loop to arrive
     for (std::size_t i = first_new; i < now_.size(); ++i) now_[i] = keyed(now_[i].txn);
     if (now_.size() > 1) std::sort(now_.begin(), now_.end(), TieLater{});
@@ -333,6 +377,11 @@ class EventQueue {
   Block* free_ = nullptr;
   std::vector<std::unique_ptr<Block>> owned_;
   std::vector<Entry> early_;
+  // The lowest level's events that came down in the last refill of a higher bucket,
+  // sorted by time: bucket d's are run_[run_begin_[d], run_end_[d]) (empty once taken).
+  // Events pushed into the lowest level afterwards go to its chains as before.
+  std::vector<Transaction*> run_;
+  std::array<std::uint32_t, kDigits> run_begin_{}, run_end_{};
   std::array<std::uint64_t, kWords> nonempty_{};  // bit b set when bucket b holds events
   std::uint64_t summary_ = 0;                     // bit w set when nonempty_[w] != 0
   Time last_ = 0;
