@@ -58,7 +58,7 @@ void throw_bad_cast(const Transaction& t, const char* wanted) {
 
 // ---- wiring ----
 int PortWiring::decl_index(const Component& c, std::string_view name, bool multi) {
-  const auto& ports = c.decl_->ports;
+  const auto& ports = c.d_->decl_->ports;
   for (std::size_t i = 0; i < ports.size(); ++i)
     if (ports[i].name == name && ports[i].multi == multi) return static_cast<int>(i);
   return -1;
@@ -66,24 +66,24 @@ int PortWiring::decl_index(const Component& c, std::string_view name, bool multi
 
 PortWiring::Location PortWiring::locate(const Port& p) {
   const Component& c = *p.owner_;
-  for (std::size_t i = 0; i < c.slots_.size(); ++i) {
-    const auto& slot = c.slots_[i];
+  for (std::size_t i = 0; i < c.d_->slots_.size(); ++i) {
+    const auto& slot = c.d_->slots_[i];
     if (slot.single == &p) return {Location::Kind::single, static_cast<int>(i), -1};
     if (&p >= slot.block && &p < slot.block + slot.count)
       return {Location::Kind::element, static_cast<int>(i), static_cast<int>(&p - slot.block)};
   }
-  for (const auto& e : c.event_ports_)
+  for (const auto& e : c.d_->event_ports_)
     if (e.port == &p) return {Location::Kind::event, e.name, -1};
   throw std::logic_error("strata: a port not owned by its component");  // kernel bug
 }
 
 Handler PortWiring::own_handler(const Port& p) {
   if (p.peer_ == &p) return p.peer_handler_;  // an event port
-  return p.owner_->slots_[locate(p).decl].handler;
+  return p.owner_->d_->slots_[locate(p).decl].handler;
 }
 
 std::uint32_t PortWiring::bw_slot(const Port& p) {
-  return bandwidth_limited(p) ? p.owner_->engine_->bw_slot(p) : 0;
+  return bandwidth_limited(p) ? p.owner_->d_->engine_->bw_slot(p) : 0;
 }
 
 void PortWiring::connect(Port& a, Port& b, Time latency) {
@@ -100,7 +100,7 @@ void PortWiring::connect(Port& a, Port& b, Time latency) {
 void PortWiring::reserve(Component& c, std::string_view name, std::size_t n) {
   int i = decl_index(c, name, true);
   if (i < 0) throw ConfigError(fmt::format("{}: '{}' is not a multi-port", c.name(), name));
-  auto& slot = c.slots_[i];
+  auto& slot = c.d_->slots_[i];
   if (n <= slot.capacity) return;
   // A grown block moves ports: peers inside the block are rebased, peers outside get
   // their back-pointer updated (every link is symmetric).
@@ -114,7 +114,7 @@ void PortWiring::reserve(Component& c, std::string_view name, std::size_t n) {
     np->link_ = op.link_;
     np->seq_ = op.seq_;
     np->source_ = op.source_;
-    if (bandwidth_limited(op)) c.engine_->move_bw_slot(op, *np);
+    if (bandwidth_limited(op)) c.d_->engine_->move_bw_slot(op, *np);
   }
   for (std::uint32_t k = 0; k < slot.count; ++k) {
     Port* np = &nb[k];
@@ -134,7 +134,7 @@ void PortWiring::reserve(Component& c, std::string_view name, std::size_t n) {
 Port& PortWiring::add_multi_element(Component& c, std::string_view name) {
   int i = decl_index(c, name, true);
   if (i < 0) throw ConfigError(fmt::format("{}: '{}' is not a multi-port", c.name(), name));
-  auto& slot = c.slots_[i];
+  auto& slot = c.d_->slots_[i];
   if (slot.count == slot.capacity) reserve(c, name, slot.capacity < 4 ? 4 : 2 * static_cast<std::size_t>(slot.capacity));
   auto k = slot.count++;
   return *new (&slot.block[k]) Port(c);
@@ -143,33 +143,33 @@ Port& PortWiring::add_multi_element(Component& c, std::string_view name) {
 std::size_t PortWiring::element_count(Component& c, std::string_view name) {
   int i = decl_index(c, name, true);
   if (i < 0) throw ConfigError(fmt::format("{}: '{}' is not a multi-port", c.name(), name));
-  return c.slots_[i].count;
+  return c.d_->slots_[i].count;
 }
 
 Port* PortWiring::find_port(Component& c, std::string_view name, int index) {
   if (index < 0) {
     int i = decl_index(c, name, false);
-    return i < 0 ? nullptr : c.slots_[i].single;
+    return i < 0 ? nullptr : c.d_->slots_[i].single;
   }
   int i = decl_index(c, name, true);
-  if (i < 0 || index >= static_cast<int>(c.slots_[i].count)) return nullptr;
-  return &c.slots_[i].block[index];
+  if (i < 0 || index >= static_cast<int>(c.d_->slots_[i].count)) return nullptr;
+  return &c.d_->slots_[i].block[index];
 }
 
 std::vector<Port*> PortWiring::all_ports(Component& c) {
   // creation order: declared ports (single, or every element) by declaration, then event
   // ports; this order defines source ids
   std::vector<Port*> v;
-  for (auto& slot : c.slots_) {
+  for (auto& slot : c.d_->slots_) {
     if (slot.single) v.push_back(slot.single);
     for (std::uint32_t k = 0; k < slot.count; ++k) v.push_back(&slot.block[k]);
   }
-  for (const auto& e : c.event_ports_) v.push_back(e.port);
+  for (const auto& e : c.d_->event_ports_) v.push_back(e.port);
   return v;
 }
 
 void PortWiring::free_ports(Component& c) {
-  for (auto& slot : c.slots_) {
+  for (auto& slot : c.d_->slots_) {
     if (slot.block) {
       for (std::uint32_t k = 0; k < slot.count; ++k) slot.block[k].~Port();
       release_link_ports(slot.block, sizeof(Port) * slot.capacity);
@@ -182,11 +182,11 @@ void PortWiring::free_ports(Component& c) {
       slot.single = nullptr;
     }
   }
-  for (const auto& e : c.event_ports_) {
+  for (const auto& e : c.d_->event_ports_) {
     e.port->~Port();
     pool_release(e.port, sizeof(Port));
   }
-  c.event_ports_.clear();
+  c.d_->event_ports_.clear();
 }
 
 void PortWiring::mark_remote(Port& p) {
@@ -960,17 +960,17 @@ void Engine::collect_results() {
     Component& c = *components_[i];
     if (!is_local(c)) continue;
     mine.put(static_cast<std::uint64_t>(i));
-    mine.put(c.static_power_w_), mine.put(c.static_accrued_j_), mine.put(c.static_since_);
-    for (const auto& e : c.stats_) {
+    mine.put(c.d_->static_power_w_), mine.put(c.d_->static_accrued_j_), mine.put(c.d_->static_since_);
+    for (const auto& e : c.d_->stats_) {
       switch (e.kind) {
         case Component::StatEntry::Kind::counter: StatState::save(mine, e.counter()); break;
         case Component::StatEntry::Kind::accumulator: StatState::save(mine, e.accumulator()); break;
         case Component::StatEntry::Kind::histogram: StatState::save(mine, e.histogram()); break;
       }
     }
-    for (const auto& e : c.energy_) StatState::save(mine, *e.ledger);
-    mine.put(static_cast<std::uint64_t>(c.summary_lines_.size()));
-    for (const auto& line : c.summary_lines_) mine.put_string(line);
+    for (const auto& e : c.d_->energy_) StatState::save(mine, *e.ledger);
+    mine.put(static_cast<std::uint64_t>(c.d_->summary_lines_.size()));
+    for (const auto& line : c.d_->summary_lines_) mine.put_string(line);
   }
   auto all = ranks_->gather(mine.bytes());
   if (ranks_->rank() != 0) return;
@@ -982,10 +982,10 @@ void Engine::collect_results() {
       const auto i = b.get<std::uint64_t>();
       if (i >= components_.size()) throw std::runtime_error("results from another rank name an unknown component");
       Component& c = *components_[i];
-      c.static_power_w_ = b.get<double>();
-      c.static_accrued_j_ = b.get<double>();
-      c.static_since_ = b.get<Time>();
-      for (const auto& e : c.stats_) {
+      c.d_->static_power_w_ = b.get<double>();
+      c.d_->static_accrued_j_ = b.get<double>();
+      c.d_->static_since_ = b.get<Time>();
+      for (const auto& e : c.d_->stats_) {
         void* object = const_cast<void*>(e.object);  // the component's own (non-const) member
         switch (e.kind) {
           case Component::StatEntry::Kind::counter: StatState::load(b, *static_cast<Counter*>(object)); break;
@@ -993,9 +993,9 @@ void Engine::collect_results() {
           case Component::StatEntry::Kind::histogram: StatState::load(b, *static_cast<Histogram*>(object)); break;
         }
       }
-      for (const auto& e : c.energy_) StatState::load(b, *const_cast<EnergyAction*>(e.ledger));
-      c.summary_lines_.resize(b.get<std::uint64_t>());
-      for (auto& line : c.summary_lines_) line = b.get_string();
+      for (const auto& e : c.d_->energy_) StatState::load(b, *const_cast<EnergyAction*>(e.ledger));
+      c.d_->summary_lines_.resize(b.get<std::uint64_t>());
+      for (auto& line : c.d_->summary_lines_) line = b.get_string();
     }
   }
 }
@@ -1009,51 +1009,54 @@ void Engine::finish() {
 
 // ---- Component ----
 Component::Component(const ComponentContext& ctx)
-    : core_(&ctx.engine_->partition(0)), engine_(ctx.engine_), rng_(ctx.seed_, ctx.name_), name_(ctx.name_), decl_(ctx.decl_) {
-  if (!decl_) throw ConfigError("a Component must be created by the kernel through its factory");
-  grid_dims_ = static_cast<std::uint8_t>(std::min<std::size_t>(ctx.index_.size(), 4));
-  for (std::size_t d = 0; d < grid_dims_; ++d) grid_[d] = ctx.index_[d];
-  const auto& ports = decl_->ports;
-  slots_.resize(ports.size());
+    : core_(&ctx.engine_->partition(0)), rng_(ctx.seed_, ctx.name_), d_(new Details{}) {
+  d_->engine_ = ctx.engine_;
+  d_->name_ = ctx.name_;
+  d_->decl_ = ctx.decl_;
+  if (!d_->decl_) throw ConfigError("a Component must be created by the kernel through its factory");
+  d_->grid_dims_ = static_cast<std::uint8_t>(std::min<std::size_t>(ctx.index_.size(), 4));
+  for (std::size_t d = 0; d < d_->grid_dims_; ++d) d_->grid_[d] = ctx.index_[d];
+  const auto& ports = d_->decl_->ports;
+  d_->slots_.resize(ports.size());
   for (std::size_t i = 0; i < ports.size(); ++i)
     if (!ports[i].multi)
-      slots_[i].single = new (engine_->allocate_port(false)) Port(*this);
+      d_->slots_[i].single = new (d_->engine_->allocate_port(false)) Port(*this);
 }
 
 Component::~Component() { detail::PortWiring::free_ports(*this); }
 
 void Component::set_static_power(Power p) {
   const Time t = now();
-  if (t > static_since_) {
-    static_accrued_j_ += static_power_w_ * (static_cast<double>(t - static_since_) * 1e-12);
-    static_since_ = t;
+  if (t > d_->static_since_) {
+    d_->static_accrued_j_ += d_->static_power_w_ * (static_cast<double>(t - d_->static_since_) * 1e-12);
+    d_->static_since_ = t;
   }
-  static_power_w_ = p.watts;
+  d_->static_power_w_ = p.watts;
 }
 
-const std::string& Component::type() const { return decl_->type; }
+const std::string& Component::type() const { return d_->decl_->type; }
 
-detail::Engine* Component::engine_for_kernel() const { return engine_; }
+detail::Engine* Component::engine_for_kernel() const { return d_->engine_; }
 
 Port& Component::port(std::string_view name) {
   int i = detail::PortWiring::decl_index(*this, name, false);
-  if (i >= 0) return *slots_[i].single;
+  if (i >= 0) return *d_->slots_[i].single;
   if (detail::PortWiring::decl_index(*this, name, true) >= 0)
-    throw ConfigError(fmt::format("{} (type {}): '{}' is a multi-port: use ports(\"{}\")", name_, type(), name, name));
-  throw ConfigError(fmt::format("{} (type {}): no port named '{}' is declared", name_, type(), name));
+    throw ConfigError(fmt::format("{} (type {}): '{}' is a multi-port: use ports(\"{}\")", d_->name_, type(), name, name));
+  throw ConfigError(fmt::format("{} (type {}): no port named '{}' is declared", d_->name_, type(), name));
 }
 
 std::span<Port> Component::ports(std::string_view name) {
   int i = detail::PortWiring::decl_index(*this, name, true);
-  if (i < 0) throw ConfigError(fmt::format("{} (type {}): no multi-port named '{}' is declared", name_, type(), name));
-  return {slots_[i].block, slots_[i].count};
+  if (i < 0) throw ConfigError(fmt::format("{} (type {}): no multi-port named '{}' is declared", d_->name_, type(), name));
+  return {d_->slots_[i].block, d_->slots_[i].count};
 }
 
 void Component::set_multi_handler(std::string_view name, Handler h) {
   int i = detail::PortWiring::decl_index(*this, name, true);
-  if (i < 0) throw ConfigError(fmt::format("{} (type {}): no multi-port named '{}' is declared", name_, type(), name));
-  slots_[i].handler = h;
-  for (std::uint32_t k = 0; k < slots_[i].count; ++k) slots_[i].block[k].set_handler(h);
+  if (i < 0) throw ConfigError(fmt::format("{} (type {}): no multi-port named '{}' is declared", d_->name_, type(), name));
+  d_->slots_[i].handler = h;
+  for (std::uint32_t k = 0; k < d_->slots_[i].count; ++k) d_->slots_[i].block[k].set_handler(h);
 }
 
 bool Component::has_link(std::string_view name) { return port(name).connected(); }
@@ -1061,18 +1064,18 @@ bool Component::has_link(std::string_view name) { return port(name).connected();
 void Component::schedule(Port& event_port, Time delay, std::uint64_t tag) { event_port.send(make<Signal>(tag), delay); }
 
 Port& Component::make_event_port(std::string_view name) {
-  std::uint16_t id = engine_->intern_event_name(name);
-  Port& p = *new (engine_->allocate_port(true)) Port(*this);
-  event_ports_.push_back({&p, id});
+  std::uint16_t id = d_->engine_->intern_event_name(name);
+  Port& p = *new (d_->engine_->allocate_port(true)) Port(*this);
+  d_->event_ports_.push_back({&p, id});
   p.peer_ = &p;  // an event port is a zero-latency link to itself
   return p;
 }
 
 Clock& Component::make_clock(Frequency f, std::string_view name) {
   Time period = f.period();
-  if (period == 0) throw ConfigError(fmt::format("{}: clock '{}' needs a positive frequency", name_, name));
-  clocks_.push_back(std::unique_ptr<Clock>(new Clock(*this, period)));
-  Clock* c = clocks_.back().get();
+  if (period == 0) throw ConfigError(fmt::format("{}: clock '{}' needs a positive frequency", d_->name_, name));
+  d_->clocks_.push_back(std::unique_ptr<Clock>(new Clock(*this, period)));
+  Clock* c = d_->clocks_.back().get();
   Port& p = make_event_port(fmt::format("clock.{}", name));
   p.on_receive<&Clock::on_tick>(c);
   c->port_ = &p;
@@ -1082,16 +1085,16 @@ Clock& Component::make_clock(Frequency f, std::string_view name) {
 void Component::add_stat(std::string_view name, StatEntry::Kind kind, const void* object) {
   static const char* kinds[] = {"counter", "accumulator", "histogram"};
   const char* k = kinds[static_cast<int>(kind)];
-  const StatDecl* d = decl_->find_stat(name);
+  const StatDecl* d = d_->decl_->find_stat(name);
   if (!d)
-    throw ConfigError(fmt::format("{} (type {}): statistic '{}' is not declared in the plugin manifest", name_,
+    throw ConfigError(fmt::format("{} (type {}): statistic '{}' is not declared in the plugin manifest", d_->name_,
                                   type(), name));
   if (d->kind != k)
-    throw ConfigError(fmt::format("{} (type {}): statistic '{}' is declared as a {}, registered as a {}", name_,
+    throw ConfigError(fmt::format("{} (type {}): statistic '{}' is declared as a {}, registered as a {}", d_->name_,
                                   type(), name, d->kind, k));
-  for (const auto& s : stats_)
-    if (*s.name == name) throw ConfigError(fmt::format("{}: statistic '{}' registered twice", name_, name));
-  stats_.push_back(StatEntry{&d->name, kind, object});
+  for (const auto& s : d_->stats_)
+    if (*s.name == name) throw ConfigError(fmt::format("{}: statistic '{}' registered twice", d_->name_, name));
+  d_->stats_.push_back(StatEntry{&d->name, kind, object});
 }
 
 void Component::stat(std::string_view name, Counter& c) { add_stat(name, StatEntry::Kind::counter, &c); }
@@ -1099,21 +1102,21 @@ void Component::stat(std::string_view name, Accumulator& a) { add_stat(name, Sta
 void Component::stat(std::string_view name, Histogram& h) { add_stat(name, StatEntry::Kind::histogram, &h); }
 
 void Component::energy(std::string_view action, EnergyAction& e) {
-  for (auto& x : energy_)
-    if (x.action == action) throw ConfigError(fmt::format("{}: energy action '{}' registered twice", name_, action));
-  energy_.push_back(EnergyEntry{std::string(action), &e});
+  for (auto& x : d_->energy_)
+    if (x.action == action) throw ConfigError(fmt::format("{}: energy action '{}' registered twice", d_->name_, action));
+  d_->energy_.push_back(EnergyEntry{std::string(action), &e});
 }
 
-const SystemView& Component::system() const { return engine_->system(); }
+const SystemView& Component::system() const { return d_->engine_->system(); }
 
-void Component::end_simulation() { engine_->request_stop(); }
+void Component::end_simulation() { d_->engine_->request_stop(); }
 
 const Component* Component::observe(std::string_view name) const {
-  const Component* other = engine_->find(name);
+  const Component* other = d_->engine_->find(name);
   if (other && other->core_ != core_)
     throw ModelError(fmt::format("{} reads {}, which runs in another partition (thread or MPI rank): its numbers "
                                  "would depend on timing; run with --threads 1 and one rank",
-                                 name_, other->name_));
+                                 d_->name_, other->d_->name_));
   return other;
 }
 
@@ -1122,15 +1125,15 @@ bool Component::nothing_else_pending() const {
   return part->queue.empty() && part->sends.head == part->sends.tail;
 }
 
-const std::string& Component::output_dir() const { return engine_->output_dir(); }
+const std::string& Component::output_dir() const { return d_->engine_->output_dir(); }
 
 void Component::trace_counter(std::string_view name, Time t, double value) {
-  if (auto* tr = engine_->tracer()) tr->counter(static_cast<detail::Partition*>(core_)->id, name_, name, t, value);
+  if (auto* tr = d_->engine_->tracer()) tr->counter(static_cast<detail::Partition*>(core_)->id, d_->name_, name, t, value);
 }
 
 void Component::trace(std::string_view name, Time start, Time end, std::string_view category,
                       std::string_view args_json) {
-  if (auto* t = engine_->tracer()) t->span(static_cast<detail::Partition*>(core_)->id, name_, name, category, start, end, args_json);
+  if (auto* t = d_->engine_->tracer()) t->span(static_cast<detail::Partition*>(core_)->id, d_->name_, name, category, start, end, args_json);
 }
 
 // ---- Port (cold parts) ----
@@ -1141,27 +1144,27 @@ std::string Port::name() const {
   switch (at.kind) {
     case Kind::single: return decl.ports[at.decl].name;
     case Kind::element: return fmt::format("{}[{}]", decl.ports[at.decl].name, at.index);
-    case Kind::event: return "@" + owner_->engine_->event_name(static_cast<std::uint16_t>(at.decl));
+    case Kind::event: return "@" + owner_->d_->engine_->event_name(static_cast<std::uint16_t>(at.decl));
   }
   return "?";
 }
 
 int Port::index() const {
   if (peer_ == this) return -1;  // an event port
-  for (const auto& slot : owner_->slots_)
+  for (const auto& slot : owner_->d_->slots_)
     if (this >= slot.block && this < slot.block + slot.count) return static_cast<int>(this - slot.block);
   return -1;
 }
 
 double Port::bandwidth() const {
   auto slot = detail::PortWiring::bw_slot(*this);
-  return slot ? owner_->engine_->link_state(slot).bytes_per_s : 0.0;
+  return slot ? owner_->d_->engine_->link_state(slot).bytes_per_s : 0.0;
 }
 
 Time Port::busy_until() const {
   detail::flush_sends();  // the link's occupancy includes every send made before
   auto slot = detail::PortWiring::bw_slot(*this);
-  return slot ? owner_->engine_->link_state(slot).busy_until : 0;
+  return slot ? owner_->d_->engine_->link_state(slot).busy_until : 0;
 }
 
 void Port::set_handler(Handler h) {
@@ -1171,7 +1174,7 @@ void Port::set_handler(Handler h) {
     return;
   }
   const auto at = detail::PortWiring::locate(*this);
-  if (at.kind == Kind::single) owner_->slots_[at.decl].handler = h;
+  if (at.kind == Kind::single) owner_->d_->slots_[at.decl].handler = h;
   // an element keeps no handler of its own: the peer's cached copy is the only store
   if (peer_) peer_->peer_handler_ = h;
 }

@@ -61,7 +61,7 @@ struct PortWiring {
   };
   static Location locate(const Port& p);
   static Handler own_handler(const Port& p);
-  static const ComponentDecl& decl(const Component& c) { return *c.decl_; }
+  static const ComponentDecl& decl(const Component& c) { return *c.d_->decl_; }
   static void free_ports(Component& c);
   static int decl_index(const Component& c, std::string_view name, bool multi);
 };

@@ -356,18 +356,16 @@ class EventQueue {
     __builtin_prefetch(p);
 #endif
   }
-  /// The lines of a receiving component that a handler reads first: the base's first line
-  /// (vtable pointer, partition, random stream) and the first 64-128 bytes of the derived
-  /// class's own fields, which start right after the Component base (sizeof(Component)
-  /// bytes; components are 64-byte aligned). Three lines instead of the whole object:
-  /// at 100k components the prefetches themselves wait for free miss buffers, so each
-  /// useless line costs. (Other handler objects, e.g. clocks, get harmless extra fetches.)
+  /// The lines of a receiving component that a handler reads first: the base (one line since
+  /// SDK ABI 5: vtable pointer, partition, random stream) and the first 64 bytes of the
+  /// derived class's own fields, which follow it (components are 64-byte aligned). Two
+  /// lines, not the whole object: at 100k components the prefetches themselves wait for
+  /// free miss buffers, so each useless line costs. (Other handler objects, e.g. clocks,
+  /// get a harmless extra fetch.)
   static void prefetch_receiver(const Transaction& t) {
     const char* object = static_cast<const char*>(EventAccess::handler(t).object);
-    const char* own = object + (sizeof(Component) & ~std::size_t{63});
     prefetch_line(object);
-    prefetch_line(own);
-    prefetch_line(own + 64);
+    prefetch_line(object + 64);
   }
 
  private:

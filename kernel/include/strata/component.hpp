@@ -338,10 +338,10 @@ class Component {
   /// After the last event: final statistics.
   virtual void finish() {}
 
-  const std::string& name() const { return name_; }
+  const std::string& name() const { return d_->name_; }
   const std::string& type() const;
   /// Grid coordinates when the component was generated from a grid (x fastest), else empty.
-  std::span<const int> index() const { return {grid_, grid_dims_}; }
+  std::span<const int> index() const { return {d_->grid_, d_->grid_dims_}; }
   Time now() const { return core_->now; }
 
   /// The declared single port `name`.
@@ -393,10 +393,10 @@ class Component {
   /// integrates it to the end of the run.
   void set_static_power(Power p);
   /// The static power in effect now, in watts.
-  double static_power() const { return static_power_w_; }
+  double static_power() const { return d_->static_power_w_; }
   /// Static energy booked from time zero up to `t` (t >= the last change), in joules.
   double static_energy(Time t) const {
-    return static_accrued_j_ + static_power_w_ * (static_cast<double>(t - static_since_) * 1e-12);
+    return d_->static_accrued_j_ + d_->static_power_w_ * (static_cast<double>(t - d_->static_since_) * 1e-12);
   }
 
   /// This component's random stream (seed, name).
@@ -429,8 +429,8 @@ class Component {
   /// kernel's own lines, components in name order: the few results a person reads first (a
   /// workload's throughput, its bottleneck). Usually from finish() or the handler that ends
   /// the run. Write numbers for reading (3-4 digits, units); statistics keep full precision.
-  void summary_line(std::string line) { summary_lines_.push_back(std::move(line)); }
-  const std::vector<std::string>& summary_lines() const { return summary_lines_; }
+  void summary_line(std::string line) { d_->summary_lines_.push_back(std::move(line)); }
+  const std::vector<std::string>& summary_lines() const { return d_->summary_lines_; }
 
   /// Record a trace span [start, end) on this component's track when tracing is on.
   bool tracing() const { return tracing_; }
@@ -453,8 +453,8 @@ class Component {
     std::string action;
     const EnergyAction* ledger;
   };
-  const std::vector<StatEntry>& stat_entries() const { return stats_; }
-  const std::vector<EnergyEntry>& energy_entries() const { return energy_; }
+  const std::vector<StatEntry>& stat_entries() const { return d_->stats_; }
+  const std::vector<EnergyEntry>& energy_entries() const { return d_->energy_; }
 
  private:
   friend class detail::Engine;
@@ -467,35 +467,46 @@ class Component {
   Clock& make_clock(Frequency f, std::string_view name);
   void add_stat(std::string_view name, StatEntry::Kind kind, const void* object);
 
-  // hot: read by every send
-  detail::EngineCore* core_;
-  detail::Engine* engine_;
-  Rng rng_;
-  std::string name_;
-  const ComponentDecl* decl_;
-  int grid_[4] = {0, 0, 0, 0};
-  std::uint8_t grid_dims_ = 0;
-  bool tracing_ = false;
-  double static_power_w_ = 0;
-  double static_accrued_j_ = 0;  // static energy up to static_since_
-  Time static_since_ = 0;        // time of the last static-power change during the run
+  // A handler's component is a cache miss in a large system, so the base keeps in its first
+  // line only what handlers read (the vtable pointer, the partition for now(), the random
+  // stream, the tracing flag) and everything else behind one pointer: the derived class's
+  // own fields start in the second line, and a small model is two lines, not five
+  // (bench/README.md, PHOLD 1024 x 16). SDK ABI 5.
   struct PortSlot {          // one per declared port
     Handler handler;         // receive handler of the single port, or of every element
     Port* single = nullptr;  // a declared single port (kernel arena)
     Port* block = nullptr;   // multi-port elements, contiguous
     std::uint32_t count = 0, capacity = 0;
   };
-  std::vector<PortSlot> slots_;
   struct EventPortSlot {
     Port* port;          // kernel arena
     std::uint16_t name;  // interned name (Engine::event_name)
   };
-  std::vector<EventPortSlot> event_ports_;
-  std::vector<std::unique_ptr<Clock>> clocks_;
-  std::vector<StatEntry> stats_;
-  std::vector<EnergyEntry> energy_;
-  std::vector<std::string> summary_lines_;
+  struct Details {  // the cold part: identity, wiring, registrations, static power
+    static void* operator new(std::size_t bytes) { return detail::pool_allocate(bytes); }
+    static void operator delete(void* p, std::size_t bytes) noexcept { detail::pool_release(p, bytes); }
+    detail::Engine* engine_;
+    std::string name_;
+    const ComponentDecl* decl_;
+    int grid_[4] = {0, 0, 0, 0};
+    std::uint8_t grid_dims_ = 0;
+    double static_power_w_ = 0;
+    double static_accrued_j_ = 0;  // static energy up to static_since_
+    Time static_since_ = 0;        // time of the last static-power change during the run
+    std::vector<PortSlot> slots_;
+    std::vector<EventPortSlot> event_ports_;
+    std::vector<std::unique_ptr<Clock>> clocks_;
+    std::vector<StatEntry> stats_;
+    std::vector<EnergyEntry> energy_;
+    std::vector<std::string> summary_lines_;
+  };
+
+  detail::EngineCore* core_;
+  Rng rng_;
+  std::unique_ptr<Details> d_;
+  bool tracing_ = false;
 };
+static_assert(sizeof(Component) <= 64, "Component's base must stay one cache line (see the comment on its fields)");
 
 // ---- hot path, inline ----
 inline void Port::send(TxnPtr<> t, Time extra_delay) {

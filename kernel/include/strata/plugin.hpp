@@ -33,7 +33,8 @@ namespace strata {
 /// Bump on any change to SDK types whose layout crosses the plugin boundary.
 // 3: 48-byte Port, Component::event_ports_ with interned names, Transaction tie-key access
 // (session 3). 4: static power over time, ComputeRequest.age, PluginManifest.commands.
-inline constexpr std::uint32_t kSdkAbiVersion = 4;
+// 5: Component's cold fields behind one pointer (the base is one cache line).
+inline constexpr std::uint32_t kSdkAbiVersion = 5;
 
 enum class PortDir { in, out, inout };
 const char* to_string(PortDir d);
