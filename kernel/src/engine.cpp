@@ -32,11 +32,19 @@ void post(EngineCore* partition, Transaction* t) { static_cast<Partition*>(parti
 
 __attribute__((tls_model("initial-exec"))) constinit thread_local SendQueue* tls_send_queue = nullptr;
 
-void complete_oldest_send(SendQueue& q) { PortWiring::complete(q.ring[q.head++ % SendQueue::kCapacity]); }
+void complete_oldest_send(SendQueue& q) { PortWiring::complete_next(q); }
+
+void complete_sends_before(SendQueue& q, const Port* p) {
+  for (std::uint32_t i = q.head; i != q.tail; ++i)
+    if (q.ring[i % SendQueue::kCapacity].port == p) {
+      while (q.head != q.tail) PortWiring::complete_next(q);
+      return;
+    }
+}
 
 void flush_sends() {
   if (SendQueue* q = tls_send_queue)
-    while (q->head != q->tail) PortWiring::complete(q->ring[q->head++ % SendQueue::kCapacity]);
+    while (q->head != q->tail) PortWiring::complete_next(*q);
 }
 
 void post_remote(EngineCore* partition, std::uint16_t to, Transaction* t) {
@@ -387,6 +395,8 @@ void Engine::finalize() {
     sq.ports_begin = link_port_region_begin();
     sq.ports_bytes = link_port_region_bytes();
     parts_[k]->defer_sends = !zero_latency_link && lookahead_ != kTimeMax && sq.ports_bytes > 0;
+    // an event sent at least one window length ahead runs in a later window
+    sq.horizon = parts_[k]->defer_sends ? lookahead_ : kTimeMax;
   }
   if (ranks_) {
     port_by_source_.assign(next_source_, nullptr);
@@ -666,7 +676,7 @@ void run_events(Partition& part, Time until, std::uint64_t cap) {
     q.prefetch_ahead();
     dispatch<Profile>(part, x, t);
     if constexpr (Defer)
-      while (sq.tail - sq.head > kSendLag) PortWiring::complete(sq.ring[sq.head++ % SendQueue::kCapacity]);
+      while (sq.tail - sq.head > kSendLag) PortWiring::complete_next(sq);
   }
 }
 
@@ -679,7 +689,7 @@ struct SendQueueScope {
     tls_send_queue = nullptr;
     while (q.head != q.tail) {
       try {
-        PortWiring::complete(q.ring[q.head++ % SendQueue::kCapacity]);
+        PortWiring::complete_next(q);
       } catch (...) {
         // a send on an unconnected port found after the run failed: the transaction is freed
       }
@@ -700,7 +710,7 @@ void run_window(Partition& part, Time until, std::uint64_t budget_left) {
     run_events<Profile, true>(part, until, cap);
     // the window's sends, in send order; an error here (an unconnected port) ends the run
     while (part.sends.head != part.sends.tail)
-      PortWiring::complete(part.sends.ring[part.sends.head++ % SendQueue::kCapacity]);
+      PortWiring::complete_next(part.sends);
   }
 }
 

@@ -34,7 +34,12 @@ std::size_t link_port_region_bytes();
 /// Kernel-side access to Port/Component internals.
 struct PortWiring {
   /// Complete a send that Port::send deferred.
-  static void complete(const DeferredSend& d) { d.port->send_now(d.txn, d.depart); }
+  /// Complete the oldest deferred send of q.
+  static void complete_next(SendQueue& q) {
+    const DeferredSend d = q.ring[q.head++ % SendQueue::kCapacity];
+    q.others -= !q.holds(d.port);
+    d.port->send_now(d.txn, d.depart);
+  }
   static void connect(Port& a, Port& b, Time latency);
   /// Append an element to a multi-port (grows its block; peers are re-pointed).
   static Port& add_multi_element(Component& c, std::string_view name);

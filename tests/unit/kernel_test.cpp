@@ -196,6 +196,30 @@ class Burst final : public Component {
   static inline std::vector<bool> pending;
 };
 
+// One event port "a" gets two sends to the same instant: tag 1 from a send deferred at 0
+// (its delay is the window's length, 1 ns, so it waits in the send queue) and tag 2 from an
+// immediate send made at 0.5 ns, before the window ends. The port's sequence numbers must
+// follow its send order (1 then 2), as they would with immediate sends only.
+class SelfOrder final : public Component {
+ public:
+  explicit SelfOrder(const ComponentContext& c)
+      : Component(c),
+        a_(event_port<&SelfOrder::on_a>(this, "a")),
+        b_(event_port<&SelfOrder::on_b>(this, "b")),
+        start_(event_port<&SelfOrder::go>(this, "start")) {}
+  void init() override { schedule(start_, 0); }
+  void go(TxnPtr<>) {
+    schedule(a_, kNanosecond, 1);      // deferred
+    schedule(b_, kNanosecond / 2, 0);  // immediate, on another port
+  }
+  void on_b(TxnPtr<>) { schedule(a_, kNanosecond / 2, 2); }  // immediate, to tag 1's instant
+  void on_a(TxnPtr<> t) { order.push_back({now(), static_cast<Signal*>(t.get())->tag}); }
+  Port& a_;
+  Port& b_;
+  Port& start_;
+  static inline std::vector<std::pair<Time, std::uint64_t>> order;
+};
+
 const PluginManifest& test_manifest() {
   static const PluginManifest m{
       "kernel-test", "1", "test components",
@@ -208,7 +232,8 @@ const PluginManifest& test_manifest() {
        component<Burner, BurnerParams>("test.burner")
            .accumulator("draw_sum", "", "random draws")
            .energy("mac"),
-       component<Burst, BurstParams>("test.burst").port("out", PortDir::out, "note", "notes leave here")}};
+       component<Burst, BurstParams>("test.burst").port("out", PortDir::out, "note", "notes leave here"),
+       component<SelfOrder>("test.self_order")}};
   return m;
 }
 
@@ -328,6 +353,16 @@ TEST_CASE("kernel: a handler's sends (deferred) arrive at send time + extra + la
     CHECK(g_log[i].time == 10 * kNanosecond + 2 * kNanosecond + 3 * kNanosecond * i);
   }
   CHECK(r.result.events == count + 1);  // the notes and the handler's own event
+}
+
+TEST_CASE("kernel: an event port's deferred send (delay >= the window) and a later immediate one keep the port's send order") {
+  SelfOrder::order.clear();
+  auto h = make_harness();
+  // the burst -> probe link (1 ns) makes the window 1 ns long, so sends are deferred
+  h.run("[[component]]\nname = \"o\"\ntype = \"test.self_order\"\n" +
+        burst_to_probe("count = 0", "1ns"));
+  using E = std::pair<Time, std::uint64_t>;
+  CHECK(SelfOrder::order == std::vector<E>{{kNanosecond, 1}, {kNanosecond, 2}});
 }
 
 TEST_CASE("kernel: busy_until() right after a send in a handler includes that send (bandwidth link)") {

@@ -85,9 +85,14 @@ struct PortWiring;  // kernel-side access to Port internals
 /// every window. Completing in send order keeps every port's sequence numbers and a
 /// bandwidth-limited link's occupancy exactly as an immediate send gives them, and the
 /// queue orders events by (time, tie key), not by when they were enqueued: the run is the
-/// same, bit for bit. Only ports in the kernel's link-port region are deferred (declared
-/// ports; event ports, whose events may run in the same window, are allocated outside it),
-/// and only inside the event loop of a run whose links all have a latency.
+/// same, bit for bit. Sends on ports in the kernel's link-port region (declared ports) are
+/// deferred, and sends on other ports (event ports) whose delay is at least the window's
+/// length (`horizon`, the smallest link latency): such an event cannot run in this window
+/// either. Only inside the event loop of a run whose links all have a latency. A port's
+/// sequence numbers must follow its send order, so an immediate send on a port that still
+/// has a deferred one completes the deferred ones first (`others` counts the pending
+/// records of ports outside the region: while it is 0, as in models whose event ports only
+/// send short delays, nothing is searched).
 struct DeferredSend {
   Port* port;
   Transaction* txn;
@@ -98,7 +103,9 @@ struct SendQueue {
   std::uintptr_t ports_begin = 0;  // the link-port region: [begin, begin + bytes)
   std::uintptr_t ports_bytes = 0;
   EngineCore* core = nullptr;
+  Time horizon = kTimeMax;           // other ports' sends with at least this delay are deferred
   std::uint32_t head = 0, tail = 0;  // records [head, tail), indices modulo kCapacity
+  std::uint32_t others = 0;          // pending records of ports outside the region
   DeferredSend ring[kCapacity];
   bool holds(const Port* p) const { return reinterpret_cast<std::uintptr_t>(p) - ports_begin < ports_bytes; }
 };
@@ -107,6 +114,9 @@ struct SendQueue {
 extern __attribute__((tls_model("initial-exec"))) constinit thread_local SendQueue* tls_send_queue;
 /// Complete the oldest deferred send (the ring is full).
 void complete_oldest_send(SendQueue& q);
+/// Before an immediate send on p (outside the region): complete the deferred sends if one
+/// of them is p's, so that p's sequence numbers follow its send order.
+void complete_sends_before(SendQueue& q, const Port* p);
 /// Complete every deferred send of this thread's loop (before reading a link's state).
 void flush_sends();
 }  // namespace detail
@@ -511,13 +521,19 @@ static_assert(sizeof(Component) <= 64, "Component's base must stay one cache lin
 // ---- hot path, inline ----
 inline void Port::send(TxnPtr<> t, Time extra_delay) {
   detail::SendQueue* q = detail::tls_send_queue;
-  if (q && q->holds(this)) [[likely]] {  // a link port, inside the event loop: defer
-    if (q->tail - q->head == detail::SendQueue::kCapacity) [[unlikely]]
-      detail::complete_oldest_send(*q);
-    q->ring[q->tail++ % detail::SendQueue::kCapacity] = {this, t.release(), q->core->now + extra_delay};
-    __builtin_prefetch(this, 1);  // 48 bytes, 16-aligned: at most two lines
-    __builtin_prefetch(reinterpret_cast<const char*>(this) + sizeof(Port) - 1, 1);
-    return;
+  if (q) {  // inside the event loop
+    const bool link_port = q->holds(this);
+    if (link_port || extra_delay >= q->horizon) [[likely]] {  // it cannot run in this window: defer
+      if (q->tail - q->head == detail::SendQueue::kCapacity) [[unlikely]]
+        detail::complete_oldest_send(*q);
+      q->ring[q->tail++ % detail::SendQueue::kCapacity] = {this, t.release(), q->core->now + extra_delay};
+      q->others += !link_port;
+      __builtin_prefetch(this, 1);  // 48 bytes, 16-aligned: at most two lines
+      __builtin_prefetch(reinterpret_cast<const char*>(this) + sizeof(Port) - 1, 1);
+      return;
+    }
+    if (q->others) [[unlikely]]
+      detail::complete_sends_before(*q, this);
   }
   send_now(t.release(), owner_->core_->now + extra_delay);
 }
