@@ -175,13 +175,13 @@ class EventQueue {
   static constexpr std::size_t kRankSortMax = 16;
   void sort_now() {
     const std::size_t n = now_.size();
-    if (n <= 1) return;
     if (n > kRankSortMax) {
+      for (NowEntry& e : now_) e = keyed(e.txn);
       std::sort(now_.begin(), now_.end(), TieLater{});
       return;
     }
     NowEntry in[kRankSortMax];
-    std::copy(now_.begin(), now_.end(), in);
+    for (std::size_t i = 0; i < n; ++i) in[i] = keyed(now_[i].txn);
     for (std::size_t i = 0; i < n; ++i) {
       std::size_t later = 0;  // events that run after this one go before it
       for (std::size_t j = 0; j < n; ++j) later += in[j].key > in[i].key;
@@ -282,7 +282,7 @@ class EventQueue {
     const Chain src = chains_[b];
     chains_[b] = Chain{};
     unmark(b);
-    const std::size_t first_new = now_.size();
+    // (now_ is empty: only an empty current instant is refilled)
     if (b < kDigits) {
       // the lowest level holds one time per bucket (the current window's digit b): its
       // slice of the run and its chain move to now
@@ -310,14 +310,12 @@ class EventQueue {
       // last digit into it, one contiguous array reused at every refill, instead of being
       // appended to up to 256 chains of 2 KiB blocks (a store miss and a block per bucket).
       std::array<std::uint32_t, kDigits> count{};
-      std::uint32_t staged = 0;
       for (const Block* k = src.head; k; k = k->next)
         for (std::uint32_t i = 0, n = src.count_in(k); i < n; ++i) {
           const Entry& e = k->entries[i];
           const unsigned nb = bucket_of(e.time);  // a lower level than b's, or now
           if (nb < kDigits) {
             ++count[nb];
-            ++staged;
           } else if (nb == kNow) {
             // its tie key is read below: start the fetch now, so the misses of all the
             // events at the new time overlap instead of queueing one after another
@@ -327,6 +325,8 @@ class EventQueue {
             append(nb, e);
           }
         }
+      std::uint32_t staged = 0;  // summed here, not counted in the loop: a loop-carried add
+      for (unsigned d = 0; d < kDigits; ++d) staged += count[d];
       if (staged) {
         if (run_.size() < staged) run_.resize(staged);
         std::uint32_t at = 0;
@@ -336,17 +336,19 @@ class EventQueue {
           if (count[d]) mark(d);
         }
         // second pass over the bucket (just read, so in cache): scatter by digit
+        Transaction** const run = run_.data();
+        std::uint32_t* const end = run_end_.data();
+        const Time base = last_;
         for (const Block* k = src.head; k; k = k->next)
           for (std::uint32_t i = 0, n = src.count_in(k); i < n; ++i) {
             const Entry& e = k->entries[i];
-            if ((e.time ^ last_) < kDigits && e.time != last_) run_[run_end_[e.time & (kDigits - 1)]++] = e.txn;
+            if ((e.time ^ base) < kDigits && e.time != base) run[end[e.time & (kDigits - 1)]++] = e.txn;
           }
       }
       src.tail->next = free_;
       free_ = src.head;
     }
-    // the headers asked for above have had the whole loop to arrive
-    for (std::size_t i = first_new; i < now_.size(); ++i) now_[i] = keyed(now_[i].txn);
+    // the headers asked for above have had the whole loop to arrive: key and sort
     sort_now();
     // the first two events of the new instant: the event loop fetches the rest ahead
     const std::size_t n = now_.size();
